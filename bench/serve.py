@@ -1,0 +1,222 @@
+"""API latency and throughput: micro-batched service vs a naive one-pass-per-request baseline.
+
+Both services run the same model in their own process (uvicorn on 127.0.0.1); the naive one has
+``QUEJAS_MAX_BATCH_SIZE=1`` so every request is its own forward pass. The same request mix (test
+split texts) is sent at concurrency 1, 8 and 32; then a single 60-word complaint is timed alone,
+and a soak of 2,000 requests at concurrency 32 checks errors and server memory.
+
+    python bench/serve.py --model models/latest [--requests 256] [--soak 2000]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+console = Console()
+
+
+@dataclass
+class Run:
+    latencies: list[float]
+    seconds: float
+    errors: int
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(model: Path, port: int, extra_env: dict[str, str]) -> subprocess.Popen:
+    env = {**os.environ, "QUEJAS_MODEL_PATH": str(model), "QUEJAS_PORT": str(port), **extra_env}
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "serve.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def wait_ready(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {process.stderr.read().decode()[-2000:]}")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit("server did not become ready in time")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def load(url: str, texts: list[str], concurrency: int) -> Run:
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for text in texts:
+        queue.put_nowait(text)
+    latencies: list[float] = []
+    errors = 0
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while True:
+            try:
+                text = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            started = time.perf_counter()
+            try:
+                response = await client.post(f"{url}/v1/classify", json={"text": text})
+                ok = response.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            if ok:
+                latencies.append(time.perf_counter() - started)
+            else:
+                errors += 1
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        return Run(latencies, time.perf_counter() - started, errors)
+
+
+def request_mix(n: int, seed: int = 7) -> list[str]:
+    from pipeline.corpus import load_records
+    from pipeline.data import read_splits
+
+    test_ids = set(read_splits()["test"])
+    texts = [r.text for r in load_records() if r.id in test_ids]
+    rng = random.Random(seed)
+    return [rng.choice(texts) for _ in range(n)]
+
+
+def sixty_word_complaint() -> str:
+    from pipeline.corpus import load_records
+
+    records = [r for r in load_records() if r.causes]
+    return min(records, key=lambda r: (abs(len(r.text.split()) - 60), r.id)).text
+
+
+def main(
+    model: Path = typer.Option(Path("models/latest"), help="Model folder for both services."),
+    requests: int = typer.Option(256, help="Requests per concurrency level."),
+    soak: int = typer.Option(2000, help="Requests in the soak run at concurrency 32 (0 to skip)."),
+    levels: str = typer.Option("1,8,32", help="Concurrency levels."),
+) -> None:
+    """Benchmark the micro-batched API against a naive one-request-per-forward-pass baseline."""
+    if not (model / "config.json").exists():
+        raise SystemExit(f"no model at {model}; run `make train` first")
+    concurrency = [int(c) for c in levels.split(",")]
+    texts = request_mix(requests)
+    results: dict[tuple[str, int], Run] = {}
+    extra: dict[str, object] = {}
+    for name, env in (("batched", {}), ("naive", {"QUEJAS_MAX_BATCH_SIZE": "1", "QUEJAS_MAX_WAIT_MS": "0"})):
+        port = free_port()
+        server = start_server(model.resolve(), port, env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(url, server)
+            asyncio.run(load(url, texts[:16], 4))  # warm-up
+            for c in concurrency:
+                results[(name, c)] = run = asyncio.run(load(url, texts, c))
+                console.print(
+                    f"{name:8s} c={c:<3d} p50 {run.pct(0.5):7.1f} ms  {run.rps:6.1f} req/s  errors {run.errors}"
+                )
+            if name == "batched":
+                single = asyncio.run(load(url, [sixty_word_complaint()] * 100, 1))
+                extra["single_p50"] = single.pct(0.5)
+                extra["single_p95"] = single.pct(0.95)
+                if soak:
+                    before = rss_mb(server.pid)
+                    soak_run = asyncio.run(load(url, request_mix(soak, seed=11), 32))
+                    extra["soak"] = (soak_run, before, rss_mb(server.pid))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    table = Table(
+        title=f"API benchmark ({model.resolve().name}, {os.cpu_count()} CPU cores, {requests} requests per level)"
+    )
+    for column in ("concurrency", "service", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors", "throughput vs naive"):
+        table.add_column(column, justify="right")
+    for c in concurrency:
+        naive = results[("naive", c)]
+        for name in ("batched", "naive"):
+            run = results[(name, c)]
+            ratio = run.rps / naive.rps if naive.rps else float("nan")
+            table.add_row(
+                str(c),
+                name,
+                f"{run.pct(0.5):.1f}",
+                f"{run.pct(0.95):.1f}",
+                f"{run.pct(0.99):.1f}",
+                f"{run.rps:.1f}",
+                str(run.errors),
+                f"{ratio:.2f}x",
+            )
+    console.print(table)
+    console.print(
+        f"single 60-word complaint, concurrency 1: p50 {extra['single_p50']:.1f} ms, p95 {extra['single_p95']:.1f} ms"
+    )
+    if "soak" in extra:
+        run, before, after = extra["soak"]
+        console.print(
+            f"soak: {len(run.latencies) + run.errors} requests at concurrency 32, {run.errors} errors, "
+            f"{run.rps:.1f} req/s, p99 {run.pct(0.99):.0f} ms; server RSS {before:.0f} MB -> {after:.0f} MB"
+        )
+    if 32 in concurrency:
+        naive, batched = (statistics.median(results[(n, 32)].latencies) for n in ("naive", "batched"))
+        console.print(f"median latency ratio at c=32 (naive / batched): {naive / batched:.2f}")
+
+
+if __name__ == "__main__":
+    typer.run(main)

@@ -1,0 +1,1 @@
+"""quejas: Spanish complaint triage and reply assistance."""

@@ -1,0 +1,141 @@
+"""The one way in to a trained model: CLI, batch labelling, the API and the web page all call this.
+
+`Analyzer.load` reads a model folder once; `analyze` takes a list of texts, runs them in batches
+sorted by length (little padding, so CPU time goes into real tokens) and returns `Analysis`
+objects in the input order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pipeline.model import QuejasModel, QuejasModelConfig, load_model, read_metrics, resolve_device
+from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskScores, Sentiment
+from pipeline.taxonomy import TAXONOMY
+from pipeline.tokenization import BatchTokenizer
+
+DEFAULT_MODEL_PATH = Path("models/latest")
+
+
+class EmptyTextError(ValueError):
+    """Raised for empty or whitespace-only input: there is nothing to classify, and guessing would mislead."""
+
+
+@dataclass
+class Probabilities:
+    """Raw head outputs for a list of texts, rows in input order."""
+
+    causes: np.ndarray
+    sentiment: np.ndarray
+    risk: np.ndarray
+
+
+def check_texts(texts: list[str]) -> None:
+    for position, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"text at position {position} is {type(text).__name__}, not a string")
+        if not text.strip():
+            raise EmptyTextError(f"text at position {position} is empty or only whitespace; nothing to analyse")
+
+
+@torch.inference_mode()
+def predict_probabilities(
+    model: QuejasModel,
+    batcher: BatchTokenizer,
+    texts: list[str],
+    batch_size: int = 32,
+    device: torch.device | None = None,
+) -> Probabilities:
+    """Run the three heads over ``texts`` in length-sorted batches; rows come back in input order."""
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    ids = batcher.token_ids(texts)
+    order = np.argsort([len(i) for i in ids], kind="stable")
+    causes = np.zeros((len(texts), len(model.config.causes)), dtype=np.float32)
+    sentiment = np.zeros((len(texts), len(model.config.sentiments)), dtype=np.float32)
+    risk = np.zeros((len(texts), len(model.config.risks)), dtype=np.float32)
+    for start in range(0, len(texts), batch_size):
+        rows = order[start : start + batch_size]
+        batch = batcher([texts[i] for i in rows])
+        out = model(**{k: v.to(device) for k, v in batch.items()})
+        causes[rows] = torch.sigmoid(out["causes"]).float().cpu().numpy()
+        sentiment[rows] = torch.softmax(out["sentiment"], dim=-1).float().cpu().numpy()
+        risk[rows] = torch.sigmoid(out["risk"]).float().cpu().numpy()
+    if was_training:
+        model.train()
+    return Probabilities(causes=causes, sentiment=sentiment, risk=risk)
+
+
+class Analyzer:
+    """A loaded model plus the rules that turn its probabilities into an `Analysis`."""
+
+    def __init__(self, model: QuejasModel, batcher: BatchTokenizer, device: torch.device, metrics: dict | None = None):
+        self.model = model
+        self.batcher = batcher
+        self.device = device
+        self.metrics = metrics or {}
+        config = model.config
+        self._cause_cut = np.array([config.cause_thresholds.get(c, 0.5) for c in config.causes])
+        self._risk_cut = np.array([config.risk_thresholds.get(r, 0.5) for r in config.risks])
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, device: str = "auto") -> Analyzer:
+        folder = Path(path)
+        if not folder.exists():
+            raise FileNotFoundError(
+                f"no model at {folder}; train one with `make train` (or `quejas train`) or pass a model folder"
+            )
+        torch_device = resolve_device(device)
+        model, tokenizer = load_model(folder.resolve(), torch_device)
+        config = model.config
+        batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, config.text_prefix)
+        return cls(model, batcher, torch_device, read_metrics(folder))
+
+    @property
+    def config(self) -> QuejasModelConfig:
+        return self.model.config
+
+    @property
+    def info(self) -> ModelInfo:
+        return ModelInfo(name=self.config.name, version=self.config.version)
+
+    def probabilities(self, texts: list[str], batch_size: int = 32) -> Probabilities:
+        check_texts(texts)
+        return predict_probabilities(self.model, self.batcher, texts, batch_size, self.device)
+
+    def analyze(self, texts: list[str], batch_size: int = 32) -> list[Analysis]:
+        """Analyse texts (any number; batched internally). Raises EmptyTextError on blank input."""
+        if not texts:
+            return []
+        probs = self.probabilities(texts, batch_size)
+        return [self._to_analysis(probs.causes[i], probs.sentiment[i], probs.risk[i]) for i in range(len(texts))]
+
+    def analyze_one(self, text: str) -> Analysis:
+        return self.analyze([text])[0]
+
+    def _to_analysis(self, cause_probs: np.ndarray, sentiment_probs: np.ndarray, risk_probs: np.ndarray) -> Analysis:
+        config = self.config
+        chosen = [j for j in np.argsort(-cause_probs) if cause_probs[j] >= self._cause_cut[j]]
+        causes = []
+        for j in chosen:
+            cause = TAXONOMY.cause(config.causes[j])
+            causes.append(
+                CauseScore(id=cause.id, group=cause.group, display=cause.display, score=float(cause_probs[j]))
+            )
+        sentiment_index = int(np.argmax(sentiment_probs))
+        by_label = dict(zip(config.sentiments, sentiment_probs.tolist()))
+        score = float(np.clip(by_label.get("positive", 0.0) - by_label.get("negative", 0.0), -1.0, 1.0))
+        risk_flags = {r: bool(risk_probs[j] >= self._risk_cut[j]) for j, r in enumerate(config.risks)}
+        risk_scores = {r: float(risk_probs[j]) for j, r in enumerate(config.risks)}
+        return Analysis(
+            causes=causes,
+            group=TAXONOMY.group_of(c.id for c in causes),
+            sentiment=Sentiment(label=config.sentiments[sentiment_index], score=score),
+            risk=Risk(**risk_flags, scores=RiskScores(**risk_scores)),
+            model=self.info,
+        )

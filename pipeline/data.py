@@ -1,0 +1,155 @@
+"""Fixed train/dev/test splits and the ``datasets.DatasetDict`` the trainer consumes.
+
+Splits are stored as lists of ids in ``data/splits.json`` so they never change silently when the
+corpus is re-read or re-ordered; new records are added to a split without moving old ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+from datasets import Dataset, DatasetDict
+
+from pipeline.corpus import SPLITS_PATH, CorpusRecord, load_records
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
+
+SPLIT_NAMES = ("train", "dev", "test")
+SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+
+
+def cause_vector(causes: list[str]) -> list[float]:
+    return [1.0 if cause in causes else 0.0 for cause in CAUSE_IDS]
+
+
+def risk_vector(record: CorpusRecord) -> list[float]:
+    return [float(getattr(record.risk, risk)) for risk in RISK_IDS]
+
+
+def _stratification_targets(records: list[CorpusRecord]) -> np.ndarray:
+    """Everything we want balanced across splits: causes, no-cause, sentiment and risk."""
+    rows = []
+    for r in records:
+        sentiment = [1.0 if r.sentiment == s else 0.0 for s in SENTIMENT_IDS]
+        rows.append(cause_vector(r.causes) + [0.0 if r.causes else 1.0] + sentiment + risk_vector(r))
+    return np.array(rows)
+
+
+def stratified_assign(records: list[CorpusRecord], seed: int = 13) -> dict[str, list[str]]:
+    """80/10/10 with iterative stratification (Sechidis et al.), the standard for multi-label data."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
+
+    ids = np.array([r.id for r in records])
+    targets = _stratification_targets(records)
+    if len(records) < 10:
+        # Too few to stratify: keep everything in train so tiny corpora still train.
+        return {"train": ids.tolist(), "dev": [], "test": []}
+    held_out = SPLIT_FRACTIONS[1] + SPLIT_FRACTIONS[2]
+    first = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=held_out, random_state=seed)
+    train_idx, rest_idx = next(first.split(ids, targets))
+    second = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=SPLIT_FRACTIONS[2] / held_out, random_state=seed)
+    dev_rel, test_rel = next(second.split(ids[rest_idx], targets[rest_idx]))
+    return {
+        "train": sorted(ids[train_idx].tolist()),
+        "dev": sorted(ids[rest_idx][dev_rel].tolist()),
+        "test": sorted(ids[rest_idx][test_rel].tolist()),
+    }
+
+
+def make_splits(
+    records: list[CorpusRecord], existing: dict[str, list[str]] | None = None, seed: int = 13
+) -> dict[str, list[str]]:
+    """Assign records to splits; records already assigned keep their split forever."""
+    existing = existing or {name: [] for name in SPLIT_NAMES}
+    assigned = {i for name in SPLIT_NAMES for i in existing.get(name, [])}
+    new_records = [r for r in records if r.id not in assigned]
+    additions = stratified_assign(new_records, seed=seed) if new_records else {n: [] for n in SPLIT_NAMES}
+    return {name: sorted(existing.get(name, []) + additions[name]) for name in SPLIT_NAMES}
+
+
+def read_splits(path: Path = SPLITS_PATH) -> dict[str, list[str]]:
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist; create it with `quejas split`")
+    with open(path, encoding="utf-8") as fh:
+        raw = json.load(fh)
+    return {name: list(raw[name]) for name in SPLIT_NAMES}
+
+
+def write_splits(splits: dict[str, list[str]], path: Path = SPLITS_PATH) -> None:
+    payload = {
+        "method": "iterative stratification over causes, no-cause, sentiment and risk; 80/10/10",
+        **{name: splits[name] for name in SPLIT_NAMES},
+    }
+    path.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def check_splits(records: list[CorpusRecord], path: Path = SPLITS_PATH) -> list[str]:
+    """Problems with the stored splits: missing file, overlaps, unknown or unassigned ids."""
+    try:
+        splits = read_splits(path)
+    except FileNotFoundError as exc:
+        return [str(exc)]
+    errors = []
+    ids = {r.id for r in records}
+    seen: dict[str, str] = {}
+    for name in SPLIT_NAMES:
+        for record_id in splits[name]:
+            if record_id in seen:
+                errors.append(f"{record_id} is in both {seen[record_id]} and {name}")
+            seen[record_id] = name
+    unknown = sorted(set(seen) - ids)
+    unassigned = sorted(ids - set(seen))
+    if unknown:
+        errors.append(f"{len(unknown)} split ids are not in the corpus, e.g. {unknown[:3]}")
+    if unassigned:
+        errors.append(f"{len(unassigned)} records are in no split, e.g. {unassigned[:3]}; run `quejas split`")
+    return errors
+
+
+def corpus_hash(records: list[CorpusRecord]) -> str:
+    """A content hash stored with each model so a model can name the exact data it was trained on."""
+    digest = hashlib.sha256()
+    for record in sorted(records, key=lambda r: r.id):
+        digest.update(record.model_dump_json().encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+def to_example(record: CorpusRecord) -> dict:
+    return {
+        "id": record.id,
+        "text": record.text,
+        "cause_labels": cause_vector(record.causes),
+        "sentiment_label": SENTIMENT_IDS.index(record.sentiment),
+        "risk_labels": risk_vector(record),
+        "group": record.group,
+        "sector": record.sector,
+        "channel": record.channel,
+    }
+
+
+def label_arrays(split: Dataset) -> dict[str, np.ndarray]:
+    """Gold labels of a split as arrays: multi-hot causes, sentiment class ids, multi-hot risks."""
+    return {
+        "causes": np.array(split["cause_labels"], dtype=np.float32).reshape(len(split), len(CAUSE_IDS)),
+        "sentiment": np.array(split["sentiment_label"], dtype=np.int64),
+        "risk": np.array(split["risk_labels"], dtype=np.float32).reshape(len(split), len(RISK_IDS)),
+    }
+
+
+def build_dataset(records: list[CorpusRecord], splits: dict[str, list[str]]) -> DatasetDict:
+    by_id = {r.id: r for r in records}
+    missing = [i for name in SPLIT_NAMES for i in splits[name] if i not in by_id]
+    if missing:
+        raise ValueError(f"splits name {len(missing)} ids missing from the corpus, e.g. {missing[:3]}")
+    return DatasetDict({name: Dataset.from_list([to_example(by_id[i]) for i in splits[name]]) for name in SPLIT_NAMES})
+
+
+def load_dataset_dict(splits_path: Path = SPLITS_PATH) -> DatasetDict:
+    """The corpus as train/dev/test with multi-hot cause and risk labels and a sentiment class id."""
+    records = load_records()
+    errors = check_splits(records, splits_path)
+    if errors:
+        raise ValueError("the stored splits do not match the corpus: " + "; ".join(errors))
+    return build_dataset(records, read_splits(splits_path))

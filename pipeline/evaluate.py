@@ -1,0 +1,89 @@
+"""`quejas eval`: the model beside the baselines on the test split, in one table.
+
+Baselines are fitted on train and their thresholds tuned on dev, exactly as the model's, so the
+comparison measures the model and nothing else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasets import DatasetDict
+from rich.table import Table
+
+from pipeline.baselines import KeywordBaseline, Predictions, TfidfBaseline
+from pipeline.data import label_arrays
+from pipeline.metrics import apply_thresholds, evaluation_metrics
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
+
+
+def _metrics(pred: Predictions, split) -> dict:
+    gold = label_arrays(split)
+    return evaluation_metrics(pred.causes, gold["causes"], pred.sentiment, gold["sentiment"], pred.risk, gold["risk"])
+
+
+def baseline_metrics(dataset: DatasetDict) -> dict[str, dict]:
+    train, dev, test = dataset["train"], dataset["dev"], dataset["test"]
+    gold_train, gold_dev = label_arrays(train), label_arrays(dev)
+    tfidf = TfidfBaseline().fit(list(train["text"]), gold_train["causes"], gold_train["sentiment"], gold_train["risk"])
+    tfidf.tune(list(dev["text"]), gold_dev["causes"], gold_dev["risk"])
+    return {
+        "tfidf_logreg": _metrics(tfidf.predict(list(test["text"])), test),
+        "keywords": _metrics(KeywordBaseline().predict(list(test["text"])), test),
+    }
+
+
+def model_metrics(model_path: Path, dataset: DatasetDict, device: str = "auto") -> dict:
+    """Score a saved model on test with the thresholds stored in it (tuned on dev at training time)."""
+    from pipeline.analyzer import Analyzer
+
+    analyzer = Analyzer.load(model_path, device=device)
+    test = dataset["test"]
+    probs = analyzer.probabilities(list(test["text"]))
+    config = analyzer.config
+    pred = Predictions(
+        causes=apply_thresholds(probs.causes, config.cause_thresholds, CAUSE_IDS),
+        sentiment=probs.sentiment.argmax(axis=1),
+        risk=apply_thresholds(probs.risk, config.risk_thresholds, RISK_IDS),
+    )
+    return _metrics(pred, test)
+
+
+def comparison_table(results: dict[str, dict], title: str = "Test split") -> Table:
+    """Rows are metrics, columns are systems: the shape of the model card and of the issue report."""
+    table = Table(title=title)
+    table.add_column("metric")
+    names = list(results)
+    for name in names:
+        table.add_column(name, justify="right")
+    rows = [
+        ("cause micro-F1", "cause_micro_f1"),
+        ("cause macro-F1", "cause_macro_f1"),
+        ("group accuracy", "group_accuracy"),
+        ("sentiment macro-F1", "sentiment_macro_f1"),
+        ("risk macro-F1", "risk_macro_f1"),
+    ]
+    for label, key in rows:
+        table.add_row(label, *(f"{results[n][key]:.3f}" for n in names))
+    for risk in RISK_IDS:
+        table.add_row(f"  risk F1 {risk}", *(f"{results[n]['per_risk_f1'][risk]:.3f}" for n in names))
+    for cause in CAUSE_IDS:
+        table.add_row(f"  F1 {cause}", *(f"{results[n]['per_cause_f1'][cause]:.3f}" for n in names))
+    return table
+
+
+def markdown_table(results: dict[str, dict]) -> str:
+    names = list(results)
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    keys = [
+        ("cause micro-F1", lambda m: m["cause_micro_f1"]),
+        ("cause macro-F1", lambda m: m["cause_macro_f1"]),
+        ("group accuracy", lambda m: m["group_accuracy"]),
+        ("sentiment macro-F1", lambda m: m["sentiment_macro_f1"]),
+        ("risk macro-F1", lambda m: m["risk_macro_f1"]),
+    ]
+    keys += [(f"risk F1 `{r}`", lambda m, r=r: m["per_risk_f1"][r]) for r in RISK_IDS]
+    keys += [(f"F1 `{c}`", lambda m, c=c: m["per_cause_f1"][c]) for c in CAUSE_IDS]
+    for label, get in keys:
+        lines.append(f"| {label} | " + " | ".join(f"{get(results[n]):.3f}" for n in names) + " |")
+    return "\n".join(lines)

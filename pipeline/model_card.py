@@ -1,0 +1,68 @@
+"""MODEL_CARD.md for a trained model folder: what it is, how it was trained, how well it does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.evaluate import markdown_table
+from pipeline.model import QuejasModelConfig
+from pipeline.taxonomy import TAXONOMY
+
+MODEL_CARD_FILE = "MODEL_CARD.md"
+
+
+def _thresholds(config: QuejasModelConfig) -> str:
+    rows = ["| label | threshold |", "|---|---:|"]
+    rows += [f"| `{k}` | {v:.3f} |" for k, v in config.cause_thresholds.items()]
+    rows += [f"| risk `{k}` | {v:.3f} |" for k, v in config.risk_thresholds.items()]
+    return "\n".join(rows)
+
+
+def render_model_card(config: QuejasModelConfig, metrics: dict) -> str:
+    results = {"model": metrics["test"], **metrics.get("baselines", {})} if metrics.get("test") else {}
+    train_cfg = metrics.get("config", {})
+    minutes = metrics.get("training_seconds", 0) / 60
+    causes = ", ".join(f"`{c.id}` ({c.display})" for c in TAXONOMY.causes)
+    return f"""# {config.name}
+
+Spanish complaint triage model of **quejas**: why the customer is unhappy (multi-label causes), how
+negative the message is, and whether it signals churn, a legal threat or public exposure.
+
+## Model
+- Base encoder: `{config.base_model}`, fine-tuned end to end (word embeddings frozen:
+  {train_cfg.get("freeze_word_embeddings", "n/a")}), mean pooling, three heads.
+- Causes (sigmoid, per-label thresholds tuned on dev): {causes}.
+- Sentiment: softmax over {", ".join(config.sentiments)}; score = P(positive) - P(negative).
+- Risk (sigmoid, thresholds tuned on dev): {", ".join(config.risks)}.
+- Inputs: up to {config.max_length} tokens; longer texts use **{config.long_text_strategy}**
+  ({config.head_fraction:.0%} of the tokens from the start, the rest from the end).
+- Text prefix: `{config.text_prefix!r}`.
+- Version {config.version}, created {config.created}, corpus hash `{config.corpus_hash}`.
+
+## Training
+- Data: the quejas corpus (`data/complaints`), fixed splits in `data/splits.json`; {metrics.get("train_examples")}
+  training examples. Thresholds and early stopping use dev only; test is scored once.
+- Best epoch {metrics.get("best_epoch")}; {minutes:.1f} minutes on `{metrics.get("device")}`
+  (bfloat16 autocast: {metrics.get("bf16", False)}) with
+  {metrics.get("threads")} threads; seed {train_cfg.get("seed")}; batch {train_cfg.get("batch_size")};
+  learning rate {train_cfg.get("learning_rate")} (heads {train_cfg.get("head_learning_rate")}).
+
+## Test results (beside the baselines, same splits)
+{markdown_table(results) if results else "No test split was available."}
+
+## Decision thresholds
+{_thresholds(config)}
+
+## Intended use and limits
+- Triage and reply assistance for Spanish customer messages; an agent reviews every draft.
+- The corpus is hand-written to resemble real complaints across 15 sectors and 10 varieties of
+  Spanish; real traffic will differ. Re-train on your own labelled data (`quejas train`) and check
+  `quejas eval` before relying on the scores.
+- Not for decisions about individuals without human review.
+"""
+
+
+def write_model_card(folder: Path, config: QuejasModelConfig, metrics: dict) -> Path:
+    path = Path(folder) / MODEL_CARD_FILE
+    path.write_text(render_model_card(config, metrics), encoding="utf-8")
+    return path

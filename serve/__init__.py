@@ -1,0 +1,1 @@
+"""HTTP service for quejas: FastAPI app factory, routes and micro-batching."""

@@ -1,0 +1,96 @@
+"""`create_app(settings)`: the FastAPI application for helpdesk tools and the triage page.
+
+The model loads in the background after start-up, so `/health/live` answers at once and
+`/health/ready` turns green only when the model is loaded and warmed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from pipeline.analyzer import Analyzer
+from serve.deps import require_api_key
+from serve.errors import error_response, install_error_handlers
+from serve.routes import analysis, health, meta, review
+from serve.settings import Settings
+from serve.state import ServiceState
+
+STATIC_DIR = Path(__file__).with_name("static")
+
+DESCRIPTION = """
+**quejas** lee quejas de clientes en español y dice **por qué** está molesto el cliente (causas
+operativas o de trato), **cuánto** (sentimiento), qué **riesgos** hay (baja, legal, exposición
+pública) y propone un **borrador de respuesta** que el agente revisa antes de enviar.
+
+Cuando `QUEJAS_API_KEYS` está definida, las rutas `/v1` piden la cabecera `X-API-Key`.
+"""
+
+
+def create_app(settings: Settings | None = None, analyzer: Analyzer | None = None) -> FastAPI:
+    """Build the app; pass ``analyzer`` to reuse an already loaded model (tests, benchmarks)."""
+    settings = settings or Settings()
+    state = ServiceState(settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        loading = asyncio.create_task(state.load(analyzer))
+        app.state.loading = loading
+        yield
+        loading.cancel()
+        await state.close()
+
+    app = FastAPI(
+        title="quejas",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        responses={
+            401: {"description": "Clave de API ausente o no válida"},
+            413: {"description": "Texto demasiado largo o demasiados textos"},
+            422: {"description": "Solicitud no válida"},
+            503: {"description": "Modelo aún no disponible"},
+        },
+    )
+    app.state.quejas = state
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def observe(request: Request, call_next):
+        started = time.perf_counter()
+        if request.method in ("POST", "PUT", "PATCH"):
+            body = await request.body()
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                response = error_response(400, "invalid_utf8", f"El cuerpo no es UTF-8 válido (byte {exc.start}).")
+                state.metrics.requests.labels(request.url.path, "400").inc()
+                return response
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        state.metrics.requests.labels(path, str(response.status_code)).inc()
+        state.metrics.latency.labels(path).observe(time.perf_counter() - started)
+        return response
+
+    v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
+    v1.include_router(analysis.router)
+    v1.include_router(review.router)
+    v1.include_router(meta.router)
+    app.include_router(v1)
+    app.include_router(health.router)
+
+    if STATIC_DIR.is_dir():
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+        @app.get("/", include_in_schema=False)
+        async def index() -> FileResponse:
+            return FileResponse(STATIC_DIR / "index.html")
+
+    return app

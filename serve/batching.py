@@ -1,0 +1,117 @@
+"""Micro-batching: concurrent requests share one forward pass.
+
+A transformer forward pass over 16 texts costs far less than 16 passes over one, so under load the
+service waits up to ``max_wait_ms`` for company and runs everything queued as one batch. Inference
+runs in a single worker thread, which keeps the event loop free to accept the next requests while
+the current batch computes; when one request makes inference fail, the batch is retried request by
+request so only that request gets the error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from pipeline.schema import Analysis
+
+
+@dataclass
+class _Pending:
+    texts: list[str]
+    future: asyncio.Future
+    enqueued: float = field(default_factory=time.perf_counter)
+
+
+class InferenceError(RuntimeError):
+    """Inference failed for this request (the others in its batch were answered)."""
+
+
+class MicroBatcher:
+    def __init__(
+        self,
+        infer: Callable[[list[str]], list[Analysis]],
+        max_batch_size: int = 32,
+        max_wait_ms: float = 8.0,
+        on_batch: Callable[[int, list[float]], None] | None = None,
+    ) -> None:
+        self._infer = infer
+        self.max_batch_size = max_batch_size
+        self.max_wait = max_wait_ms / 1000.0
+        self._on_batch = on_batch or (lambda size, waits: None)
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._worker: asyncio.Task | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="quejas-inference")
+
+    async def start(self) -> None:
+        self._queue = asyncio.Queue()
+        self._worker = asyncio.create_task(self._run(), name="quejas-micro-batcher")
+
+    async def stop(self) -> None:
+        if self._worker:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def submit(self, texts: list[str]) -> list[Analysis]:
+        """Queue texts and wait for their analyses (same order)."""
+        if self._queue is None:
+            raise RuntimeError("MicroBatcher.start() was not called")
+        future = asyncio.get_running_loop().create_future()
+        await self._queue.put(_Pending(texts, future))
+        return await future
+
+    async def _collect(self) -> list[_Pending]:
+        assert self._queue is not None
+        batch = [await self._queue.get()]
+        size = len(batch[0].texts)
+        deadline = time.perf_counter() + self.max_wait
+        while size < self.max_batch_size:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                remaining = deadline - time.perf_counter()
+                if remaining <= 0:
+                    break
+                try:
+                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                except TimeoutError:
+                    break
+            batch.append(item)
+            size += len(item.texts)
+        return batch
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = await self._collect()
+            started = time.perf_counter()
+            self._on_batch(sum(len(p.texts) for p in batch), [started - p.enqueued for p in batch])
+            texts = [t for p in batch for t in p.texts]
+            try:
+                results = await loop.run_in_executor(self._executor, self._infer, texts)
+            except Exception:  # noqa: BLE001 - isolate the failing request below
+                await self._one_by_one(batch, loop)
+                continue
+            offset = 0
+            for pending in batch:
+                n = len(pending.texts)
+                if not pending.future.done():
+                    pending.future.set_result(results[offset : offset + n])
+                offset += n
+
+    async def _one_by_one(self, batch: list[_Pending], loop: asyncio.AbstractEventLoop) -> None:
+        for pending in batch:
+            try:
+                result = await loop.run_in_executor(self._executor, self._infer, pending.texts)
+            except Exception as exc:  # noqa: BLE001 - reported to this request only
+                if not pending.future.done():
+                    pending.future.set_exception(InferenceError(f"inference failed: {type(exc).__name__}: {exc}"))
+                continue
+            if not pending.future.done():
+                pending.future.set_result(result)

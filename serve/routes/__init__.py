@@ -1,0 +1,1 @@
+"""One router per resource: analysis (classify/analyze/reply), review, metadata and health."""

@@ -1,0 +1,29 @@
+"""`/v1/review`: checks an agent's draft against the seven steps; needs no model."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from pipeline.schema import Review
+from serve.deps import StateDep
+from serve.errors import ApiError
+from serve.schemas import ReviewRequest
+
+router = APIRouter(tags=["revisión"])
+
+
+@router.post("/review", response_model=Review, summary="Revisar un borrador escrito por un agente")
+async def review(body: ReviewRequest, state: StateDep) -> Review:
+    from pipeline.review import review_draft
+
+    if not body.draft.strip():
+        raise ApiError(422, "empty_text", "El borrador está vacío.")
+    limit = state.settings.max_text_chars
+    for name, value in (("draft", body.draft), ("complaint", body.complaint or "")):
+        if len(value) > limit:
+            raise ApiError(413, "text_too_long", f"El campo {name} tiene {len(value)} caracteres (máximo {limit}).")
+    analysis = None
+    if body.complaint and body.complaint.strip() and state.ready and state.batcher is not None:
+        analysis = (await state.batcher.submit([body.complaint]))[0]
+    customer_name = body.customer_name or (analysis.entities.customer_name if analysis else None)
+    return review_draft(body.draft, analysis=analysis, customer_name=customer_name)

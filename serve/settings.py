@@ -1,0 +1,49 @@
+"""Service settings, read from `QUEJAS_*` environment variables (or a `.env` file).
+
+Validators refuse values that would make the service unsafe or useless (a zero batch size, an
+API key so short it is guessable) at start-up, instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="QUEJAS_", env_file=".env", extra="ignore")
+
+    model_path: Path = Field(default=Path("models/latest"), description="Trained model folder.")
+    device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto uses CUDA when present.")
+    max_batch_size: int = Field(default=32, ge=1, le=1024, description="Most texts in one forward pass.")
+    max_wait_ms: float = Field(
+        default=8.0, ge=0.0, le=1000.0, description="How long the first request of a batch waits for company."
+    )
+    max_text_chars: int = Field(default=20_000, ge=10, description="Longer texts are refused with 413.")
+    max_items: int = Field(default=64, ge=1, description="Most texts in one /v1/classify request (413 above).")
+    max_upload_rows: int = Field(default=2_000, ge=1, description="Most rows in one file uploaded to the page.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated keys; when set, /v1 requests need X-API-Key."
+    )
+    policy_path: Path | None = Field(default=None, description="Reply policy YAML (default: pipeline/policy.yaml).")
+    warmup: bool = Field(default=True, description="Run one forward pass before reporting ready.")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def keys_are_long_enough(cls, keys: list[str]) -> list[str]:
+        short = [k for k in keys if len(k) < 16]
+        if short:
+            raise ValueError("API keys must be at least 16 characters (generate one with `openssl rand -hex 24`)")
+        return keys

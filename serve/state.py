@@ -1,0 +1,58 @@
+"""What the running service holds: settings, the loaded analyzer, the batcher, the policy, readiness."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from pipeline.analyzer import Analyzer
+from serve.batching import MicroBatcher
+from serve.metrics import ServiceMetrics
+from serve.settings import Settings
+
+log = logging.getLogger("quejas.serve")
+
+WARMUP_TEXT = "Llevo dos semanas esperando el pedido y nadie me contesta."
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    metrics: ServiceMetrics = field(default_factory=ServiceMetrics)
+    analyzer: Analyzer | None = None
+    batcher: MicroBatcher | None = None
+    ready: bool = False
+    load_error: str | None = None
+    policy: object | None = None
+
+    def analyze(self, texts: list[str]):
+        """Runs in the batcher's worker thread."""
+        assert self.analyzer is not None
+        return self.analyzer.analyze(texts, batch_size=self.settings.max_batch_size)
+
+    async def load(self, analyzer: Analyzer | None = None) -> None:
+        """Load (unless given) and warm the model off the event loop, so /health/live answers meanwhile."""
+        try:
+            if analyzer is None:
+                analyzer = await asyncio.to_thread(Analyzer.load, self.settings.model_path, self.settings.device)
+            from pipeline.policy import load_policy
+
+            self.policy = await asyncio.to_thread(load_policy, self.settings.policy_path)
+            if self.settings.warmup:
+                await asyncio.to_thread(analyzer.analyze, [WARMUP_TEXT])
+            self.analyzer = analyzer
+            self.batcher = MicroBatcher(
+                self.analyze, self.settings.max_batch_size, self.settings.max_wait_ms, self.metrics.observe_batch
+            )
+            await self.batcher.start()
+            self.ready = True
+            self.metrics.ready.set(1)
+            log.info("model %s ready on %s", analyzer.info.name, analyzer.device)
+        except Exception as exc:  # noqa: BLE001 - reported by /health/ready and every /v1 call
+            self.load_error = f"{type(exc).__name__}: {exc}"
+            log.error("model could not be loaded: %s", self.load_error)
+
+    async def close(self) -> None:
+        if self.batcher:
+            await self.batcher.stop()

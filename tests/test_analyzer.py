@@ -1,0 +1,62 @@
+"""The Analyzer: loads once, batches by length without changing results, refuses empty text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.analyzer import Analyzer, EmptyTextError
+from pipeline.taxonomy import TAXONOMY
+
+TEXTS = [
+    "Llevo tres semanas esperando el pedido 4451982 y nadie me contesta el teléfono.",
+    "Gracias a Paola por resolverlo tan rápido.",
+    "me cobraron dos veces la cuota del gimnasio y en recepción me dijeron que no pueden hacer nada, "
+    "es política de la empresa. Si no me devuelven el dinero voy a la OCU y lo cuento en Twitter.",
+    "¿A qué hora abren el sábado?",
+]
+
+
+@pytest.fixture(scope="module")
+def analyzer(tiny_model):
+    return Analyzer.load(tiny_model, device="cpu")
+
+
+def test_batched_results_equal_one_by_one(analyzer):
+    together = analyzer.analyze(TEXTS, batch_size=2)
+    for text, batched in zip(TEXTS, together):
+        alone = analyzer.analyze([text])[0]
+        assert [c.id for c in alone.causes] == [c.id for c in batched.causes]
+        assert np.allclose([c.score for c in alone.causes], [c.score for c in batched.causes], atol=1e-5)
+        assert alone.sentiment.label == batched.sentiment.label
+        assert abs(alone.sentiment.score - batched.sentiment.score) < 1e-5
+
+
+def test_analysis_is_consistent_with_thresholds(analyzer):
+    probs = analyzer.probabilities(TEXTS)
+    config = analyzer.config
+    for row, analysis in enumerate(analyzer.analyze(TEXTS)):
+        expected = {c for j, c in enumerate(config.causes) if probs.causes[row, j] >= config.cause_thresholds[c]}
+        assert set(analysis.cause_ids) == expected
+        scores = [c.score for c in analysis.causes]
+        assert scores == sorted(scores, reverse=True)
+        assert analysis.group == TAXONOMY.group_of(analysis.cause_ids)
+        p = dict(zip(config.sentiments, probs.sentiment[row]))
+        assert analysis.sentiment.score == pytest.approx(p["positive"] - p["negative"], abs=1e-6)
+        assert analysis.risk.churn == (probs.risk[row, 0] >= config.risk_thresholds["churn"])
+        assert analysis.model.name == config.name
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "\n\t"])
+def test_empty_text_is_refused(analyzer, bad):
+    with pytest.raises(EmptyTextError, match="position 1"):
+        analyzer.analyze(["hola, tengo un problema", bad])
+
+
+def test_no_texts_gives_no_analyses(analyzer):
+    assert analyzer.analyze([]) == []
+
+
+def test_missing_model_folder_says_how_to_get_one(tmp_path):
+    with pytest.raises(FileNotFoundError, match="make train"):
+        Analyzer.load(tmp_path / "nope")
