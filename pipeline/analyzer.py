@@ -108,12 +108,22 @@ class Analyzer:
         check_texts(texts)
         return predict_probabilities(self.model, self.batcher, texts, batch_size, self.device)
 
-    def analyze(self, texts: list[str], batch_size: int = 32) -> list[Analysis]:
-        """Analyse texts (any number; batched internally). Raises EmptyTextError on blank input."""
+    def analyze(self, texts: list[str], batch_size: int = 32, entities: bool = True) -> list[Analysis]:
+        """Analyse texts (any number; batched internally). Raises EmptyTextError on blank input.
+
+        ``entities`` adds the customer name, references, dates, amounts and contacts found by the
+        spaCy pipeline in pipeline.text; the model itself predicts causes, sentiment and risk only.
+        """
         if not texts:
             return []
         probs = self.probabilities(texts, batch_size)
-        return [self._to_analysis(probs.causes[i], probs.sentiment[i], probs.risk[i]) for i in range(len(texts))]
+        analyses = [self._to_analysis(probs.causes[i], probs.sentiment[i], probs.risk[i]) for i in range(len(texts))]
+        if entities:
+            from pipeline.text import extract_entities
+
+            for analysis, text in zip(analyses, texts):
+                analysis.entities = extract_entities(text)
+        return analyses
 
     def analyze_one(self, text: str) -> Analysis:
         return self.analyze([text])[0]

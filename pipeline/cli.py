@@ -240,5 +240,84 @@ def serve_command(
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+@app.command("reply")
+def reply_command(
+    text: str = typer.Argument(..., help="The customer's complaint."),
+    channel: str = typer.Option("email", "--channel", "-c", help="email (letter with subject) or chat (3 sentences)."),
+    model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder."),
+    policy: Path = typer.Option(None, "--policy", "-p", help="Reply policy YAML (default: pipeline/policy.yaml)."),
+) -> None:
+    """Analyse a complaint and print a reply draft that follows the seven steps and the company policy."""
+    from datetime import date
+
+    from rich.panel import Panel
+    from rich.text import Text
+
+    from pipeline.policy import load_policy
+    from pipeline.reply import draft_reply
+    from pipeline.text import analysis_with_entities
+
+    if channel not in ("email", "chat"):
+        fail(f"--channel must be email or chat, not {channel!r}")
+    if not text.strip():
+        fail("the text is empty; nothing to answer")
+    try:
+        reply_policy = load_policy(policy)
+    except ValueError as exc:
+        fail(str(exc).replace("\n", " "))
+    try:
+        from pipeline.analyzer import Analyzer
+
+        analysis = Analyzer.load(model).analyze([text])[0]
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    analysis = analysis_with_entities(analysis, text, reference_date=date.today())
+    from pipeline.render import print_analysis
+
+    print_analysis(console, analysis)
+    draft = draft_reply(analysis, reply_policy, channel=channel, complaint_text=text)
+    title = f"Borrador ({channel}) · pasos: {len(draft.steps_covered)}/7"
+    subtitle = Text(f"Asunto: {draft.subject}")
+    console.print(Panel(Text(draft.body), title=title, subtitle=subtitle, expand=False))
+
+
+@app.command("review")
+def review_command(
+    draft: Path = typer.Argument(..., help="Text file with the reply an agent wrote."),
+    complaint: Path = typer.Option(None, "--complaint", help="Text file with the complaint it answers."),
+    name: str = typer.Option(None, "--name", help="The customer's name, when the complaint does not say it."),
+) -> None:
+    """Check a reply draft against the seven steps: findings with where they are and how to fix them."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from pipeline.review import review_draft
+    from pipeline.text import extract_entities
+
+    for path in (draft, complaint):
+        if path is not None and not path.is_file():
+            fail(f"no such file: {path}")
+    text = draft.read_text(encoding="utf-8")
+    if not text.strip():
+        fail(f"{draft} is empty; nothing to review")
+    customer_name = name
+    if complaint is not None and customer_name is None:
+        customer_name = extract_entities(complaint.read_text(encoding="utf-8")).customer_name
+    result = review_draft(text, customer_name=customer_name)
+    if result.findings:
+        table = Table(title=f"Revisión de {draft.name}", show_header=True, show_lines=True)
+        for column in ("problema", "dónde", "qué pasa", "cómo arreglarlo"):
+            table.add_column(column, overflow="fold")
+        for finding in result.findings:
+            where = text[finding.start : finding.end].strip() if finding.end > finding.start else "(falta)"
+            where = where if len(where) <= 60 else where[:57] + "..."
+            table.add_row(finding.kind, escape(where), escape(finding.message), escape(finding.suggestion))
+        console.print(table)
+    else:
+        console.print("[green]Sin problemas: el borrador cubre los siete pasos.[/green]")
+    colour = "green" if result.score >= 80 else "yellow" if result.score >= 50 else "red"
+    console.print(f"Puntuación: [{colour}]{result.score:.0f}/100[/{colour}]")
+
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,308 @@
+"""Check a reply draft against the seven steps for answering complaints and the plain-style rules.
+
+`review_draft` is what an agent runs before sending (``quejas review``, ``POST /v1/review``): each
+finding names the problem, where it is (character offsets into the draft; 0-0 for something that
+is missing) and how to fix it. The same phrase lists guard ``pipeline/policy.yaml`` (the loader
+rejects policy texts that would fail them) and every draft ``pipeline.reply`` writes must come out
+of this review with no findings.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from pipeline.schema import Analysis, Review, ReviewFinding
+from pipeline.text import sentence_spans
+
+LONG_SENTENCE_WORDS = 40
+
+# Points taken from 100 per finding; absences weigh more than wording slips.
+PENALTIES = {
+    "no_apology": 15,
+    "name_not_used": 10,
+    "no_purpose": 10,
+    "no_resolution": 20,
+    "vague_promise": 10,
+    "self_praise": 10,
+    "archaic_formula": 5,
+    "blames_customer": 20,
+    "no_call_to_action": 10,
+    "long_sentence": 5,
+}
+
+
+@dataclass(frozen=True)
+class PhraseRule:
+    kind: str
+    patterns: tuple[str, ...]
+    message: str
+    suggestion: str
+
+    def compiled(self) -> re.Pattern:
+        return re.compile("|".join(f"(?:{p})" for p in self.patterns), re.IGNORECASE)
+
+
+VAGUE_PROMISE = PhraseRule(
+    "vague_promise",
+    (
+        r"\blo\s+antes\s+posible\b",
+        r"\ben\s+breve\b",
+        r"\b(?:a|en|con)\s+la\s+mayor\s+brevedad(?:\s+posible)?\b",
+        r"\ba\s+la\s+brevedad(?:\s+posible)?\b",
+        r"\btan\s+pronto\s+como\s+(?:sea\s+posible|podamos|se\s+pueda)\b",
+        r"\bpronto\b",
+        r"\bpr[oó]ximamente\b",
+        r"\bcuanto\s+antes\b",
+        r"\ben\s+cuanto\s+(?:sea\s+posible|podamos|se\s+pueda)\b",
+        r"\ben\s+(?:los\s+)?pr[oó]ximos\s+d[ií]as\b",
+        r"\ben\s+unos\s+(?:d[ií]as|momentos)\b",
+        r"\ben\s+su\s+momento\b",
+        r"\bestamos\s+trabajando\s+en\s+ello\b",
+        r"\bcon\s+la\s+mayor\s+celeridad\b",
+        r"\bharemos\s+(?:todo\s+)?lo\s+(?:posible|que\s+est[eé]\s+en\s+nuestra\s+mano)\b",
+        r"\ben\s+un\s+plazo\s+razonable\b",
+        r"\bm[aá]s\s+adelante\b",
+        r"\bcuando\s+(?:sea\s+posible|podamos)\b",
+    ),
+    "Promesa vaga: no dice cuándo ocurrirá.",
+    "Sustitúyala por una fecha u hora concreta que se pueda cumplir (p. ej. «el jueves 14 antes de las 18:00»).",
+)
+SELF_PRAISE = PhraseRule(
+    "self_praise",
+    (
+        r"\bsomos\s+(?:l[ií]deres|los\s+mejores|la\s+mejor|el\s+mejor|referentes?|n[uú]mero\s+uno)\b",
+        r"\bl[ií]deres\s+(?:en|del)\b",
+        r"\bempresa\s+l[ií]der\b",
+        r"\bnuestr[oa]s?\s+(?:excelentes?|extraordinari[oa]s?|magn[ií]fic[oa]s?|impecables?|reconocid[oa]s?|"
+        r"prestigios[oa]s?|inmejorables?)\b",
+        r"\bnuestr[oa]\s+(?:alt[oa]\s+)?(?:calidad|prestigio|excelencia|trayectoria)\b",
+        r"\bnuestro\s+compromiso\s+con\s+la\s+(?:excelencia|calidad)\b",
+        r"\bnos\s+(?:caracterizamos|distinguimos|destacamos)\s+por\b",
+        r"\b(?:que\s+)?nos\s+caracteriza\b",
+        r"\bsu\s+satisfacci[oó]n\s+es\s+nuestra\s+(?:prioridad|raz[oó]n\s+de\s+ser)\b",
+        r"\bnuestros?\s+altos?\s+est[aá]ndares\b",
+        r"\bmejor\s+(?:empresa|servicio|compa[nñ][ií]a|tienda)\s+del\s+(?:mercado|sector|pa[ií]s)\b",
+        r"\bcalidad\s+reconocida\b",
+        r"\bservicio\s+de\s+excelencia\b",
+    ),
+    "Autoelogio: hablar bien de la empresa no arregla nada al cliente y suena a excusa.",
+    "Quítelo y cuente en su lugar qué va a hacer por el cliente.",
+)
+ARCHAIC_FORMULA = PhraseRule(
+    "archaic_formula",
+    (
+        r"\bpor\s+medio\s+de\s+la\s+presente\b",
+        r"\bpor\s+la\s+presente\b",
+        r"\bsirva\s+la\s+presente\b",
+        r"\bsin\s+otro\s+particular\b",
+        r"\bsin\s+m[aá]s\s+(?:por\s+el\s+momento|que\s+a[nñ]adir)\b",
+        r"\b(?:quedo|quedamos)\s+a\s+(?:su|vuestra)\s+(?:entera\s+)?disposici[oó]n\b",
+        r"\ba\s+su\s+entera\s+disposici[oó]n\b",
+        r"\b(?:me|nos)\s+(?:dirijo|dirigimos)\s+a\s+(?:usted(?:es)?|ti)\b",
+        r"\breciba\s+un\s+(?:cordial|afectuoso|atento)\s+saludo\b",
+        r"\baprovech(?:o|amos)\s+la\s+ocasi[oó]n\b",
+        r"\b(?:le|les)\s+saluda(?:mos)?\s+atentamente\b",
+        r"\batentamente\s+(?:le|les)\s+saluda\b",
+        r"\ben\s+atenci[oó]n\s+a\s+su\s+(?:escrito|misiva|atenta\s+comunicaci[oó]n)\b",
+        r"\bacusamos\s+recibo\b",
+        r"\bmuy\s+se[nñ]or(?:es|a)?\s+m[ií](?:o|a|os)\b",
+        r"\ben\s+espera\s+de\s+sus\s+(?:noticias|gratas\s+noticias)\b",
+        r"\bd[aá]ndole\s+las\s+gracias\s+(?:de|por)\s+anticipado\b",
+        r"\bobra\s+en\s+nuestro\s+poder\b",
+        r"\bsu\s+atento\s+servidor\b",
+        r"\bquien\s+suscribe\b",
+    ),
+    "Fórmula de carta antigua: suena a plantilla y aleja al cliente.",
+    "Escriba como hablaría: «Le escribo por...», «Un saludo».",
+)
+BLAMES_CUSTOMER = PhraseRule(
+    "blames_customer",
+    (
+        r"\b(?:usted|t[uú])\s+(?:debi[oó]|debiste|deber[ií]as?\s+haber|tendr[ií]as?\s+que\s+haber)\b",
+        r"\bdebi[oó]\s+usted\b",
+        r"\b(?:fue|es|ha\s+sido)\s+(?:su|tu)\s+culpa\b",
+        r"\bpor\s+(?:su|tu)\s+culpa\b",
+        r"\bla\s+culpa\s+(?:es|fue)\s+(?:suya|tuya|del\s+cliente)\b",
+        r"\bcomo\s+ya\s+(?:se\s+)?(?:le|te|les)\s+(?:indicamos|indic[oó]|dijimos|dijo|explicamos|explic[oó]|"
+        r"informamos|inform[oó]|comentamos|advertimos|hab[ií]amos\s+\w+)\b",
+        r"\bcomo\s+(?:le|te|les)\s+(?:indicamos|dijimos|explicamos|informamos)\s+(?:anteriormente|previamente|"
+        r"en\s+su\s+momento)\b",
+        r"\b(?:usted|t[uú])\s+no\s+(?:ley[oó]|le[ií]ste|revis[oó]|revisaste|entendi[oó]|entendiste)\b",
+        r"\bno\s+es\s+(?:nuestra\s+responsabilidad|responsabilidad\s+nuestra|responsabilidad\s+de\s+la\s+empresa)\b",
+        r"\bresponsabilidad\s+(?:suya|tuya|del\s+cliente)\b",
+        r"\b(?:usted|t[uú])\s+se\s+equivoc(?:[oó]|aste)\b",
+        r"\b(?:error|fallo)\s+(?:suyo|tuyo|del\s+cliente)\b",
+        r"\bsi\s+hubieras?\s+(?:le[ií]do|revisado|llamado)\b",
+        r"\bdeber[ií]as?\s+haber\s+(?:le[ií]do|revisado|llamado|comprobado|avisado)\b",
+        r"\bmal\s+uso\b",
+        r"\bseg[uú]n\s+usted\b",
+    ),
+    "Culpa al cliente: pone al cliente a la defensiva aunque tenga parte de razón.",
+    "Hable de lo que la empresa hace ahora; si hay un dato que el cliente debe saber, explíquelo sin reproche.",
+)
+PHRASE_RULES = (VAGUE_PROMISE, SELF_PRAISE, ARCHAIC_FORMULA, BLAMES_CUSTOMER)
+
+_APOLOGY = re.compile(
+    r"\b(?:lo\s+)?sient[oe]\b|\bsentimos\b|\bdisculp\w*|\bperd[oó]n\w*|\blament(?:o|amos)\b|\bnos\s+equivocamos\b|"
+    r"\b(?:tiene|tienes)\s+(?:toda\s+la\s+)?raz[oó]n\b|\berror\s+(?:fue\s+)?nuestro\b|\bme\s+equivoqu[eé]\b",
+    re.IGNORECASE,
+)
+_PURPOSE = re.compile(
+    r"\b(?:le|te|les)\s+(?:escribo|escribimos|respondo|respondemos|contesto|contestamos)\s+(?:por|sobre|en\s+relaci|"
+    r"respecto|a\s+(?:su|tu))\b|"
+    r"\b(?:su|tu)\s+(?:queja|reclamaci[oó]n|reclamo|mensaje|consulta|solicitud|comentario|rese[nñ]a|correo|"
+    r"petici[oó]n|incidencia|pregunta)\b|"
+    r"\ben\s+relaci[oó]n\s+(?:con|a)\b|\brespecto\s+(?:a|de)\b|\bgracias\s+por\s+(?:escrib|cont|avis|su\b|tu\b)\w*",
+    re.IGNORECASE,
+)
+_NOT_ACTION = (
+    "lamentamos sentimos agradecemos comprendemos entendemos pedimos rogamos deseamos esperamos estamos somos "
+    "quedamos tenemos podemos sabemos creemos queremos vemos informamos comunicamos indicamos recordamos "
+    "notificamos confirmamos"
+).split()
+_RESOLUTION = re.compile(
+    r"\b(?:hemos|he)\s+\w+(?:ado|ido|to|cho|sto|elto)\b|\b(?:vamos|voy)\s+a\s+\w+r\b|"
+    r"\b\w+(?:aremos|eremos|iremos|aré|eré|iré)(?!\w)|"
+    rf"\b(?:le|te|se\s+lo|se\s+la|lo|la|los|las|les)\s+(?!(?:{'|'.join(_NOT_ACTION)})\b)\w+(?:amos|emos|imos)\b|"
+    r"\b(?:reembolsamos|devolvemos|enviamos|anulamos|recogemos|aplicamos|cambiamos|reponemos|llamamos|abonamos|"
+    r"cancelamos|corregimos|cumplimos|reparamos|sustituimos|revisamos|tramitamos|gestionamos|asignamos|"
+    r"resolvemos|escribimos|pasamos|contestamos|entregamos)\b|"
+    r"\bsale\s+hoy\b|\bme\s+encargo\b|\bme\s+quedo\s+con\b|\bllevo\s+yo\b",
+    re.IGNORECASE,
+)
+_CALL_TO_ACTION = re.compile(
+    r"\b(?:resp[oó]nd(?:a|e|an|ame|eme|anos|enos)|escr[ií]b(?:a|e|anos|enos|ame|eme)|ll[aá]m(?:enos|anos|eme|ame)|"
+    r"ll[aá]me|conf[ií]rm(?:e|a|enos|anos|eme|ame)|env[ií](?:enos|anos|eme|ame)|env[ií]e|ind[ií]qu(?:e|enos|eme)|"
+    r"ind[ií]c(?:anos|ame)|d[ií]ganos|dinos|d[ií]game|dime|cu[eé]nt(?:enos|anos|eme|ame)|cont[eé]st(?:e|enos|anos|"
+    r"eme|ame)|pulse|pulsa|haga\s+clic|haz\s+clic|acceda|accede|rellene|rellena|adj[uú]nt(?:e|enos|anos))\b|"
+    r"\b(?:puede|puedes|basta\s+con|solo\s+tiene\s+que|solo\s+tienes\s+que)\s+(?:responder|escribir|llamar|"
+    r"contestar|enviar)",
+    re.IGNORECASE,
+)
+
+
+def word_count(sentence: str) -> int:
+    """Words as a reader counts them: runs of letters or digits ("1.250,50" and "PED-48213" are one)."""
+    return len(re.findall(r"[\w][\w.,/'-]*", sentence))
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents, for name matching ("Íñigo" == "iñigo" == "inigo")."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def first_name(customer_name: str | None) -> str | None:
+    """The name a reply greets with: the first word, skipping abbreviations such as "Ma."."""
+    if not customer_name:
+        return None
+    words = [w for w in customer_name.split() if w.strip(".")]
+    for word in words:
+        if word.endswith(".") or len(word) < 2 or not word.replace("-", "").isalpha():
+            continue
+        return word.capitalize() if word.isupper() else word
+    return None
+
+
+def phrase_findings(text: str) -> list[ReviewFinding]:
+    """Wording problems with a span each: vague promises, self-praise, archaic formulas, blame, long sentences."""
+    findings: list[ReviewFinding] = []
+    for rule in PHRASE_RULES:
+        taken: list[tuple[int, int]] = []
+        matches = sorted(rule.compiled().finditer(text), key=lambda m: (m.start(), -m.end()))
+        for m in matches:
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            taken.append(m.span())
+            findings.append(
+                ReviewFinding(
+                    kind=rule.kind,
+                    message=f"{rule.message} («{m.group()}»)",
+                    suggestion=rule.suggestion,
+                    start=m.start(),
+                    end=m.end(),
+                )
+            )
+    for start, end in sentence_spans(text):
+        words = word_count(text[start:end])
+        if words > LONG_SENTENCE_WORDS:
+            findings.append(
+                ReviewFinding(
+                    kind="long_sentence",
+                    message=f"Frase de {words} palabras: cuesta seguirla.",
+                    suggestion=f"Pártala en frases de menos de {LONG_SENTENCE_WORDS} palabras, una idea por frase.",
+                    start=start,
+                    end=end,
+                )
+            )
+    return findings
+
+
+def _absent(kind: str, message: str, suggestion: str, start: int = 0, end: int = 0) -> ReviewFinding:
+    return ReviewFinding(kind=kind, message=message, suggestion=suggestion, start=start, end=end)
+
+
+def review_draft(draft_text: str, analysis: Analysis | None = None, customer_name: str | None = None) -> Review:
+    """Findings for ``draft_text`` and a score from 0 to 100 (100: nothing to fix).
+
+    With ``analysis`` of a non-complaint (thanks, a question), the apology and resolution checks are
+    skipped; without an analysis the draft is taken to answer a complaint.
+    """
+    text = draft_text or ""
+    is_complaint = analysis.is_complaint if analysis is not None else True
+    name = customer_name or (analysis.entities.customer_name if analysis is not None else None)
+    findings = phrase_findings(text)
+
+    if is_complaint and not _APOLOGY.search(text):
+        findings.append(
+            _absent(
+                "no_apology",
+                "No hay disculpa.",
+                "Discúlpese de forma sencilla y concreta y, si el error es de la empresa, admítalo: "
+                "«Tiene razón, nos equivocamos».",
+            )
+        )
+    greeting_name = first_name(name)
+    if greeting_name and not re.search(rf"\b{re.escape(_fold(greeting_name))}\b", _fold(text)):
+        first_line_end = text.find("\n") if "\n" in text else len(text)
+        greeting = re.match(r"[^:,.;!?\n]{0,40}[:,]", text)
+        if first_line_end > 60 and greeting:
+            first_line_end = greeting.end() - 1  # a chat message is one line: point at its greeting
+        findings.append(
+            _absent(
+                "name_not_used",
+                f"No se usa el nombre del cliente ({greeting_name}).",
+                f"Salude por su nombre: «Hola, {greeting_name}:».",
+                0,
+                first_line_end,
+            )
+        )
+    if not _PURPOSE.search(text):
+        findings.append(
+            _absent(
+                "no_purpose",
+                "No dice a qué responde.",
+                "Empiece diciendo el motivo: «Le escribo por su queja sobre el retraso del pedido PED-48213».",
+            )
+        )
+    if is_complaint and not _RESOLUTION.search(text):
+        findings.append(
+            _absent(
+                "no_resolution",
+                "No hay solución ni siguiente paso.",
+                "Diga qué ha hecho o hará la empresa para resolverlo («Hemos anulado el cargo duplicado»).",
+            )
+        )
+    if not _CALL_TO_ACTION.search(text):
+        findings.append(
+            _absent(
+                "no_call_to_action",
+                "No dice al cliente qué puede hacer ahora.",
+                "Cierre con una acción clara: «Responda a este correo con una foto del defecto».",
+            )
+        )
+    findings.sort(key=lambda f: (f.start, f.end, f.kind))
+    score = max(0.0, 100.0 - sum(PENALTIES.get(f.kind, 5) for f in findings))
+    return Review(score=score, findings=findings)

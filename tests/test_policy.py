@@ -1,0 +1,146 @@
+"""The reply policy file: the shipped one is valid, broken ones fail with a message that says what to fix."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.policy import POLICY_PATH, Policy, PolicyError, fill, load_policy, normalise_tone
+from pipeline.taxonomy import TAXONOMY
+
+
+@pytest.fixture(scope="module")
+def raw() -> dict:
+    return yaml.safe_load(POLICY_PATH.read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, data: dict) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def broken(tmp_path: Path, raw: dict, change) -> str:
+    data = copy.deepcopy(raw)
+    change(data)
+    with pytest.raises(PolicyError) as info:
+        load_policy(write(tmp_path, data))
+    return str(info.value)
+
+
+def test_shipped_policy_covers_every_cause():
+    policy = load_policy()
+    assert set(policy.causes) == set(TAXONOMY.cause_ids)
+    assert policy.tone in ("usted", "tú")
+    for cause in policy.causes.values():
+        assert cause.steps and cause.remedies and cause.follow_up_days >= 1
+        assert set(cause.remedies) <= set(policy.remedies)
+
+
+def test_policy_errors_are_value_errors():
+    assert issubclass(PolicyError, ValueError)
+
+
+def test_missing_cause_names_the_cause_and_what_to_add(tmp_path, raw):
+    message = broken(tmp_path, raw, lambda d: d["causes"].pop("billing_error"))
+    assert "billing_error" in message and "missing" in message and "add" in message
+
+
+def test_unknown_cause_names_the_typo_and_the_known_ids(tmp_path, raw):
+    def rename(data):
+        data["causes"]["biling_error"] = data["causes"].pop("billing_error")
+
+    message = broken(tmp_path, raw, rename)
+    assert "biling_error" in message and "unknown" in message
+    assert "billing_error" in message  # listed among the known ids / missing causes
+
+
+def test_unknown_remedy_id(tmp_path, raw):
+    message = broken(tmp_path, raw, lambda d: d["causes"]["delay"].__setitem__("remedies", ["voucher"]))
+    assert "causes.delay.remedies" in message and "voucher" in message
+
+
+def test_remedy_without_text(tmp_path, raw):
+    message = broken(tmp_path, raw, lambda d: d["remedies"].pop("callback"))
+    assert "callback" in message and "remedies" in message and "unanswered_contact" in message
+
+
+def test_cause_needs_steps_and_a_remedy(tmp_path, raw):
+    message = broken(tmp_path, raw, lambda d: d["causes"]["delay"].__setitem__("steps", []))
+    assert "causes.delay.steps" in message
+    message = broken(tmp_path, raw, lambda d: d["causes"]["delay"].__setitem__("remedies", []))
+    assert "causes.delay.remedies" in message
+
+
+def test_unknown_placeholder_is_located(tmp_path, raw):
+    message = broken(tmp_path, raw, lambda d: d["causes"]["delay"].__setitem__("issue", "el retraso de {nombre}"))
+    assert "causes.delay.issue" in message and "{nombre}" in message
+
+
+def test_vague_promise_in_a_step_is_refused(tmp_path, raw):
+    def vague(data):
+        data["causes"]["delay"]["steps"] = ["Enviaremos su pedido lo antes posible."]
+
+    message = broken(tmp_path, raw, vague)
+    assert "causes.delay.steps[0]" in message and "lo antes posible" in message
+
+
+def test_self_praise_in_a_remedy_is_refused(tmp_path, raw):
+    def praise(data):
+        data["remedies"]["priority"] = "nuestro excelente servicio {le} atenderá primero"
+
+    message = broken(tmp_path, raw, praise)
+    assert "remedies.priority" in message and "Autoelogio" in message
+
+
+def test_too_long_step_is_refused(tmp_path, raw):
+    message = broken(tmp_path, raw, lambda d: d["causes"]["delay"].__setitem__("steps", ["palabra " * 35]))
+    assert "causes.delay.steps[0] has 35 words" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("tone", "vos", "tone"),
+        ("country", "XX", "holidays"),
+        ("follow_up_time", "6pm", "HH:MM"),
+        ("discount_percent", 0, "discount_percent"),
+        ("signature", "{agente}", "signature"),
+        ("colour", "blue", "colour"),
+    ],
+)
+def test_bad_settings(tmp_path, raw, key, value, expected):
+    message = broken(tmp_path, raw, lambda d: d.__setitem__(key, value))
+    assert expected in message
+
+
+def test_tone_accepts_tu_without_accent(tmp_path, raw):
+    data = copy.deepcopy(raw)
+    data["tone"] = "tu"
+    assert load_policy(write(tmp_path, data)).tone == "tú"
+    assert normalise_tone("Usted") == "usted"
+
+
+def test_missing_file_and_bad_yaml(tmp_path):
+    with pytest.raises(PolicyError, match="no policy file"):
+        load_policy(tmp_path / "nope.yaml")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("causes: [unclosed", encoding="utf-8")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        load_policy(bad)
+    bad.write_text("- just a list\n", encoding="utf-8")
+    with pytest.raises(PolicyError, match="mapping"):
+        load_policy(bad)
+
+
+def test_fill_uses_the_tone():
+    assert fill("{Le} devolvemos {su}s {importe}", "usted", importe="95 €") == "Le devolvemos sus 95 €"
+    assert fill("{Le} devolvemos {su}s {importe}", "tú", importe="95 €") == "Te devolvemos tus 95 €"
+
+
+def test_policy_model_validates_in_code_too(raw):
+    with pytest.raises(ValueError, match="missing"):
+        Policy.model_validate({**raw, "causes": {}})
