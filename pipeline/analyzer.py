@@ -74,17 +74,31 @@ def predict_probabilities(
 class Analyzer:
     """A loaded model plus the rules that turn its probabilities into an `Analysis`."""
 
-    def __init__(self, model: QuejasModel, batcher: BatchTokenizer, device: torch.device, metrics: dict | None = None):
+    def __init__(
+        self,
+        model: QuejasModel,
+        batcher: BatchTokenizer,
+        device: torch.device,
+        metrics: dict | None = None,
+        lexical: object | None = None,
+    ):
         self.model = model
         self.batcher = batcher
         self.device = device
         self.metrics = metrics or {}
+        self.lexical = lexical
         config = model.config
-        self._cause_cut = np.array([config.cause_thresholds.get(c, 0.5) for c in config.causes])
-        self._risk_cut = np.array([config.risk_thresholds.get(r, 0.5) for r in config.risks])
+        causes, risks = config.cause_thresholds, config.risk_thresholds
+        if lexical is None and config.blend_weights:
+            # Encoder alone on a blended model: use the thresholds tuned for the encoder alone.
+            causes = config.encoder_thresholds.get("causes", causes)
+            risks = config.encoder_thresholds.get("risk", risks)
+        self.cause_cut = np.array([causes.get(c, 0.5) for c in config.causes])
+        self.risk_cut = np.array([risks.get(r, 0.5) for r in config.risks])
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, device: str = "auto") -> Analyzer:
+    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, device: str = "auto", blend: bool = True) -> Analyzer:
+        """Load a model folder once. ``blend=False`` uses the encoder alone even if the folder has a lexical model."""
         folder = Path(path)
         if not folder.exists():
             raise FileNotFoundError(
@@ -94,7 +108,14 @@ class Analyzer:
         model, tokenizer = load_model(folder.resolve(), torch_device)
         config = model.config
         batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, config.text_prefix)
-        return cls(model, batcher, torch_device, read_metrics(folder))
+        lexical = None
+        if blend and config.blend_weights:
+            from pipeline.blend import load_lexical
+
+            lexical = load_lexical(folder)
+            if lexical is None:
+                raise FileNotFoundError(f"{folder} is a blended model but its lexical.joblib is missing")
+        return cls(model, batcher, torch_device, read_metrics(folder), lexical)
 
     @property
     def config(self) -> QuejasModelConfig:
@@ -106,7 +127,12 @@ class Analyzer:
 
     def probabilities(self, texts: list[str], batch_size: int = 32) -> Probabilities:
         check_texts(texts)
-        return predict_probabilities(self.model, self.batcher, texts, batch_size, self.device)
+        probs = predict_probabilities(self.model, self.batcher, texts, batch_size, self.device)
+        if self.lexical is None:
+            return probs
+        from pipeline.blend import lexical_probabilities, mix
+
+        return mix(probs, lexical_probabilities(self.lexical, texts), self.config.blend_weights)
 
     def analyze(self, texts: list[str], batch_size: int = 32, entities: bool = True) -> list[Analysis]:
         """Analyse texts (any number; batched internally). Raises EmptyTextError on blank input.
@@ -130,7 +156,7 @@ class Analyzer:
 
     def _to_analysis(self, cause_probs: np.ndarray, sentiment_probs: np.ndarray, risk_probs: np.ndarray) -> Analysis:
         config = self.config
-        chosen = [j for j in np.argsort(-cause_probs) if cause_probs[j] >= self._cause_cut[j]]
+        chosen = [j for j in np.argsort(-cause_probs) if cause_probs[j] >= self.cause_cut[j]]
         causes = []
         for j in chosen:
             cause = TAXONOMY.cause(config.causes[j])
@@ -140,7 +166,7 @@ class Analyzer:
         sentiment_index = int(np.argmax(sentiment_probs))
         by_label = dict(zip(config.sentiments, sentiment_probs.tolist()))
         score = float(np.clip(by_label.get("positive", 0.0) - by_label.get("negative", 0.0), -1.0, 1.0))
-        risk_flags = {r: bool(risk_probs[j] >= self._risk_cut[j]) for j, r in enumerate(config.risks)}
+        risk_flags = {r: bool(risk_probs[j] >= self.risk_cut[j]) for j, r in enumerate(config.risks)}
         risk_scores = {r: float(risk_probs[j]) for j, r in enumerate(config.risks)}
         return Analysis(
             causes=causes,

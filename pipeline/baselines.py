@@ -43,25 +43,25 @@ class TfidfBaseline:
         self.cause_thresholds: dict[str, float] = {}
         self.risk_thresholds: dict[str, float] = {}
 
-    def _features(self, texts: list[str], fit: bool = False):
+    def features(self, texts: list[str], fit: bool = False):
         if fit:
             return hstack([self.word.fit_transform(texts), self.char.fit_transform(texts)]).tocsr()
         return hstack([self.word.transform(texts), self.char.transform(texts)]).tocsr()
 
     def fit(self, texts: list[str], causes: np.ndarray, sentiment: np.ndarray, risk: np.ndarray) -> TfidfBaseline:
-        features = self._features(texts, fit=True)
+        features = self.features(texts, fit=True)
         self.causes.fit(features, causes)
         self.risk.fit(features, risk)
         self.sentiment.fit(features, sentiment)
         return self
 
     def tune(self, texts: list[str], causes: np.ndarray, risk: np.ndarray) -> None:
-        features = self._features(texts)
+        features = self.features(texts)
         self.cause_thresholds = tune_thresholds(self.causes.predict_proba(features), causes, CAUSE_IDS)
         self.risk_thresholds = tune_thresholds(self.risk.predict_proba(features), risk, RISK_IDS)
 
     def predict(self, texts: list[str]) -> Predictions:
-        features = self._features(texts)
+        features = self.features(texts)
         return Predictions(
             causes=apply_thresholds(self.causes.predict_proba(features), self.cause_thresholds, CAUSE_IDS),
             sentiment=self.sentiment.predict(features),

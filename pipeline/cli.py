@@ -145,6 +145,23 @@ def _run_training(config) -> None:
         console.print(comparison_table(results, title="Test split (thresholds tuned on dev)"))
 
 
+@app.command("blend")
+def blend_command(
+    model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Encoder-only model folder to extend."),
+) -> None:
+    """Add the TF-IDF blend to an encoder-only model: fit on train, tune on dev, score test, update the folder."""
+    from pipeline.blend import add_lexical_blend
+    from pipeline.data import load_dataset_dict
+    from pipeline.evaluate import comparison_table
+
+    try:
+        metrics = add_lexical_blend(model, load_dataset_dict())
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    results = {"model": metrics["test"], "encoder only": metrics["test_encoder_only"], **metrics.get("baselines", {})}
+    console.print(comparison_table(results, title=f"Test split: {model} (blend weights {metrics['blend_weights']})"))
+
+
 @app.command("eval")
 def eval_command(
     model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder to evaluate."),
@@ -156,10 +173,14 @@ def eval_command(
 
     from pipeline.data import load_dataset_dict
     from pipeline.evaluate import baseline_metrics, comparison_table, model_metrics
+    from pipeline.model import read_model_config
 
     try:
         dataset = load_dataset_dict()
-        results = {"model": model_metrics(model, dataset, device=device), **baseline_metrics(dataset)}
+        results = {"model": model_metrics(model, dataset, device=device)}
+        if read_model_config(model).blend_weights:
+            results["encoder only"] = model_metrics(model, dataset, device=device, blend=False)
+        results.update(baseline_metrics(dataset))
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     console.print(comparison_table(results, title=f"Test split: {model}"))

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from pipeline.baselines import KeywordBaseline, Predictions, TfidfBaseline
 from pipeline.data import label_arrays
-from pipeline.metrics import apply_thresholds, evaluation_metrics
+from pipeline.metrics import evaluation_metrics
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
 
 
@@ -33,18 +33,17 @@ def baseline_metrics(dataset: DatasetDict) -> dict[str, dict]:
     }
 
 
-def model_metrics(model_path: Path, dataset: DatasetDict, device: str = "auto") -> dict:
+def model_metrics(model_path: Path, dataset: DatasetDict, device: str = "auto", blend: bool = True) -> dict:
     """Score a saved model on test with the thresholds stored in it (tuned on dev at training time)."""
     from pipeline.analyzer import Analyzer
 
-    analyzer = Analyzer.load(model_path, device=device)
+    analyzer = Analyzer.load(model_path, device=device, blend=blend)
     test = dataset["test"]
     probs = analyzer.probabilities(list(test["text"]))
-    config = analyzer.config
     pred = Predictions(
-        causes=apply_thresholds(probs.causes, config.cause_thresholds, CAUSE_IDS),
+        causes=(probs.causes >= analyzer.cause_cut).astype(int),
         sentiment=probs.sentiment.argmax(axis=1),
-        risk=apply_thresholds(probs.risk, config.risk_thresholds, RISK_IDS),
+        risk=(probs.risk >= analyzer.risk_cut).astype(int),
     )
     return _metrics(pred, test)
 

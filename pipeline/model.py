@@ -51,6 +51,13 @@ class QuejasModelConfig(BaseModel):
     head_fraction: float = 0.5
     text_prefix: str = Field(default="", description='Prefix the base expects, e.g. "query: " for E5 models.')
     dropout: float = 0.1
+    blend_weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Encoder share per task when blended with the lexical model (lexical.joblib); empty: encoder only.",
+    )
+    encoder_thresholds: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="Thresholds tuned for the encoder alone (causes, risk), kept for comparison."
+    )
     corpus_hash: str | None = None
     created: str | None = None
 
@@ -74,6 +81,9 @@ class QuejasModel(nn.Module):
         self.encoder = encoder
         self.config = config
         hidden = encoder.config.hidden_size
+        # E5-style encoders are anisotropic (any two texts have cosine ~0.85), so raw pooled vectors differ
+        # little between texts; normalising them lets freshly initialised heads learn at a useful speed.
+        self.pooled_norm = nn.LayerNorm(hidden)
         self.dropout = nn.Dropout(config.dropout)
         self.cause_head = nn.Linear(hidden, len(config.causes))
         self.sentiment_head = nn.Linear(hidden, len(config.sentiments))
@@ -88,7 +98,7 @@ class QuejasModel(nn.Module):
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         pooled = mean_pool(hidden, attention_mask)
-        pooled = self.dropout(pooled)
+        pooled = self.dropout(self.pooled_norm(pooled))
         return {
             "causes": self.cause_head(pooled),
             "sentiment": self.sentiment_head(pooled),

@@ -18,8 +18,24 @@ def _thresholds(config: QuejasModelConfig) -> str:
     return "\n".join(rows)
 
 
+def _blend(config: QuejasModelConfig) -> str:
+    if not config.blend_weights:
+        return "none; the encoder alone produces every probability."
+    shares = ", ".join(f"{task} {weight:.0%}" for task, weight in config.blend_weights.items())
+    return (
+        "probabilities are a weighted average of the encoder and a TF-IDF logistic regression "
+        f"(`lexical.joblib`) fitted on the same training split; encoder share per task: {shares} "
+        "(tuned on dev, with the thresholds). The `encoder only` column shows the encoder alone."
+    )
+
+
 def render_model_card(config: QuejasModelConfig, metrics: dict) -> str:
-    results = {"model": metrics["test"], **metrics.get("baselines", {})} if metrics.get("test") else {}
+    results = {}
+    if metrics.get("test"):
+        results["model"] = metrics["test"]
+        if metrics.get("test_encoder_only"):
+            results["encoder only"] = metrics["test_encoder_only"]
+        results.update(metrics.get("baselines", {}))
     train_cfg = metrics.get("config", {})
     minutes = metrics.get("training_seconds", 0) / 60
     causes = ", ".join(f"`{c.id}` ({c.display})" for c in TAXONOMY.causes)
@@ -34,6 +50,7 @@ negative the message is, and whether it signals churn, a legal threat or public 
 - Causes (sigmoid, per-label thresholds tuned on dev): {causes}.
 - Sentiment: softmax over {", ".join(config.sentiments)}; score = P(positive) - P(negative).
 - Risk (sigmoid, thresholds tuned on dev): {", ".join(config.risks)}.
+- Blend: {_blend(config)}
 - Inputs: up to {config.max_length} tokens; longer texts use **{config.long_text_strategy}**
   ({config.head_fraction:.0%} of the tokens from the start, the rest from the end).
 - Text prefix: `{config.text_prefix!r}`.

@@ -64,10 +64,12 @@ class TrainingConfig:
     )
     batch_size: int = field(default=16, metadata={"help": "Training batch size."})
     eval_batch_size: int = field(default=64, metadata={"help": "Batch size for dev/test prediction."})
-    epochs: int = field(default=5, metadata={"help": "Maximum epochs; early stopping may end sooner."})
+    epochs: int = field(default=7, metadata={"help": "Maximum epochs; early stopping may end sooner."})
     max_steps: int | None = field(default=None, metadata={"help": "Stop after this many optimizer steps (smoke runs)."})
-    learning_rate: float = field(default=6e-5, metadata={"help": "Peak learning rate of the encoder."})
-    head_learning_rate: float = field(default=1e-3, metadata={"help": "Learning rate of the three heads."})
+    learning_rate: float = field(
+        default=1.5e-4, metadata={"help": "Peak learning rate of the encoder (small 384-wide encoders like it high)."}
+    )
+    head_learning_rate: float = field(default=3e-3, metadata={"help": "Learning rate of the three heads."})
     weight_decay: float = field(
         default=0.01, metadata={"help": "AdamW weight decay (not applied to biases/LayerNorm)."}
     )
@@ -90,6 +92,10 @@ class TrainingConfig:
     threads: int | None = field(default=None, metadata={"help": "CPU threads for torch (default: all cores)."})
     max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training examples."})
     update_latest: bool = field(default=True, metadata={"help": "Point models/latest at the new model."})
+    lexical_blend: bool = field(
+        default=True,
+        metadata={"help": "Blend the encoder with a TF-IDF model (weights and thresholds tuned on dev; see blend.py)."},
+    )
     run_baselines: bool = field(
         default=True, metadata={"help": "Evaluate TF-IDF and keyword baselines for the model card."}
     )
@@ -341,6 +347,10 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
     from pipeline.model_card import write_model_card
 
     write_model_card(folder, model.config, metrics)
+    if config.lexical_blend and has_dev and len(dataset["test"]):
+        from pipeline.blend import add_lexical_blend
+
+        metrics = add_lexical_blend(folder, dataset, config.seed)
     if config.update_latest:
         point_latest(folder)
     return TrainingResult(folder=folder, metrics=metrics, seconds=seconds)

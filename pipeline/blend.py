@@ -1,0 +1,156 @@
+"""Blending the fine-tuned encoder with a lexical TF-IDF model.
+
+On this corpus the two make different mistakes: the encoder reads meaning ("marqué 14 veces y nada"
+is nobody answering), the lexical model is sharp on the exact cue words a 2-core CPU training budget
+cannot teach the encoder in a few epochs. A per-task weighted average of their probabilities, with
+the weight and the per-label thresholds tuned on dev, beats either alone. The encoder weight is
+stored in the model config (``blend_weights``); with an empty dict the model is the encoder alone.
+
+The lexical model is saved with joblib (pickle): load model folders only from sources you trust.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import numpy as np
+from datasets import DatasetDict
+from sklearn.metrics import f1_score
+
+from pipeline.analyzer import Probabilities
+from pipeline.baselines import TfidfBaseline
+from pipeline.data import label_arrays
+from pipeline.metrics import apply_thresholds, tune_thresholds
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
+
+LEXICAL_FILE = "lexical.joblib"
+WEIGHT_GRID = np.round(np.arange(0.0, 1.001, 0.1), 2)
+
+
+def lexical_probabilities(lexical: TfidfBaseline, texts: list[str]) -> Probabilities:
+    features = lexical.features(texts)
+    sentiment = np.zeros((len(texts), len(SENTIMENT_IDS)))
+    sentiment[:, lexical.sentiment.classes_] = lexical.sentiment.predict_proba(features)
+    return Probabilities(
+        causes=lexical.causes.predict_proba(features),
+        sentiment=sentiment,
+        risk=lexical.risk.predict_proba(features),
+    )
+
+
+def mix(encoder: Probabilities, lexical: Probabilities, weights: dict[str, float]) -> Probabilities:
+    """Weighted average per task; ``weights`` are the encoder's share."""
+
+    def avg(task: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        w = weights.get(task, 1.0)
+        return (w * a + (1.0 - w) * b).astype(np.float32)
+
+    return Probabilities(
+        causes=avg("causes", encoder.causes, lexical.causes),
+        sentiment=avg("sentiment", encoder.sentiment, lexical.sentiment),
+        risk=avg("risk", encoder.risk, lexical.risk),
+    )
+
+
+def _multilabel_score(probs: np.ndarray, gold: np.ndarray, labels: list[str]) -> float:
+    thresholds = tune_thresholds(probs, gold, labels)
+    return float(f1_score(gold, apply_thresholds(probs, thresholds, labels), average="macro", zero_division=0))
+
+
+def tune_weights(encoder: Probabilities, lexical: Probabilities, gold: dict[str, np.ndarray]) -> dict[str, float]:
+    """Encoder share per task maximising dev macro-F1; ties keep more of the encoder."""
+    weights = {}
+    for task, labels in (("causes", CAUSE_IDS), ("risk", RISK_IDS)):
+        scores = [
+            _multilabel_score(w * getattr(encoder, task) + (1 - w) * getattr(lexical, task), gold[task], labels)
+            for w in WEIGHT_GRID
+        ]
+        weights[task] = float(max(reversed(WEIGHT_GRID), key=lambda w: scores[list(WEIGHT_GRID).index(w)]))
+    sentiment_scores = [
+        f1_score(
+            gold["sentiment"],
+            (w * encoder.sentiment + (1 - w) * lexical.sentiment).argmax(axis=1),
+            average="macro",
+            zero_division=0,
+        )
+        for w in WEIGHT_GRID
+    ]
+    weights["sentiment"] = float(max(reversed(WEIGHT_GRID), key=lambda w: sentiment_scores[list(WEIGHT_GRID).index(w)]))
+    return weights
+
+
+def fit_lexical(dataset: DatasetDict, seed: int = 13) -> TfidfBaseline:
+    gold = label_arrays(dataset["train"])
+    return TfidfBaseline(seed).fit(list(dataset["train"]["text"]), gold["causes"], gold["sentiment"], gold["risk"])
+
+
+def save_lexical(lexical: TfidfBaseline, folder: Path) -> None:
+    joblib.dump(lexical, Path(folder) / LEXICAL_FILE, compress=3)
+
+
+def load_lexical(folder: Path) -> TfidfBaseline | None:
+    path = Path(folder) / LEXICAL_FILE
+    return joblib.load(path) if path.exists() else None
+
+
+def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13) -> dict:
+    """Fit the lexical model on train, tune the blend and thresholds on dev, score test, update the folder.
+
+    Works on any encoder-only model folder (training calls it last); test is scored once and never tunes
+    anything. Returns the updated metrics.
+    """
+    import json
+
+    from pipeline.analyzer import Analyzer
+    from pipeline.metrics import evaluation_metrics
+    from pipeline.model import CONFIG_FILE, METRICS_FILE
+    from pipeline.model_card import write_model_card
+
+    folder = Path(folder)
+    analyzer = Analyzer.load(folder, blend=False)
+    config = analyzer.config
+    if config.blend_weights:
+        raise ValueError(f"{folder} is already blended")
+    dev, test = dataset["dev"], dataset["test"]
+    gold_dev, gold_test = label_arrays(dev), label_arrays(test)
+    lexical = fit_lexical(dataset, seed)
+    encoder_dev = analyzer.probabilities(list(dev["text"]))
+    encoder_test = analyzer.probabilities(list(test["text"]))
+    lexical_dev = lexical_probabilities(lexical, list(dev["text"]))
+    lexical_test = lexical_probabilities(lexical, list(test["text"]))
+
+    weights = tune_weights(encoder_dev, lexical_dev, gold_dev)
+    blended_dev = mix(encoder_dev, lexical_dev, weights)
+    blended_test = mix(encoder_test, lexical_test, weights)
+    thresholds = (
+        tune_thresholds(blended_dev.causes, gold_dev["causes"], CAUSE_IDS),
+        tune_thresholds(blended_dev.risk, gold_dev["risk"], RISK_IDS),
+    )
+
+    def score(probs: Probabilities, gold: dict) -> dict:
+        return evaluation_metrics(
+            apply_thresholds(probs.causes, thresholds[0], CAUSE_IDS),
+            gold["causes"],
+            probs.sentiment.argmax(axis=1),
+            gold["sentiment"],
+            apply_thresholds(probs.risk, thresholds[1], RISK_IDS),
+            gold["risk"],
+        )
+
+    config.encoder_thresholds = {"causes": dict(config.cause_thresholds), "risk": dict(config.risk_thresholds)}
+    config.cause_thresholds, config.risk_thresholds = thresholds
+    config.blend_weights = weights
+    save_lexical(lexical, folder)
+    (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
+
+    metrics_path = folder / METRICS_FILE
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
+    metrics["test_encoder_only"] = metrics.get("test", {})
+    metrics["dev_encoder_only"] = metrics.get("dev", {})
+    metrics["test"] = score(blended_test, gold_test)
+    metrics["dev"] = score(blended_dev, gold_dev)
+    metrics["blend_weights"] = weights
+    metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_model_card(folder, config, metrics)
+    return metrics

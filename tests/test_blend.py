@@ -1,0 +1,73 @@
+"""The encoder + TF-IDF blend: weights tuned on dev, stored in the folder, applied by the Analyzer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from pipeline.analyzer import Analyzer, Probabilities
+from pipeline.blend import LEXICAL_FILE, add_lexical_blend, lexical_probabilities, mix, tune_weights
+from pipeline.model import read_model_config
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
+
+TEXTS = ["me cobraron dos veces y nadie contesta", "gracias por todo, Raúl fue muy amable"]
+
+
+def test_tiny_model_is_blended(tiny_model):
+    config = read_model_config(tiny_model)
+    assert set(config.blend_weights) == {"causes", "sentiment", "risk"}
+    assert all(0.0 <= w <= 1.0 for w in config.blend_weights.values())
+    assert (tiny_model / LEXICAL_FILE).exists()
+    assert set(config.encoder_thresholds) == {"causes", "risk"}
+    metrics = json.loads((tiny_model / "metrics.json").read_text())
+    assert {"test", "test_encoder_only", "blend_weights"} <= set(metrics)
+
+
+def test_analyzer_applies_the_stored_blend(tiny_model):
+    blended = Analyzer.load(tiny_model, device="cpu")
+    alone = Analyzer.load(tiny_model, device="cpu", blend=False)
+    assert blended.lexical is not None and alone.lexical is None
+    expected = mix(
+        alone.probabilities(TEXTS), lexical_probabilities(blended.lexical, TEXTS), blended.config.blend_weights
+    )
+    got = blended.probabilities(TEXTS)
+    for task in ("causes", "sentiment", "risk"):
+        assert np.allclose(getattr(got, task), getattr(expected, task), atol=1e-6)
+    config = alone.config
+    assert list(alone.cause_cut) == [config.encoder_thresholds["causes"][c] for c in CAUSE_IDS]
+    assert list(blended.cause_cut) == [config.cause_thresholds[c] for c in CAUSE_IDS]
+
+
+def test_weights_follow_the_better_model():
+    rng = np.random.default_rng(0)
+    gold_causes = rng.integers(0, 2, size=(120, len(CAUSE_IDS))).astype(float)
+    gold_risk = rng.integers(0, 2, size=(120, len(RISK_IDS))).astype(float)
+    gold_sentiment = rng.integers(0, 3, size=120)
+    perfect = Probabilities(
+        causes=gold_causes * 0.8 + 0.1, sentiment=np.eye(3)[gold_sentiment], risk=gold_risk * 0.8 + 0.1
+    )
+    noise = Probabilities(
+        causes=rng.random(gold_causes.shape), sentiment=rng.random((120, 3)), risk=rng.random(gold_risk.shape)
+    )
+    gold = {"causes": gold_causes, "sentiment": gold_sentiment, "risk": gold_risk}
+    assert tune_weights(perfect, noise, gold) == {"causes": 1.0, "risk": 1.0, "sentiment": 1.0}
+    assert tune_weights(noise, perfect, gold) == {"causes": 0.0, "risk": 0.0, "sentiment": 0.0}
+
+
+def test_blending_twice_is_refused(tiny_model, tmp_path, tiny_dataset):
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model, copy)
+    with pytest.raises(ValueError, match="already blended"):
+        add_lexical_blend(copy, tiny_dataset)
+
+
+def test_missing_lexical_file_is_an_error(tiny_model, tmp_path):
+    copy = tmp_path / "m"
+    shutil.copytree(tiny_model, copy)
+    (copy / LEXICAL_FILE).unlink()
+    with pytest.raises(FileNotFoundError, match="lexical.joblib"):
+        Analyzer.load(copy)
+    assert Analyzer.load(copy, blend=False).analyze(TEXTS)
