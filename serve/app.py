@@ -18,7 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from pipeline.analyzer import Analyzer
 from serve.deps import require_api_key
 from serve.errors import error_response, install_error_handlers
-from serve.routes import analysis, health, meta, review
+from serve.routes import analysis, health, meta, review, upload
 from serve.settings import Settings
 from serve.state import ServiceState
 
@@ -64,7 +64,8 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
     @app.middleware("http")
     async def observe(request: Request, call_next):
         started = time.perf_counter()
-        if request.method in ("POST", "PUT", "PATCH"):
+        multipart = request.headers.get("content-type", "").startswith("multipart/")  # uploads may be binary
+        if request.method in ("POST", "PUT", "PATCH") and not multipart:
             body = await request.body()
             try:
                 body.decode("utf-8")
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
     v1.include_router(analysis.router)
     v1.include_router(review.router)
     v1.include_router(meta.router)
+    v1.include_router(upload.router)
     app.include_router(v1)
     app.include_router(health.router)
 

@@ -1,0 +1,327 @@
+"""The triage page in a real browser: Debian's chromium driven by Playwright against a live uvicorn server.
+
+The tiny model is barely trained, so these tests check structure (causes or the "no cause" message,
+a sentiment, a draft, highlighted findings, a labelled CSV), never specific labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from pipeline.analyzer import Analyzer
+from serve.app import create_app
+from serve.settings import Settings
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+COMPLAINT = (
+    "Buenas tardes. Soy Lucía Ferrer y el pedido PED-48213 tenía que llegar el lunes. Llamé tres veces y me "
+    "pasaron de un departamento a otro. Si no se soluciona esta semana me doy de baja."
+)
+KEY = "clave-de-prueba-" + "x" * 16
+MAX_UPLOAD_ROWS = 20
+
+
+def find_chromium() -> str | None:
+    """Debian's chromium; installed on the spot when missing and we may (CI installs it beforehand)."""
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
+        return found
+    try:
+        subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True, check=True, timeout=600)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return shutil.which("chromium")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The app in a real uvicorn server on a free 127.0.0.1 port, in a background thread."""
+
+    def __init__(self, settings: Settings, analyzer: Analyzer | None, wait_for: str = "/health/ready") -> None:
+        self.wait_for = wait_for
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(settings, analyzer=analyzer), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if httpx.get(f"{self.url}{self.wait_for}", timeout=2).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError("the live server did not become ready")
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def analyzer(tiny_model):
+    return Analyzer.load(tiny_model, device="cpu")
+
+
+def settings_for(tiny_model, **extra) -> Settings:
+    base = {"model_path": tiny_model, "device": "cpu", "max_wait_ms": 5, "max_upload_rows": MAX_UPLOAD_ROWS}
+    return Settings(**{**base, **extra})
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model, analyzer):
+    with LiveServer(settings_for(tiny_model), analyzer) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = find_chromium()
+    if executable is None:
+        pytest.skip("chromium is not installed and could not be installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server.url)
+    page.wait_for_selector("#status[data-state=ready]")
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def expect(locator):
+    return sync_api.expect(locator)
+
+
+def test_analyze_edit_review_and_copy(page):
+    page.fill("#complaint", COMPLAINT)
+    page.press("#complaint", "Control+Enter")
+    expect(page.locator("#draft-card")).to_be_visible()
+
+    causes = page.locator("#result-causes")
+    expect(causes).to_be_visible()
+    items = causes.locator("li.cause")
+    if items.count():
+        first = items.first
+        expect(first.locator(".cause-name")).not_to_be_empty()
+        expect(first.locator(".badge")).to_have_text(re.compile("^(Operativa|Emocional)$"))
+        expect(first.locator(".cause-score")).to_contain_text("%")
+        assert first.locator(".bar > span").get_attribute("style").startswith("width:")
+    else:
+        expect(causes).to_contain_text("No se detectó ninguna causa")
+    expect(page.locator("#result-sentiment")).to_contain_text(re.compile("(Negativo|Neutro|Positivo) [−+]?[0-9.]+"))
+    expect(page.locator("#result-risks .badge")).to_have_count(3)
+    expect(page.locator("#result-group .badge")).not_to_be_empty()
+    assert page.input_value("#draft-subject").strip()
+    body = page.input_value("#draft-body")
+    assert body.strip()
+
+    # The agent edits the draft with a vague promise and a bit of markup: it is flagged and shown as text.
+    page.fill("#draft-body", body + "\nLo resolveremos <b>lo antes posible</b>.")
+    page.click("#review")
+    mark = page.locator("#review-marked mark[data-kind=vague_promise]")
+    expect(mark).to_have_count(1)
+    expect(mark).to_contain_text("lo antes posible")
+    expect(page.locator("#review-marked")).to_contain_text("<b>lo antes posible</b>")
+    assert page.locator("#review-marked b").count() == 0
+    expect(page.locator("#review-findings li[data-kind=vague_promise]")).to_contain_text("Sugerencia")
+    score = float(page.inner_text("#review-score"))
+    assert 0 <= score < 100
+
+    page.fill("#draft-body", "Hola, Lucía. Lo vemos hoy.")
+    expect(page.locator("#review-stale")).to_be_visible()
+
+    page.click("#copy")
+    expect(page.locator("#copy-status")).to_contain_text("Copiado")
+    assert page.evaluate("navigator.clipboard.readText()") == "Hola, Lucía. Lo vemos hoy."
+
+
+def test_errors_are_readable_spanish_messages(page):
+    page.fill("#complaint", "   ")
+    page.click("#analyze")
+    error = page.locator("#single-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("vacía")
+    assert "{" not in error.inner_text()
+
+    # Keyboard only: the tab list moves with the arrow keys and the upload field is reachable.
+    page.focus("#tab-single")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#tab-batch")).to_be_focused()
+    expect(page.locator("#panel-batch")).to_be_visible()
+    expect(page.locator("#batch-limit")).to_contain_text(f"Máximo {MAX_UPLOAD_ROWS} filas")
+
+
+def test_batch_upload_label_and_download(page, tmp_path):
+    source = tmp_path / "quejas.csv"
+    source.write_text(
+        "id;comentario;canal\n"
+        '1;"El pedido PED-1 no llega; nadie contesta.";email\n'
+        "2;;chat\n"
+        "3;Me cobraron dos veces la factura F2024/00871.;email\n"
+        "4;¡Gracias por la ayuda!;chat\n",
+        encoding="utf-8-sig",
+    )
+    page.click("#tab-batch")
+    page.set_input_files("#batch-file", str(source))
+    expect(page.locator("#batch-start")).to_be_enabled()
+    assert page.input_value("#batch-column") == "comentario"
+    page.click("#batch-start")
+    expect(page.locator("#batch-download")).to_be_enabled()
+    expect(page.locator("#batch-progress-text")).to_contain_text("Listo")
+    assert page.locator("#batch-bar").evaluate("bar => bar.value === bar.max")
+    expect(page.locator("#batch-table tbody tr")).to_have_count(4)
+    expect(page.locator("#batch-table tbody tr.row-error")).to_have_count(1)
+
+    with page.expect_download() as info:
+        page.click("#batch-download")
+    download = info.value
+    assert download.suggested_filename == "quejas.etiquetado.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
+    assert len(rows) == 4
+    header = list(rows[0])
+    assert header[:3] == ["id", "comentario", "canal"]
+    assert {"causas", "grupo", "sentimiento", "riesgo_baja", "error"} <= set(header[3:])
+    assert rows[0]["comentario"] == "El pedido PED-1 no llega; nadie contesta."
+    assert rows[1]["error"] == "Texto vacío" and rows[1]["grupo"] == ""
+    for row in (rows[0], rows[2], rows[3]):
+        assert row["error"] == "" and row["grupo"] in {"operational", "emotional", "mixed", "none"}
+        assert row["sentimiento"] in {"negative", "neutral", "positive"}
+
+    # Too many rows: a clear message from the server, nothing labelled.
+    big = tmp_path / "grande.csv"
+    big.write_text("texto\n" + "".join(f"queja número {i}\n" for i in range(MAX_UPLOAD_ROWS + 1)), encoding="utf-8")
+    page.set_input_files("#batch-file", str(big))
+    error = page.locator("#batch-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(f"máximo es {MAX_UPLOAD_ROWS}")
+    expect(page.locator("#batch-start")).to_be_disabled()
+
+
+def test_phone_width_has_no_sideways_scroll(page):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.fill("#complaint", COMPLAINT)
+    page.click("#analyze")
+    expect(page.locator("#draft-card")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_api_key_field(browser, tiny_model, analyzer):
+    with LiveServer(settings_for(tiny_model, api_keys=KEY), analyzer) as live:
+        context = browser.new_context()
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.goto(live.url)
+        expect(page.locator("#key-panel")).to_be_visible()
+        expect(page.locator("#key-help")).to_contain_text("pide una clave")
+
+        page.fill("#complaint", COMPLAINT)
+        page.fill("#api-key", "no-es-la-clave-buena")
+        page.press("#api-key", "Enter")
+        page.click("#analyze")
+        expect(page.locator("#single-error")).to_contain_text("clave de API")
+
+        page.fill("#api-key", KEY)
+        page.press("#api-key", "Enter")
+        assert page.evaluate("sessionStorage.getItem('quejas.apiKey')") == KEY
+        page.click("#analyze")
+        expect(page.locator("#draft-card")).to_be_visible()
+        expect(page.locator("#single-error")).to_be_hidden()
+        context.close()
+
+
+def test_not_ready_and_too_long(browser, tiny_model, tmp_path):
+    """A model that cannot load: the page says so instead of showing a blank or raw JSON."""
+    settings = settings_for(tiny_model, model_path=tmp_path / "no-model", max_text_chars=60, warmup=False)
+    with LiveServer(settings, None, wait_for="/health/live") as live:
+        context = browser.new_context()
+        context.set_default_timeout(15_000)
+        page = context.new_page()
+        page.goto(live.url)
+        expect(page.locator("#status")).to_have_attribute("data-state", "error")
+        expect(page.locator("#complaint-count")).to_contain_text("/ 60 caracteres")
+
+        page.fill("#complaint", "x" * 61)
+        page.click("#analyze")
+        expect(page.locator("#single-error")).to_contain_text("el máximo es 60")
+
+        page.fill("#complaint", "El pedido no llega.")
+        page.click("#analyze")
+        expect(page.locator("#single-error")).to_contain_text("aún no está disponible")
+        context.close()
+
+
+def test_parse_file_reads_xlsx_and_semicolon_csv(server):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Nº", "Descripción", "Fecha"])
+    sheet.append([1, "El técnico no vino", "2024-05-01"])
+    sheet.append([2, "Factura duplicada", "2024-05-02"])
+    data = io.BytesIO()
+    book.save(data)
+    xlsx = httpx.post(f"{server.url}/v1/parse-file", files={"file": ("quejas.xlsx", data.getvalue())})
+    assert xlsx.status_code == 200, xlsx.text
+    body = xlsx.json()
+    assert body["columns"] == ["Nº", "Descripción", "Fecha"] and body["text_column"] == "Descripción"
+    assert body["rows"][0][:2] == ["1", "El técnico no vino"]
+
+    latin = "codigo;detalle\n7;No me atendió nadie en la tienda\n".encode("cp1252")
+    csv_response = httpx.post(f"{server.url}/v1/parse-file", files={"file": ("q.csv", latin)})
+    assert csv_response.status_code == 200, csv_response.text
+    assert csv_response.json()["text_column"] == "detalle"
+    assert csv_response.json()["rows"] == [["7", "No me atendió nadie en la tienda"]]
+
+    ragged = b"id;texto\n1;El pedido no llega; nadie contesta\n"
+    bad = httpx.post(f"{server.url}/v1/parse-file", files={"file": ("q.csv", ragged)})
+    assert bad.status_code == 422 and "entre comillas" in bad.json()["error"]["message"]
+
+    config = httpx.get(f"{server.url}/v1/config").json()
+    assert config["max_upload_rows"] == MAX_UPLOAD_ROWS and config["api_key_required"] is False
