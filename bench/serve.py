@@ -151,6 +151,7 @@ def main(
     requests: int = typer.Option(256, help="Requests per concurrency level."),
     soak: int = typer.Option(2000, help="Requests in the soak run at concurrency 32 (0 to skip)."),
     levels: str = typer.Option("1,8,32", help="Concurrency levels."),
+    quantize: bool = typer.Option(False, help="Serve the int8 encoder (QUEJAS_QUANTIZE=1) in both services."),
 ) -> None:
     """Benchmark the micro-batched API against a naive one-request-per-forward-pass baseline."""
     if not (model / "config.json").exists():
@@ -159,7 +160,9 @@ def main(
     texts = request_mix(requests)
     results: dict[tuple[str, int], Run] = {}
     extra: dict[str, object] = {}
+    common = {"QUEJAS_QUANTIZE": "1" if quantize else "0"}
     for name, env in (("batched", {}), ("naive", {"QUEJAS_MAX_BATCH_SIZE": "1", "QUEJAS_MAX_WAIT_MS": "0"})):
+        env = {**common, **env}
         port = free_port()
         server = start_server(model.resolve(), port, env)
         url = f"http://127.0.0.1:{port}"
@@ -183,8 +186,9 @@ def main(
             server.terminate()
             server.wait(timeout=30)
 
+    precision = "int8" if quantize else "float32"
     table = Table(
-        title=f"API benchmark ({model.resolve().name}, {os.cpu_count()} CPU cores, {requests} requests per level)"
+        title=f"API benchmark ({model.resolve().name}, {precision}, {os.cpu_count()} cores, {requests} requests/level)"
     )
     for column in ("concurrency", "service", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors", "throughput vs naive"):
         table.add_column(column, justify="right")

@@ -34,6 +34,19 @@ class Probabilities:
     risk: np.ndarray
 
 
+def quantize_int8(model: QuejasModel, device: torch.device) -> QuejasModel:
+    """Dynamic int8 quantization of every nn.Linear (weights int8, activations quantized on the fly)."""
+    if device.type != "cpu":
+        raise ValueError("int8 quantization runs on the CPU only; use device='cpu' or quantize=False")
+    import warnings
+
+    from torch.ao.quantization import quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao deprecation notices; the API works in the torch range we pin
+        return quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 def check_texts(texts: list[str]) -> None:
     for position, text in enumerate(texts):
         if not isinstance(text, str):
@@ -97,8 +110,15 @@ class Analyzer:
         self.risk_cut = np.array([risks.get(r, 0.5) for r in config.risks])
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_MODEL_PATH, device: str = "auto", blend: bool = True) -> Analyzer:
-        """Load a model folder once. ``blend=False`` uses the encoder alone even if the folder has a lexical model."""
+    def load(
+        cls, path: str | Path = DEFAULT_MODEL_PATH, device: str = "auto", blend: bool = True, quantize: bool = False
+    ) -> Analyzer:
+        """Load a model folder once.
+
+        ``blend=False`` uses the encoder alone even if the folder has a lexical model. ``quantize`` converts
+        the encoder's linear layers to dynamic int8 (CPU only): about 2x faster per text on a 2-core CPU,
+        measured with `quejas eval --quantize` to cost well under a point of cause macro-F1.
+        """
         folder = Path(path)
         if not folder.exists():
             raise FileNotFoundError(
@@ -106,6 +126,8 @@ class Analyzer:
             )
         torch_device = resolve_device(device)
         model, tokenizer = load_model(folder.resolve(), torch_device)
+        if quantize:
+            model = quantize_int8(model, torch_device)
         config = model.config
         batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, config.text_prefix)
         lexical = None

@@ -141,7 +141,10 @@ def _run_training(config) -> None:
         fail(str(exc))
     console.print(f"[green]model written to {result.folder}[/green] in {result.seconds / 60:.1f} min")
     if result.metrics.get("test"):
-        results = {"model": result.metrics["test"], **result.metrics.get("baselines", {})}
+        results = {"model": result.metrics["test"]}
+        if result.metrics.get("test_encoder_only"):
+            results["encoder only"] = result.metrics["test_encoder_only"]
+        results.update(result.metrics.get("baselines", {}))
         console.print(comparison_table(results, title="Test split (thresholds tuned on dev)"))
 
 
@@ -167,6 +170,7 @@ def eval_command(
     model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder to evaluate."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     output: Path = typer.Option(None, "--output", "-o", help="Also write the results as JSON."),
+    quantize: bool = typer.Option(False, "--quantize", help="Also score the int8 (CPU) version of the model."),
 ) -> None:
     """Compare the model with the TF-IDF and keyword baselines on the test split."""
     import json
@@ -180,6 +184,8 @@ def eval_command(
         results = {"model": model_metrics(model, dataset, device=device)}
         if read_model_config(model).blend_weights:
             results["encoder only"] = model_metrics(model, dataset, device=device, blend=False)
+        if quantize:
+            results["model int8"] = model_metrics(model, dataset, device="cpu", quantize=True)
         results.update(baseline_metrics(dataset))
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
@@ -241,6 +247,7 @@ def serve_command(
         None, "--model", "-m", help="Model folder (default QUEJAS_MODEL_PATH or models/latest)."
     ),
     device: str = typer.Option(None, help="auto, cpu or cuda (default QUEJAS_DEVICE or auto)."),
+    quantize: bool = typer.Option(None, "--quantize/--no-quantize", help="int8 encoder on CPU (QUEJAS_QUANTIZE)."),
 ) -> None:
     """Serve the HTTP API and the triage page (settings from QUEJAS_* environment variables)."""
     import uvicorn
@@ -249,7 +256,7 @@ def serve_command(
     from serve.app import create_app
     from serve.settings import Settings
 
-    given = {"host": host, "port": port, "model_path": model, "device": device}
+    given = {"host": host, "port": port, "model_path": model, "device": device, "quantize": quantize}
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings(**overrides)

@@ -33,11 +33,13 @@ def baseline_metrics(dataset: DatasetDict) -> dict[str, dict]:
     }
 
 
-def model_metrics(model_path: Path, dataset: DatasetDict, device: str = "auto", blend: bool = True) -> dict:
+def model_metrics(
+    model_path: Path, dataset: DatasetDict, device: str = "auto", blend: bool = True, quantize: bool = False
+) -> dict:
     """Score a saved model on test with the thresholds stored in it (tuned on dev at training time)."""
     from pipeline.analyzer import Analyzer
 
-    analyzer = Analyzer.load(model_path, device=device, blend=blend)
+    analyzer = Analyzer.load(model_path, device=device, blend=blend, quantize=quantize)
     test = dataset["test"]
     probs = analyzer.probabilities(list(test["text"]))
     pred = Predictions(

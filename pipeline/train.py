@@ -1,6 +1,6 @@
 """Fine-tuning the multi-task model: training loop, early stopping, threshold tuning, model folder.
 
-The defaults are chosen for a 2-core CPU (the whole run fits in ~20 minutes there) and scale up
+The defaults are chosen for a 2-core CPU (the whole run takes about 30 minutes there) and scale up
 unchanged on a GPU: word embeddings frozen, length-bucketed batches, 128-token head+tail inputs.
 """
 

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     )
     policy_path: Path | None = Field(default=None, description="Reply policy YAML (default: pipeline/policy.yaml).")
     warmup: bool = Field(default=True, description="Run one forward pass before reporting ready.")
+    quantize: bool = Field(
+        default=False, description="Dynamic int8 encoder on CPU: about 2x faster per text (see bench/README.md)."
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod

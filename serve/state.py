@@ -35,7 +35,9 @@ class ServiceState:
         """Load (unless given) and warm the model off the event loop, so /health/live answers meanwhile."""
         try:
             if analyzer is None:
-                analyzer = await asyncio.to_thread(Analyzer.load, self.settings.model_path, self.settings.device)
+                analyzer = await asyncio.to_thread(
+                    Analyzer.load, self.settings.model_path, self.settings.device, True, self.settings.quantize
+                )
             from pipeline.policy import load_policy
 
             self.policy = await asyncio.to_thread(load_policy, self.settings.policy_path)

@@ -60,3 +60,11 @@ def test_no_texts_gives_no_analyses(analyzer):
 def test_missing_model_folder_says_how_to_get_one(tmp_path):
     with pytest.raises(FileNotFoundError, match="make train"):
         Analyzer.load(tmp_path / "nope")
+
+
+def test_int8_model_stays_close_to_float32(tiny_model, analyzer):
+    quantized = Analyzer.load(tiny_model, device="cpu", quantize=True)
+    exact, approx = analyzer.probabilities(TEXTS), quantized.probabilities(TEXTS)
+    assert np.abs(exact.causes - approx.causes).max() < 0.05
+    assert np.abs(exact.sentiment - approx.sentiment).max() < 0.05
+    assert quantized.analyze(TEXTS)[0].model.name == analyzer.info.name

@@ -11,18 +11,14 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from live_server import LiveServer
 
 from pipeline.analyzer import Analyzer
-from serve.app import create_app
 from serve.settings import Settings
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
@@ -55,42 +51,6 @@ def find_chromium() -> str | None:
     except (subprocess.SubprocessError, OSError):
         return None
     return shutil.which("chromium")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    """The app in a real uvicorn server on a free 127.0.0.1 port, in a background thread."""
-
-    def __init__(self, settings: Settings, analyzer: Analyzer | None, wait_for: str = "/health/ready") -> None:
-        self.wait_for = wait_for
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(settings, analyzer=analyzer), host="127.0.0.1", port=self.port, log_level="warning"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                if httpx.get(f"{self.url}{self.wait_for}", timeout=2).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError("the live server did not become ready")
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
