@@ -21,7 +21,7 @@ from sklearn.metrics import f1_score
 from pipeline.analyzer import Probabilities
 from pipeline.baselines import TfidfBaseline
 from pipeline.data import label_arrays
-from pipeline.metrics import apply_thresholds, tune_thresholds
+from pipeline.metrics import apply_thresholds, metrics_at, tune_all_thresholds, tune_thresholds
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
 LEXICAL_FILE = "lexical.joblib"
@@ -103,7 +103,6 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13) -> dic
     import json
 
     from pipeline.analyzer import Analyzer
-    from pipeline.metrics import evaluation_metrics
     from pipeline.model import CONFIG_FILE, METRICS_FILE
     from pipeline.model_card import write_model_card
 
@@ -123,20 +122,7 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13) -> dic
     weights = tune_weights(encoder_dev, lexical_dev, gold_dev)
     blended_dev = mix(encoder_dev, lexical_dev, weights)
     blended_test = mix(encoder_test, lexical_test, weights)
-    thresholds = (
-        tune_thresholds(blended_dev.causes, gold_dev["causes"], CAUSE_IDS),
-        tune_thresholds(blended_dev.risk, gold_dev["risk"], RISK_IDS),
-    )
-
-    def score(probs: Probabilities, gold: dict) -> dict:
-        return evaluation_metrics(
-            apply_thresholds(probs.causes, thresholds[0], CAUSE_IDS),
-            gold["causes"],
-            probs.sentiment.argmax(axis=1),
-            gold["sentiment"],
-            apply_thresholds(probs.risk, thresholds[1], RISK_IDS),
-            gold["risk"],
-        )
+    thresholds = tune_all_thresholds(blended_dev, gold_dev)
 
     config.encoder_thresholds = {"causes": dict(config.cause_thresholds), "risk": dict(config.risk_thresholds)}
     config.cause_thresholds, config.risk_thresholds = thresholds
@@ -148,8 +134,8 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13) -> dic
     metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
     metrics["test_encoder_only"] = metrics.get("test", {})
     metrics["dev_encoder_only"] = metrics.get("dev", {})
-    metrics["test"] = score(blended_test, gold_test)
-    metrics["dev"] = score(blended_dev, gold_dev)
+    metrics["test"] = metrics_at(blended_test, gold_test, thresholds)
+    metrics["dev"] = metrics_at(blended_dev, gold_dev, thresholds)
     metrics["blend_weights"] = weights
     metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_model_card(folder, config, metrics)

@@ -34,6 +34,26 @@ def apply_thresholds(probs: np.ndarray, thresholds: dict[str, float], labels: li
     return (probs >= cut).astype(int)
 
 
+def tune_all_thresholds(probs, gold: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[str, float]]:
+    """Cause and risk thresholds for probabilities ``probs`` (anything with .causes/.risk) against ``gold``."""
+    return (
+        tune_thresholds(probs.causes, gold["causes"], CAUSE_IDS),
+        tune_thresholds(probs.risk, gold["risk"], RISK_IDS),
+    )
+
+
+def metrics_at(probs, gold: dict[str, np.ndarray], thresholds: tuple[dict[str, float], dict[str, float]]) -> dict:
+    """`evaluation_metrics` for probabilities cut at the given (cause, risk) thresholds."""
+    return evaluation_metrics(
+        apply_thresholds(probs.causes, thresholds[0], CAUSE_IDS),
+        gold["causes"],
+        probs.sentiment.argmax(axis=1),
+        gold["sentiment"],
+        apply_thresholds(probs.risk, thresholds[1], RISK_IDS),
+        gold["risk"],
+    )
+
+
 def groups_from_multi_hot(matrix: np.ndarray) -> list[str]:
     return [TAXONOMY.group_of([CAUSE_IDS[j] for j in np.flatnonzero(row)]) for row in matrix]
 

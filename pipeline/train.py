@@ -24,7 +24,7 @@ from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from pipeline.analyzer import predict_probabilities
 from pipeline.data import label_arrays
-from pipeline.metrics import apply_thresholds, evaluation_metrics, tune_thresholds
+from pipeline.metrics import metrics_at, tune_all_thresholds
 from pipeline.model import (
     METRICS_FILE,
     QuejasModel,
@@ -175,19 +175,8 @@ def score_split(model: QuejasModel, batcher: BatchTokenizer, split, config: Trai
     probs = predict_probabilities(model, batcher, list(split["text"]), config.eval_batch_size, device)
     gold = label_arrays(split)
     if thresholds is None:
-        thresholds = (
-            tune_thresholds(probs.causes, gold["causes"], CAUSE_IDS),
-            tune_thresholds(probs.risk, gold["risk"], RISK_IDS),
-        )
-    metrics = evaluation_metrics(
-        apply_thresholds(probs.causes, thresholds[0], CAUSE_IDS),
-        gold["causes"],
-        probs.sentiment.argmax(axis=1),
-        gold["sentiment"],
-        apply_thresholds(probs.risk, thresholds[1], RISK_IDS),
-        gold["risk"],
-    )
-    return metrics, thresholds
+        thresholds = tune_all_thresholds(probs, gold)
+    return metrics_at(probs, gold, thresholds), thresholds
 
 
 def selection_score(metrics: dict) -> float:
