@@ -39,6 +39,7 @@ def test_no_generated_request_gets_a_server_error(tiny_model, tmp_path):
                 "--report-dir",
                 str(tmp_path),
             ],
+            cwd=tmp_path,  # schemathesis keeps its example database in the working directory
             capture_output=True,
             text=True,
             timeout=1200,
