@@ -12,7 +12,7 @@ TRAIN_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup test test-all import-base train model serve label report bench lint validate help
+.PHONY: setup test test-all import-base train model serve label bench lint validate help
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
