@@ -11,6 +11,9 @@ MODEL    ?= models/latest
 TRAIN_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# CPU serving: ONNX Runtime with the int8 graph (fastest here, same quality; bench/README.md).
+# On a GPU machine: make serve SERVE_FLAGS=
+SERVE_FLAGS ?= --runtime onnx --quantize
 
 .PHONY: setup test test-all import-base train model serve label bench lint validate help
 
@@ -47,15 +50,16 @@ model: setup  ## train the default model only if models/latest does not exist ye
 	@if [ -f $(MODEL)/config.json ]; then echo "model present: $(MODEL)"; else $(MAKE) train; fi
 
 serve: model  ## serve the API and triage page on http://$(HOST):$(PORT)
-	QUEJAS_MODEL_PATH=$(MODEL) $(BIN)/quejas serve --host $(HOST) --port $(PORT)
+	@if echo "$(SERVE_FLAGS)" | grep -q onnx; then $(BIN)/quejas export-onnx --model $(MODEL); fi
+	QUEJAS_MODEL_PATH=$(MODEL) $(BIN)/quejas serve --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
 
 label: model  ## label a file: make label INPUT=quejas.csv OUTPUT=quejas.labeled.csv
 	@test -n "$(INPUT)" || (echo "usage: make label INPUT=file.csv OUTPUT=out.csv" && exit 2)
 	$(BIN)/quejas label $(INPUT) -o $(or $(OUTPUT),$(basename $(INPUT)).labeled.csv) --model $(MODEL)
 
 bench: model  ## quality vs baselines, API latency/throughput and batch throughput
-	$(BIN)/quejas eval --model $(MODEL)
-	$(BIN)/python bench/serve.py --model $(MODEL)
+	$(BIN)/quejas eval --model $(MODEL) --quantize --onnx
+	$(BIN)/python bench/serve.py --model $(MODEL) --runtime onnx --quantize --max-wait-ms 0
 	$(BIN)/python bench/batch.py --model $(MODEL)
 
 lint: setup  ## ruff

@@ -152,6 +152,8 @@ def main(
     soak: int = typer.Option(2000, help="Requests in the soak run at concurrency 32 (0 to skip)."),
     levels: str = typer.Option("1,8,32", help="Concurrency levels."),
     quantize: bool = typer.Option(False, help="Serve the int8 encoder (QUEJAS_QUANTIZE=1) in both services."),
+    runtime: str = typer.Option("torch", help="torch or onnx (QUEJAS_RUNTIME) in both services."),
+    max_wait_ms: float = typer.Option(8.0, help="QUEJAS_MAX_WAIT_MS of the batched service."),
 ) -> None:
     """Benchmark the micro-batched API against a naive one-request-per-forward-pass baseline."""
     if not (model / "config.json").exists():
@@ -160,8 +162,12 @@ def main(
     texts = request_mix(requests)
     results: dict[tuple[str, int], Run] = {}
     extra: dict[str, object] = {}
-    common = {"QUEJAS_QUANTIZE": "1" if quantize else "0"}
-    for name, env in (("batched", {}), ("naive", {"QUEJAS_MAX_BATCH_SIZE": "1", "QUEJAS_MAX_WAIT_MS": "0"})):
+    common = {"QUEJAS_QUANTIZE": "1" if quantize else "0", "QUEJAS_RUNTIME": runtime}
+    services = (
+        ("batched", {"QUEJAS_MAX_WAIT_MS": str(max_wait_ms)}),
+        ("naive", {"QUEJAS_MAX_BATCH_SIZE": "1", "QUEJAS_MAX_WAIT_MS": "0"}),
+    )
+    for name, env in services:
         env = {**common, **env}
         port = free_port()
         server = start_server(model.resolve(), port, env)
@@ -188,7 +194,8 @@ def main(
 
     precision = "int8" if quantize else "float32"
     table = Table(
-        title=f"API benchmark ({model.resolve().name}, {precision}, {os.cpu_count()} cores, {requests} requests/level)"
+        title=f"API benchmark ({model.resolve().name}, {runtime} {precision}, batched max wait {max_wait_ms:g} ms, "
+        f"{os.cpu_count()} cores, {requests} requests/level)"
     )
     for column in ("concurrency", "service", "p50 ms", "p95 ms", "p99 ms", "req/s", "errors", "throughput vs naive"):
         table.add_column(column, justify="right")

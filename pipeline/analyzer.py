@@ -9,16 +9,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import torch
 
-from pipeline.model import QuejasModel, QuejasModelConfig, load_model, read_metrics, resolve_device
+from pipeline.model import (
+    QuejasModel,
+    QuejasModelConfig,
+    load_model,
+    load_tokenizer,
+    read_metrics,
+    read_model_config,
+    resolve_device,
+)
+from pipeline.onnx_runtime import OnnxModel, load_onnx
 from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskScores, Sentiment
 from pipeline.taxonomy import TAXONOMY
 from pipeline.tokenization import BatchTokenizer
 
 DEFAULT_MODEL_PATH = Path("models/latest")
+Runtime = Literal["torch", "onnx"]
+RUNTIMES: tuple[str, ...] = ("torch", "onnx")
 
 
 class EmptyTextError(ValueError):
@@ -57,16 +69,18 @@ def check_texts(texts: list[str]) -> None:
 
 @torch.inference_mode()
 def predict_probabilities(
-    model: QuejasModel,
+    model: QuejasModel | OnnxModel,
     batcher: BatchTokenizer,
     texts: list[str],
     batch_size: int = 32,
     device: torch.device | None = None,
 ) -> Probabilities:
     """Run the three heads over ``texts`` in length-sorted batches; rows come back in input order."""
-    device = device or next(model.parameters()).device
-    was_training = model.training
-    model.eval()
+    is_torch = isinstance(model, torch.nn.Module)
+    device = device or (next(model.parameters()).device if is_torch else torch.device("cpu"))
+    was_training = is_torch and model.training
+    if is_torch:
+        model.eval()
     ids = batcher.token_ids(texts)
     order = np.argsort([len(i) for i in ids], kind="stable")
     causes = np.zeros((len(texts), len(model.config.causes)), dtype=np.float32)
@@ -89,7 +103,7 @@ class Analyzer:
 
     def __init__(
         self,
-        model: QuejasModel,
+        model: QuejasModel | OnnxModel,
         batcher: BatchTokenizer,
         device: torch.device,
         metrics: dict | None = None,
@@ -111,23 +125,37 @@ class Analyzer:
 
     @classmethod
     def load(
-        cls, path: str | Path = DEFAULT_MODEL_PATH, device: str = "auto", blend: bool = True, quantize: bool = False
+        cls,
+        path: str | Path = DEFAULT_MODEL_PATH,
+        device: str = "auto",
+        blend: bool = True,
+        quantize: bool = False,
+        runtime: Runtime = "torch",
     ) -> Analyzer:
         """Load a model folder once.
 
-        ``blend=False`` uses the encoder alone even if the folder has a lexical model. ``quantize`` converts
-        the encoder's linear layers to dynamic int8 (CPU only): about 2x faster per text on a 2-core CPU,
-        measured with `quejas eval --quantize` to cost well under a point of cause macro-F1.
+        ``blend=False`` uses the encoder alone even if the folder has a lexical model. ``quantize`` makes the
+        encoder's linear layers dynamic int8 (CPU only), measured with `quejas eval --quantize` to cost well
+        under a point of cause macro-F1. ``runtime="onnx"`` runs the folder's ONNX export with ONNX Runtime
+        (CPU only; exported on first use): the fastest CPU path, see bench/README.md.
         """
         folder = Path(path)
         if not folder.exists():
             raise FileNotFoundError(
                 f"no model at {folder}; train one with `make train` (or `quejas train`) or pass a model folder"
             )
+        if runtime not in RUNTIMES:
+            raise ValueError(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
         torch_device = resolve_device(device)
-        model, tokenizer = load_model(folder.resolve(), torch_device)
-        if quantize:
-            model = quantize_int8(model, torch_device)
+        if runtime == "onnx":
+            if torch_device.type != "cpu":
+                raise ValueError("the ONNX runtime path is for CPUs; on a GPU use runtime='torch'")
+            model = load_onnx(folder.resolve(), read_model_config(folder.resolve()), int8=quantize)
+            tokenizer = load_tokenizer(folder.resolve())
+        else:
+            model, tokenizer = load_model(folder.resolve(), torch_device)
+            if quantize:
+                model = quantize_int8(model, torch_device)
         config = model.config
         batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, config.text_prefix)
         lexical = None
@@ -149,6 +177,7 @@ class Analyzer:
 
     def probabilities(self, texts: list[str], batch_size: int = 32) -> Probabilities:
         check_texts(texts)
+        batch_size = min(batch_size, getattr(self.model, "max_batch_size", batch_size))
         probs = predict_probabilities(self.model, self.batcher, texts, batch_size, self.device)
         if self.lexical is None:
             return probs

@@ -33,9 +33,9 @@ def lexical_probabilities(lexical: TfidfBaseline, texts: list[str]) -> Probabili
     sentiment = np.zeros((len(texts), len(SENTIMENT_IDS)))
     sentiment[:, lexical.sentiment.classes_] = lexical.sentiment.predict_proba(features)
     return Probabilities(
-        causes=lexical.causes.predict_proba(features),
+        causes=lexical.label_probabilities("causes", features),
         sentiment=sentiment,
-        risk=lexical.risk.predict_proba(features),
+        risk=lexical.label_probabilities("risk", features),
     )
 
 

@@ -165,12 +165,34 @@ def blend_command(
     console.print(comparison_table(results, title=f"Test split: {model} (blend weights {metrics['blend_weights']})"))
 
 
+@app.command("export-onnx")
+def export_onnx_command(
+    model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder to export."),
+    int8: bool = typer.Option(True, "--int8/--float32", help="Also write the dynamic int8 graph (the one served)."),
+    force: bool = typer.Option(False, "--force", help="Rebuild even if the ONNX files exist."),
+) -> None:
+    """Export the model to ONNX (optimised graph, plus int8) inside its folder, for `serve --runtime onnx`."""
+    from pipeline.model import read_model_config
+    from pipeline.onnx_runtime import export_onnx
+
+    try:
+        read_model_config(model)
+        with console.status(f"exporting {model} to ONNX"):
+            path = export_onnx(model, int8=int8, force=force)
+    except (ValueError, ImportError, OSError, RuntimeError) as exc:
+        fail(str(exc))
+    console.print(f"wrote {path}")
+
+
 @app.command("eval")
 def eval_command(
     model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder to evaluate."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
     output: Path = typer.Option(None, "--output", "-o", help="Also write the results as JSON."),
     quantize: bool = typer.Option(False, "--quantize", help="Also score the int8 (CPU) version of the model."),
+    onnx: bool = typer.Option(
+        False, "--onnx", help="Also score the ONNX Runtime int8 export (the fastest CPU serving path)."
+    ),
 ) -> None:
     """Compare the model with the TF-IDF and keyword baselines on the test split."""
     import json
@@ -186,6 +208,8 @@ def eval_command(
             results["encoder only"] = model_metrics(model, dataset, device=device, blend=False)
         if quantize:
             results["model int8"] = model_metrics(model, dataset, device="cpu", quantize=True)
+        if onnx:
+            results["onnx int8"] = model_metrics(model, dataset, device="cpu", quantize=True, runtime="onnx")
         results.update(baseline_metrics(dataset))
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
@@ -346,6 +370,7 @@ def serve_command(
     ),
     device: str = typer.Option(None, help="auto, cpu or cuda (default QUEJAS_DEVICE or auto)."),
     quantize: bool = typer.Option(None, "--quantize/--no-quantize", help="int8 encoder on CPU (QUEJAS_QUANTIZE)."),
+    runtime: str = typer.Option(None, help="torch or onnx (ONNX Runtime, CPU; default QUEJAS_RUNTIME or torch)."),
 ) -> None:
     """Serve the HTTP API and the triage page (settings from QUEJAS_* environment variables)."""
     import uvicorn
@@ -354,7 +379,8 @@ def serve_command(
     from serve.app import create_app
     from serve.settings import Settings
 
-    given = {"host": host, "port": port, "model_path": model, "device": device, "quantize": quantize}
+    given = {"host": host, "port": port, "model_path": model, "device": device, "quantize": quantize,
+             "runtime": runtime}
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings(**overrides)

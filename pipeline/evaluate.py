@@ -34,12 +34,17 @@ def baseline_metrics(dataset: DatasetDict) -> dict[str, dict]:
 
 
 def model_metrics(
-    model_path: Path, dataset: DatasetDict, device: str = "auto", blend: bool = True, quantize: bool = False
+    model_path: Path,
+    dataset: DatasetDict,
+    device: str = "auto",
+    blend: bool = True,
+    quantize: bool = False,
+    runtime: str = "torch",
 ) -> dict:
     """Score a saved model on test with the thresholds stored in it (tuned on dev at training time)."""
     from pipeline.analyzer import Analyzer
 
-    analyzer = Analyzer.load(model_path, device=device, blend=blend, quantize=quantize)
+    analyzer = Analyzer.load(model_path, device=device, blend=blend, quantize=quantize, runtime=runtime)
     test = dataset["test"]
     probs = analyzer.probabilities(list(test["text"]))
     pred = Predictions(

@@ -156,8 +156,11 @@ def load_model(folder: Path, device: torch.device | None = None) -> tuple[Quejas
     model.eval()
     if device is not None:
         model.to(device)
-    tokenizer = AutoTokenizer.from_pretrained(folder / TOKENIZER_DIR)
-    return model, tokenizer
+    return model, load_tokenizer(folder)
+
+
+def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
+    return AutoTokenizer.from_pretrained(Path(folder) / TOKENIZER_DIR)
 
 
 def read_metrics(folder: Path) -> dict:

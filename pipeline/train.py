@@ -64,7 +64,7 @@ class TrainingConfig:
     )
     batch_size: int = field(default=16, metadata={"help": "Training batch size."})
     eval_batch_size: int = field(default=64, metadata={"help": "Batch size for dev/test prediction."})
-    epochs: int = field(default=7, metadata={"help": "Maximum epochs; early stopping may end sooner."})
+    epochs: int = field(default=5, metadata={"help": "Maximum epochs; early stopping may end sooner."})
     max_steps: int | None = field(default=None, metadata={"help": "Stop after this many optimizer steps (smoke runs)."})
     learning_rate: float = field(
         default=1.5e-4, metadata={"help": "Peak learning rate of the encoder (small 384-wide encoders like it high)."}

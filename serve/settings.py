@@ -36,6 +36,11 @@ class Settings(BaseSettings):
         default=False, description="Dynamic int8 encoder on CPU: about 2x faster per text (see bench/README.md)."
     )
 
+    runtime: Literal["torch", "onnx"] = Field(
+        default="torch",
+        description="onnx runs the model folder's ONNX export with ONNX Runtime (CPU; exported on first start).",
+    )
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def split_keys(cls, value: object) -> object:

@@ -36,7 +36,12 @@ class ServiceState:
         try:
             if analyzer is None:
                 analyzer = await asyncio.to_thread(
-                    Analyzer.load, self.settings.model_path, self.settings.device, True, self.settings.quantize
+                    Analyzer.load,
+                    self.settings.model_path,
+                    self.settings.device,
+                    True,
+                    self.settings.quantize,
+                    self.settings.runtime,
                 )
             from pipeline.policy import load_policy
 
