@@ -153,6 +153,7 @@ def main(
     levels: str = typer.Option("1,8,32", help="Concurrency levels."),
     quantize: bool = typer.Option(False, help="Serve the int8 encoder (QUEJAS_QUANTIZE=1) in both services."),
     runtime: str = typer.Option("torch", help="torch or onnx (QUEJAS_RUNTIME) in both services."),
+    bf16: bool = typer.Option(False, help="bfloat16 autocast (QUEJAS_BF16=1, PyTorch runtime) in both services."),
     max_wait_ms: float = typer.Option(8.0, help="QUEJAS_MAX_WAIT_MS of the batched service."),
 ) -> None:
     """Benchmark the micro-batched API against a naive one-request-per-forward-pass baseline."""
@@ -162,7 +163,11 @@ def main(
     texts = request_mix(requests)
     results: dict[tuple[str, int], Run] = {}
     extra: dict[str, object] = {}
-    common = {"QUEJAS_QUANTIZE": "1" if quantize else "0", "QUEJAS_RUNTIME": runtime}
+    common = {
+        "QUEJAS_QUANTIZE": "1" if quantize else "0",
+        "QUEJAS_RUNTIME": runtime,
+        "QUEJAS_BF16": "1" if bf16 else "0",
+    }
     services = (
         ("batched", {"QUEJAS_MAX_WAIT_MS": str(max_wait_ms)}),
         ("naive", {"QUEJAS_MAX_BATCH_SIZE": "1", "QUEJAS_MAX_WAIT_MS": "0"}),
@@ -192,7 +197,7 @@ def main(
             server.terminate()
             server.wait(timeout=30)
 
-    precision = "int8" if quantize else "float32"
+    precision = "int8" if quantize else "bfloat16" if bf16 else "float32"
     table = Table(
         title=f"API benchmark ({model.resolve().name}, {runtime} {precision}, batched max wait {max_wait_ms:g} ms, "
         f"{os.cpu_count()} cores, {requests} requests/level)"

@@ -191,8 +191,9 @@ def eval_command(
     output: Path = typer.Option(None, "--output", "-o", help="Also write the results as JSON."),
     quantize: bool = typer.Option(False, "--quantize", help="Also score the int8 (CPU) version of the model."),
     onnx: bool = typer.Option(
-        False, "--onnx", help="Also score the ONNX Runtime int8 export (the fastest CPU serving path)."
+        False, "--onnx", help="Also score the ONNX Runtime int8 export (the lowest-latency CPU serving path)."
     ),
+    bf16: bool = typer.Option(False, "--bf16", help="Also score the model under bfloat16 autocast."),
 ) -> None:
     """Compare the model with the TF-IDF and keyword baselines on the test split."""
     import json
@@ -208,6 +209,8 @@ def eval_command(
             results["encoder only"] = model_metrics(model, dataset, device=device, blend=False)
         if quantize:
             results["model int8"] = model_metrics(model, dataset, device="cpu", quantize=True)
+        if bf16:
+            results["model bf16"] = model_metrics(model, dataset, device=device, bf16=True)
         if onnx:
             results["onnx int8"] = model_metrics(model, dataset, device="cpu", quantize=True, runtime="onnx")
         results.update(baseline_metrics(dataset))
@@ -371,6 +374,9 @@ def serve_command(
     device: str = typer.Option(None, help="auto, cpu or cuda (default QUEJAS_DEVICE or auto)."),
     quantize: bool = typer.Option(None, "--quantize/--no-quantize", help="int8 encoder on CPU (QUEJAS_QUANTIZE)."),
     runtime: str = typer.Option(None, help="torch or onnx (ONNX Runtime, CPU; default QUEJAS_RUNTIME or torch)."),
+    bf16: bool = typer.Option(
+        None, "--bf16/--no-bf16", help="bfloat16 autocast, PyTorch runtime (QUEJAS_BF16): most throughput on AMX CPUs."
+    ),
 ) -> None:
     """Serve the HTTP API and the triage page (settings from QUEJAS_* environment variables)."""
     import uvicorn
@@ -380,7 +386,7 @@ def serve_command(
     from serve.settings import Settings
 
     given = {"host": host, "port": port, "model_path": model, "device": device, "quantize": quantize,
-             "runtime": runtime}
+             "runtime": runtime, "bf16": bf16}
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings(**overrides)

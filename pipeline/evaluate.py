@@ -40,11 +40,12 @@ def model_metrics(
     blend: bool = True,
     quantize: bool = False,
     runtime: str = "torch",
+    bf16: bool = False,
 ) -> dict:
     """Score a saved model on test with the thresholds stored in it (tuned on dev at training time)."""
     from pipeline.analyzer import Analyzer
 
-    analyzer = Analyzer.load(model_path, device=device, blend=blend, quantize=quantize, runtime=runtime)
+    analyzer = Analyzer.load(model_path, device=device, blend=blend, quantize=quantize, runtime=runtime, bf16=bf16)
     test = dataset["test"]
     probs = analyzer.probabilities(list(test["text"]))
     pred = Predictions(

@@ -127,6 +127,31 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+def bf16_available(device: torch.device) -> bool:
+    """bfloat16 kernels exist here (AVX512-BF16/AMX CPUs, Ampere+ GPUs); elsewhere autocast would be slow or fail."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return torch.backends.mkldnn.is_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+class BFloat16Model(nn.Module):
+    """A `QuejasModel` run under bfloat16 autocast (weights stay float32).
+
+    On CPUs with AMX the bf16 matrix units make large batches far cheaper per text than small ones
+    (measured: 7.6 ms per test-split text in batches of 16 against 27 ms one at a time), so this is the
+    throughput mode for micro-batched serving and batch labelling.
+    """
+
+    def __init__(self, model: QuejasModel) -> None:
+        super().__init__()
+        self.inner = model
+        self.config = model.config
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        with torch.autocast(input_ids.device.type, dtype=torch.bfloat16):
+            return self.inner(input_ids=input_ids, attention_mask=attention_mask)
+
+
 def save_model(model: QuejasModel, tokenizer: PreTrainedTokenizerBase, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG_FILE).write_text(model.config.model_dump_json(indent=2) + "\n", encoding="utf-8")

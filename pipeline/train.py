@@ -29,6 +29,7 @@ from pipeline.model import (
     METRICS_FILE,
     QuejasModel,
     QuejasModelConfig,
+    bf16_available,
     default_text_prefix,
     resolve_device,
     save_model,
@@ -64,7 +65,7 @@ class TrainingConfig:
     )
     batch_size: int = field(default=16, metadata={"help": "Training batch size."})
     eval_batch_size: int = field(default=64, metadata={"help": "Batch size for dev/test prediction."})
-    epochs: int = field(default=5, metadata={"help": "Maximum epochs; early stopping may end sooner."})
+    epochs: int = field(default=7, metadata={"help": "Maximum epochs; early stopping may end sooner."})
     max_steps: int | None = field(default=None, metadata={"help": "Stop after this many optimizer steps (smoke runs)."})
     learning_rate: float = field(
         default=1.5e-4, metadata={"help": "Peak learning rate of the encoder (small 384-wide encoders like it high)."}
@@ -116,12 +117,6 @@ class TrainingResult:
     folder: Path
     metrics: dict
     seconds: float
-
-
-def bf16_available(device: torch.device) -> bool:
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    return torch.backends.mkldnn.is_available() and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
 
 
 def set_seed(seed: int) -> None:

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
         default=False, description="Dynamic int8 encoder on CPU: about 2x faster per text (see bench/README.md)."
     )
 
+    bf16: bool = Field(
+        default=False,
+        description="PyTorch under bfloat16 autocast (AMX/BF16 hardware): the most throughput under concurrent load.",
+    )
     runtime: Literal["torch", "onnx"] = Field(
         default="torch",
         description="onnx runs the model folder's ONNX export with ONNX Runtime (CPU; exported on first start).",

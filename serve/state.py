@@ -42,6 +42,7 @@ class ServiceState:
                     True,
                     self.settings.quantize,
                     self.settings.runtime,
+                    self.settings.bf16,
                 )
             from pipeline.policy import load_policy
 

@@ -68,3 +68,37 @@ def test_int8_model_stays_close_to_float32(tiny_model, analyzer):
     assert np.abs(exact.causes - approx.causes).max() < 0.05
     assert np.abs(exact.sentiment - approx.sentiment).max() < 0.05
     assert quantized.analyze(TEXTS)[0].model.name == analyzer.info.name
+
+
+@pytest.mark.parametrize("options", [{"quantize": True}, {"quantize": True, "runtime": "onnx"}], ids=["torch", "onnx"])
+def test_int8_results_do_not_depend_on_batch_mates(tiny_model, tmp_path, options):
+    # Dynamic int8 scales activations per tensor: a padded batch would give each text its neighbours' scale.
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model, folder)  # the ONNX export is written into the folder
+    quantized = Analyzer.load(folder, device="cpu", **options)
+    together = quantized.probabilities(TEXTS, batch_size=4)
+    alone = np.vstack([quantized.probabilities([t]).causes for t in TEXTS])
+    np.testing.assert_allclose(together.causes, alone, atol=1e-6)
+
+
+def test_bf16_stays_close_to_float32_or_is_refused_clearly(tiny_model, analyzer):
+    import torch
+
+    from pipeline.model import bf16_available
+
+    if not bf16_available(torch.device("cpu")):
+        with pytest.raises(ValueError, match="no bfloat16 kernels"):
+            Analyzer.load(tiny_model, device="cpu", bf16=True)
+        return
+    fast = Analyzer.load(tiny_model, device="cpu", bf16=True)
+    exact, approx = analyzer.probabilities(TEXTS), fast.probabilities(TEXTS)
+    assert np.abs(exact.causes - approx.causes).max() < 0.05
+    assert approx.causes.dtype == np.float32
+
+
+def test_bf16_is_not_combined_with_int8_or_onnx(tiny_model):
+    for options in ({"quantize": True}, {"runtime": "onnx"}):
+        with pytest.raises(ValueError, match="bf16 applies to the PyTorch float32 model"):
+            Analyzer.load(tiny_model, device="cpu", bf16=True, **options)
