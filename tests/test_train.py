@@ -11,7 +11,7 @@ import torch
 from pipeline.metrics import THRESHOLD_GRID, apply_thresholds, evaluation_metrics, tune_thresholds
 from pipeline.model import read_model_config
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
-from pipeline.train import class_weights, length_bucketed_batches, positive_weights
+from pipeline.train import TrainingConfig, build_optimizer, class_weights, length_bucketed_batches, positive_weights
 
 
 def test_model_folder_is_self_describing(tiny_model):
@@ -81,3 +81,18 @@ def test_metrics_derive_group_accuracy_from_causes():
     metrics = evaluation_metrics(pred, gold, np.array([0, 0]), np.array([0, 0]), risk, risk)
     assert metrics["group_accuracy"] == 0.5
     assert metrics["cause_micro_f1"] == 0.8
+
+
+def test_layer_wise_decay_slows_lower_layers_only(tiny_model):
+    from pipeline.model import load_model
+
+    model, _ = load_model(tiny_model)
+    config = TrainingConfig(learning_rate=1e-4, head_learning_rate=1e-3, layer_lr_decay=0.5, max_steps=1)
+    rate_of = {id(p): g["lr"] for g in build_optimizer(model, config).param_groups for p in g["params"]}
+    named = dict(model.named_parameters())
+    assert rate_of[id(named["encoder.encoder.layer.1.output.dense.weight"])] == 1e-4  # the top of two layers
+    assert rate_of[id(named["encoder.encoder.layer.0.output.dense.weight"])] == 0.5e-4
+    assert rate_of[id(named["encoder.embeddings.position_embeddings.weight"])] == 0.25e-4
+    assert rate_of[id(named["cause_head.weight"])] == 1e-3
+    flat = TrainingConfig(learning_rate=1e-4, max_steps=1)
+    assert {g["lr"] for g in build_optimizer(model, flat).param_groups} == {1e-4, flat.head_learning_rate}
