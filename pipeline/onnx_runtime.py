@@ -1,7 +1,7 @@
 """ONNX Runtime inference for CPU serving.
 
 PyTorch eager runs a 12-layer encoder as a few hundred separate kernels per text, and on a 2-core
-CPU that dispatch overhead is a large share of a one-complaint request. ONNX Runtime runs the same
+CPU that dispatch overhead is a noticeable share of a one-complaint request. ONNX Runtime runs the same
 weights as one fused graph (attention, LayerNorm and GELU fused by its transformer optimiser) and,
 with dynamic int8 quantisation, uses the CPU's VNNI integer instructions. The exported files live in
 the model folder (``onnx/``), so they are built once with `quejas export-onnx` (or on first load) and
@@ -128,7 +128,9 @@ class OnnxModel:
     ``max_batch_size`` is 1 because that is the fastest way through this graph on a CPU: measured on 2
     cores with the int8 export, 12.4 ms per test-split text one at a time against 16.3 ms in pairs and
     23.4 ms in batches of 32 (the fused attention takes a slower path as soon as a padding mask exists).
-    Callers still pass whole lists; `Analyzer` splits them.
+    It also keeps the int8 graph exact: activations are quantised with one scale per tensor, so in a
+    padded batch each text's result would depend on its neighbours. Callers still pass whole lists;
+    `Analyzer` splits them.
     """
 
     max_batch_size = 1
