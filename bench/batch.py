@@ -92,6 +92,7 @@ def main(
     chunk_size: int = typer.Option(1000, help="Rows per chunk / part file, as in `quejas label --chunk-size`."),
     batch_size: int = typer.Option(32, help="Texts per forward pass."),
     quantize: bool = typer.Option(False, "--quantize", help="int8 encoder (CPU), as `quejas label --quantize`."),
+    bf16: bool = typer.Option(False, "--bf16", help="bfloat16 autocast, as `quejas label --bf16`."),
     output_format: str = typer.Option("csv", "--format", help="Output format: csv, jsonl or parquet."),
 ) -> None:
     """Print rows/s and peak RSS of the local batch engine on this machine."""
@@ -103,7 +104,7 @@ def main(
         size_mb = source.stat().st_size / 1e6
         rss_start = rss_mb()
         started = time.perf_counter()
-        analyzer = Analyzer.load(model, device="cpu", quantize=quantize)
+        analyzer = Analyzer.load(model, device="cpu", quantize=quantize, bf16=bf16)
         analyzer.analyze(["El pedido llegó tarde y nadie contesta."])  # warm-up: spaCy pipeline, first batch
         load_seconds = time.perf_counter() - started
         rss_loaded = rss_mb()
@@ -114,7 +115,8 @@ def main(
                                  console=Console(stderr=True))
         output_mb = output.stat().st_size / 1e6
 
-    table = Table(title=f"quejas label, local engine: {analyzer.info.name}{' (int8)' if quantize else ''}")
+    precision = " (int8)" if quantize else " (bf16)" if bf16 else ""
+    table = Table(title=f"quejas label, local engine: {analyzer.info.name}{precision}")
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_row("machine", f"{torch.get_num_threads()} torch threads, CPU")

@@ -524,13 +524,13 @@ class LocalEngine:
 class RayAnalyzerActor:
     """Ray Data actor: loads the Analyzer once, then labels the texts of whole chunks."""
 
-    def __init__(self, model_path: str, device: str, batch_size: int, quantize: bool, threads: int):
+    def __init__(self, model_path: str, device: str, batch_size: int, quantize: bool, threads: int, bf16: bool = False):
         import torch
 
         from pipeline.analyzer import Analyzer
 
         torch.set_num_threads(max(1, threads))
-        self.analyzer = Analyzer.load(model_path, device=device, quantize=quantize)
+        self.analyzer = Analyzer.load(model_path, device=device, quantize=quantize, bf16=bf16)
         self.batch_size = batch_size
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
@@ -561,6 +561,7 @@ class RayEngine:
         device: str = "cpu",
         batch_size: int = 32,
         quantize: bool = False,
+        bf16: bool = False,
         address: str | None = None,
         num_cpus: int | None = None,
         actors: int | None = None,
@@ -590,6 +591,7 @@ class RayEngine:
             "device": device,
             "batch_size": batch_size,
             "quantize": quantize,
+            "bf16": bf16,
             "threads": max(1, int(cpus_per_actor)),
         }
 
@@ -1024,6 +1026,7 @@ def make_engine(
     device: str = "auto",
     batch_size: int = 32,
     quantize: bool = False,
+    bf16: bool = False,
     ray_address: str | None = None,
     ray_num_cpus: int | None = None,
     ray_actors: int | None = None,
@@ -1036,13 +1039,14 @@ def make_engine(
     if engine == "local":
         from pipeline.analyzer import Analyzer
 
-        return LocalEngine(Analyzer.load(model_path, device=device, quantize=quantize), batch_size)
+        return LocalEngine(Analyzer.load(model_path, device=device, quantize=quantize, bf16=bf16), batch_size)
     if engine == "ray":
         try:
             import ray  # noqa: F401
         except ImportError:
             raise BatchError('the ray engine needs Ray Data: pip install "quejas[ray]"') from None
-        return RayEngine(model_path, device=device, batch_size=batch_size, quantize=quantize, address=ray_address,
+        return RayEngine(model_path, device=device, batch_size=batch_size, quantize=quantize, bf16=bf16,
+                         address=ray_address,
                          num_cpus=ray_num_cpus, actors=ray_actors, cpus_per_actor=ray_cpus_per_actor,
                          window=ray_window)
     raise BatchError(f"--engine must be local or ray, not {engine!r}")

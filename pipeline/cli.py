@@ -292,7 +292,10 @@ def label_command(
         False, "--restart", help="Discard the progress of an earlier interrupted run and start from the first row."
     ),
     quantize: bool = typer.Option(
-        False, "--quantize", help="int8 encoder on CPU: about 2x faster, slightly less exact."
+        False, "--quantize", help="int8 encoder on CPU, one text per pass: less memory, slightly less exact."
+    ),
+    bf16: bool = typer.Option(
+        False, "--bf16", help="bfloat16 autocast: the fastest batches on AMX/BF16 CPUs and recent GPUs."
     ),
     engine: str = typer.Option("local", help="local (this process) or ray (Ray Data actors; same output)."),
     ray_address: str = typer.Option(
@@ -321,7 +324,7 @@ def label_command(
         options = LabelOptions(text_column=text_column, output_format=output_format, chunk_size=chunk_size,
                                max_chars=max_chars, encoding=encoding, restart=restart)
         info = model_manifest(model)
-        runner = make_engine(engine, model, device=device, batch_size=batch_size, quantize=quantize,
+        runner = make_engine(engine, model, device=device, batch_size=batch_size, quantize=quantize, bf16=bf16,
                              ray_address=ray_address, ray_num_cpus=ray_num_cpus, ray_actors=ray_actors,
                              ray_cpus_per_actor=ray_cpus_per_actor, ray_window=ray_window)
     except (BatchError, FileNotFoundError, ValueError, ConnectionError) as exc:

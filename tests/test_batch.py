@@ -511,3 +511,16 @@ def test_summary_rates_are_finite(engine, tiny_model, texts, tmp_path):
     source = write_input(source_frame(texts[:4]), tmp_path / "in.csv")
     summary = label(engine, tiny_model, source, tmp_path / "out.csv")
     assert summary.seconds > 0 and math.isfinite(summary.rows_per_second) and summary.rows_per_second > 0
+
+
+def test_engines_load_the_precision_asked_for(tiny_model):
+    import torch
+
+    from pipeline.batch import make_engine
+    from pipeline.model import BFloat16Model, bf16_available
+
+    if bf16_available(torch.device("cpu")):
+        assert isinstance(make_engine("local", tiny_model, device="cpu", bf16=True).analyzer.model, BFloat16Model)
+    assert not isinstance(make_engine("local", tiny_model, device="cpu").analyzer.model, BFloat16Model)
+    with pytest.raises(BatchError, match="--batch-size"):
+        make_engine("local", tiny_model, batch_size=0, bf16=True)
