@@ -12,8 +12,10 @@ TRAIN_ARGS ?=
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # CPU serving: ONNX Runtime with the int8 graph (fastest here, same quality; bench/README.md).
-# On a GPU machine: make serve SERVE_FLAGS=
+# On a GPU machine: make serve SERVE_FLAGS= MAX_WAIT_MS=8
 SERVE_FLAGS ?= --runtime onnx --quantize
+# That graph runs one text per pass, so a micro-batch gains nothing from waiting for company (bench/README.md).
+MAX_WAIT_MS ?= $(or $(QUEJAS_MAX_WAIT_MS),0)
 
 .PHONY: setup test test-all import-base train model serve label bench lint validate help
 
@@ -51,7 +53,7 @@ model: setup  ## train the default model only if models/latest does not exist ye
 
 serve: model  ## serve the API and triage page on http://$(HOST):$(PORT)
 	@if echo "$(SERVE_FLAGS)" | grep -q onnx; then $(BIN)/quejas export-onnx --model $(MODEL); fi
-	QUEJAS_MODEL_PATH=$(MODEL) $(BIN)/quejas serve --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
+	QUEJAS_MODEL_PATH=$(MODEL) QUEJAS_MAX_WAIT_MS=$(MAX_WAIT_MS) $(BIN)/quejas serve --host $(HOST) --port $(PORT) $(SERVE_FLAGS)
 
 label: model  ## label a file: make label INPUT=quejas.csv OUTPUT=quejas.labeled.csv
 	@test -n "$(INPUT)" || (echo "usage: make label INPUT=file.csv OUTPUT=out.csv" && exit 2)
