@@ -156,7 +156,7 @@ class Analyzer:
             raise ValueError(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
         torch_device = resolve_device(device)
         if bf16 and (quantize or runtime != "torch"):
-            raise ValueError("bf16 applies to the PyTorch float32 model; use it without quantize and runtime='onnx'")
+            raise ValueError("bf16 applies to the PyTorch float32 model; drop quantize and runtime='onnx' to use it")
         if bf16 and not bf16_available(torch_device):
             raise ValueError(f"this {torch_device.type} has no bfloat16 kernels; drop bf16 (or use quantize on a CPU)")
         if runtime == "onnx":
