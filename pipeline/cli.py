@@ -378,7 +378,7 @@ def serve_command(
     quantize: bool = typer.Option(None, "--quantize/--no-quantize", help="int8 encoder on CPU (QUEJAS_QUANTIZE)."),
     runtime: str = typer.Option(None, help="torch or onnx (ONNX Runtime, CPU; default QUEJAS_RUNTIME or torch)."),
     bf16: bool = typer.Option(
-        None, "--bf16/--no-bf16", help="bfloat16 autocast, PyTorch runtime (QUEJAS_BF16): most throughput on AMX CPUs."
+        None, "--bf16/--no-bf16", help="bfloat16 autocast, PyTorch runtime (QUEJAS_BF16): cheap batches on AMX CPUs."
     ),
 ) -> None:
     """Serve the HTTP API and the triage page (settings from QUEJAS_* environment variables)."""

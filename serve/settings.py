@@ -38,7 +38,7 @@ class Settings(BaseSettings):
 
     bf16: bool = Field(
         default=False,
-        description="PyTorch under bfloat16 autocast (AMX/BF16 hardware): the most throughput under concurrent load.",
+        description="PyTorch under bfloat16 autocast (AMX/BF16 hardware): batches far cheaper per text.",
     )
     runtime: Literal["torch", "onnx"] = Field(
         default="torch",
