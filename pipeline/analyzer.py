@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -32,7 +32,7 @@ from pipeline.tokenization import BatchTokenizer
 
 DEFAULT_MODEL_PATH = Path("models/latest")
 Runtime = Literal["torch", "onnx"]
-RUNTIMES: tuple[str, ...] = ("torch", "onnx")
+RUNTIMES: tuple[str, ...] = get_args(Runtime)
 
 
 class EmptyTextError(ValueError):
@@ -154,6 +154,7 @@ class Analyzer:
             )
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
+        resolved = folder.resolve()
         torch_device = resolve_device(device)
         if bf16 and (quantize or runtime != "torch"):
             raise ValueError("bf16 applies to the PyTorch float32 model; drop quantize and runtime='onnx' to use it")
@@ -162,10 +163,10 @@ class Analyzer:
         if runtime == "onnx":
             if torch_device.type != "cpu":
                 raise ValueError("the ONNX runtime path is for CPUs; on a GPU use runtime='torch'")
-            model = load_onnx(folder.resolve(), read_model_config(folder.resolve()), int8=quantize)
-            tokenizer = load_tokenizer(folder.resolve())
+            model = load_onnx(resolved, read_model_config(resolved), int8=quantize)
+            tokenizer = load_tokenizer(resolved)
         else:
-            model, tokenizer = load_model(folder.resolve(), torch_device)
+            model, tokenizer = load_model(resolved, torch_device)
             if quantize:
                 model = quantize_int8(model, torch_device)
             if bf16:

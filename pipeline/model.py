@@ -139,7 +139,7 @@ class BFloat16Model(nn.Module):
 
     On CPUs with AMX the bf16 matrix units make large batches far cheaper per text than small ones
     (measured: 7.6 ms per test-split text in batches of 16 against 27 ms one at a time), so this is the
-    throughput mode for micro-batched serving and batch labelling.
+    throughput mode for batch labelling; for the HTTP service ONNX int8 still serves more (bench/README.md).
     """
 
     def __init__(self, model: QuejasModel) -> None:

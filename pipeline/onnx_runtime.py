@@ -148,8 +148,8 @@ class OnnxModel:
 
     def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         feed = {
-            "input_ids": input_ids.numpy().astype(np.int64),
-            "attention_mask": attention_mask.numpy().astype(np.int64),
+            "input_ids": input_ids.numpy().astype(np.int64, copy=False),
+            "attention_mask": attention_mask.numpy().astype(np.int64, copy=False),
         }
         outputs = self.session.run(list(OUTPUTS), feed)
         return {name: torch.from_numpy(value) for name, value in zip(OUTPUTS, outputs)}

@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pipeline.analyzer import Runtime
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QUEJAS_", env_file=".env", extra="ignore")
@@ -33,14 +35,13 @@ class Settings(BaseSettings):
     policy_path: Path | None = Field(default=None, description="Reply policy YAML (default: pipeline/policy.yaml).")
     warmup: bool = Field(default=True, description="Run one forward pass before reporting ready.")
     quantize: bool = Field(
-        default=False, description="Dynamic int8 encoder on CPU: about 2x faster per text (see bench/README.md)."
+        default=False, description="Dynamic int8 encoder on CPU, one text per pass (see bench/README.md)."
     )
-
     bf16: bool = Field(
         default=False,
         description="PyTorch under bfloat16 autocast (AMX/BF16 hardware): batches far cheaper per text.",
     )
-    runtime: Literal["torch", "onnx"] = Field(
+    runtime: Runtime = Field(
         default="torch",
         description="onnx runs the model folder's ONNX export with ONNX Runtime (CPU; exported on first start).",
     )
