@@ -81,24 +81,44 @@ def predict_probabilities(
     batch_size: int = 32,
     device: torch.device | None = None,
 ) -> Probabilities:
-    """Run the three heads over ``texts`` in length-sorted batches; rows come back in input order."""
+    """Run the three heads over ``texts`` in length-sorted batches; rows come back in input order.
+
+    Every text is read once as head+tail. Under the ``windows`` strategy a text longer than the model's
+    window is also read window by window, and its cause probabilities are the maximum over those windows
+    (a cause named anywhere counts); sentiment and risk always come from the head+tail reading.
+    """
     is_torch = isinstance(model, torch.nn.Module)
     device = device or (next(model.parameters()).device if is_torch else torch.device("cpu"))
     was_training = is_torch and model.training
     if is_torch:
         model.eval()
     ids = batcher.token_ids(texts)
-    order = np.argsort([len(i) for i in ids], kind="stable")
+    sequences = [batcher.fit(x)[0] for x in ids]
+    owners = list(range(len(texts)))
+    windowed = np.zeros(len(texts), dtype=bool)
+    if model.config.long_text_strategy == "windows":
+        for k, x in enumerate(ids):
+            if len(x) > batcher.content_length:
+                windowed[k] = True
+                windows = batcher.windows(x)
+                sequences.extend(windows)
+                owners.extend([k] * len(windows))
+    owner_of = np.array(owners)
+    order = np.argsort([len(s) for s in sequences], kind="stable")
     causes = np.zeros((len(texts), len(model.config.causes)), dtype=np.float32)
     sentiment = np.zeros((len(texts), len(model.config.sentiments)), dtype=np.float32)
     risk = np.zeros((len(texts), len(model.config.risks)), dtype=np.float32)
-    for start in range(0, len(texts), batch_size):
+    for start in range(0, len(sequences), batch_size):
         rows = order[start : start + batch_size]
-        batch = batcher([texts[i] for i in rows])
+        batch = batcher.pad([sequences[i] for i in rows])
         out = model(**{k: v.to(device) for k, v in batch.items()})
-        causes[rows] = torch.sigmoid(out["causes"]).float().cpu().numpy()
-        sentiment[rows] = torch.softmax(out["sentiment"], dim=-1).float().cpu().numpy()
-        risk[rows] = torch.sigmoid(out["risk"]).float().cpu().numpy()
+        owner = owner_of[rows]
+        whole = rows < len(texts)  # the head+tail reading of each text
+        sentiment[owner[whole]] = torch.softmax(out["sentiment"][whole], dim=-1).float().cpu().numpy()
+        risk[owner[whole]] = torch.sigmoid(out["risk"][whole]).float().cpu().numpy()
+        reads_causes = ~whole | ~windowed[owner]
+        cause_probs = torch.sigmoid(out["causes"]).float().cpu().numpy()
+        np.maximum.at(causes, owner[reads_causes], cause_probs[reads_causes])
     if was_training:
         model.train()
     return Probabilities(causes=causes, sentiment=sentiment, risk=risk)

@@ -23,6 +23,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
+from pipeline.tokenization import LongTextStrategy
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
@@ -43,10 +44,12 @@ class QuejasModelConfig(BaseModel):
     cause_thresholds: dict[str, float] = Field(default_factory=dict)
     risk_thresholds: dict[str, float] = Field(default_factory=dict)
     max_length: int = 128
-    long_text_strategy: str = Field(
+    long_text_strategy: LongTextStrategy = Field(
         default="head+tail",
-        description="Texts over max_length tokens keep their first and last tokens (the problem is usually "
-        "stated first, threats and signatures come last); nothing is silently cut from the middle without record.",
+        description="Texts over max_length tokens: 'head+tail' keeps their first and last tokens (the problem is "
+        "usually stated first, threats and signatures come last); 'windows' also reads overlapping windows over "
+        "the whole text and takes each cause's maximum (see pipeline/tokenization.py). The default is what "
+        "folders written before windows existed were tuned with.",
     )
     head_fraction: float = 0.5
     text_prefix: str = Field(default="", description='Prefix the base expects, e.g. "query: " for E5 models.')

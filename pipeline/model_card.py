@@ -18,6 +18,16 @@ def _thresholds(config: QuejasModelConfig) -> str:
     return "\n".join(rows)
 
 
+def _long_texts(config: QuejasModelConfig) -> str:
+    head_tail = f"{config.head_fraction:.0%} of the tokens from the start, the rest from the end"
+    if config.long_text_strategy == "windows":
+        return (
+            f"each cause takes its highest probability over overlapping {config.max_length}-token windows "
+            f"(half-window stride) that cover the whole text; sentiment and risk read head+tail ({head_tail})"
+        )
+    return head_tail
+
+
 def _blend(config: QuejasModelConfig) -> str:
     if not config.blend_weights:
         return "none; the encoder alone produces every probability."
@@ -51,8 +61,7 @@ negative the message is, and whether it signals churn, a legal threat or public 
 - Sentiment: softmax over {", ".join(config.sentiments)}; score = P(positive) - P(negative).
 - Risk (sigmoid, thresholds tuned on dev): {", ".join(config.risks)}.
 - Blend: {_blend(config)}
-- Inputs: up to {config.max_length} tokens; longer texts use **{config.long_text_strategy}**
-  ({config.head_fraction:.0%} of the tokens from the start, the rest from the end).
+- Inputs: up to {config.max_length} tokens; longer texts use **{config.long_text_strategy}**: {_long_texts(config)}.
 - Text prefix: `{config.text_prefix!r}`.
 - Version {config.version}, created {config.created}, corpus hash `{config.corpus_hash}`.
 

@@ -1,17 +1,25 @@
-"""Turning texts into padded token batches, with head+tail handling of long complaints.
+"""Turning texts into padded token batches, with head+tail and window handling of long complaints.
 
 Complaints state the problem early and put threats ("los denuncio", "me doy de baja") and the
 signature at the end, so a plain right-truncation would throw away exactly the risk cues. Texts
 longer than ``max_length`` keep their first ``head_fraction`` and their last tokens instead; the
 same rule is used in training and inference so the model sees at run time what it learned from.
+
+Head+tail still drops the middle, and long complaints often name a second or third cause there (the
+wrong size, then the three calls, then the refund). The ``windows`` strategy therefore also reads
+overlapping ``max_length`` windows covering the whole text and takes each cause's highest
+probability over them; sentiment and risk keep the head+tail reading, whose cues sit at the ends.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import torch
 from transformers import PreTrainedTokenizerBase
+
+LongTextStrategy = Literal["head+tail", "windows"]
 
 
 @dataclass
@@ -51,8 +59,26 @@ class BatchTokenizer:
         first, last = self._specials
         return first + ids + last, truncated
 
+    def windows(self, ids: list[int]) -> list[list[int]]:
+        """Overlapping windows (stride half a window) that together cover every token; specials added.
+
+        Half-window overlap means a cue phrase cut by one window's edge sits whole in the next one.
+        """
+        limit = self.content_length
+        first, last = self._specials
+        if len(ids) <= limit:
+            return [first + ids + last]
+        stride = max(1, limit // 2)
+        starts = list(range(0, len(ids) - limit + 1, stride))
+        if starts[-1] != len(ids) - limit:
+            starts.append(len(ids) - limit)
+        return [first + ids[s : s + limit] + last for s in starts]
+
     def __call__(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        sequences = [self.fit(ids)[0] for ids in self.token_ids(texts)]
+        return self.pad([self.fit(ids)[0] for ids in self.token_ids(texts)])
+
+    def pad(self, sequences: list[list[int]]) -> dict[str, torch.Tensor]:
+        """Right-pad ready sequences (specials included) into input ids and an attention mask."""
         width = max(len(s) for s in sequences)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
         input_ids = torch.full((len(sequences), width), pad, dtype=torch.long)

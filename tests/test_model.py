@@ -1,7 +1,8 @@
-"""Model building blocks: head+tail tokenization, pooling, devices and the model folder round trip."""
+"""Model building blocks: head+tail and window tokenization, pooling, devices and the model folder round trip."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from transformers import AutoTokenizer
@@ -36,6 +37,48 @@ def test_long_text_keeps_head_and_tail(tokenizer):
     batch = batcher([text, "hola"])
     assert batch["input_ids"].shape == (2, 20)
     assert batch["attention_mask"][1].sum().item() == len(batcher.fit(batcher.token_ids(["hola"])[0])[0])
+
+
+def test_windows_cover_every_token_with_half_overlap(tokenizer):
+    batcher = BatchTokenizer(tokenizer, max_length=20)
+    ids = batcher.token_ids([" ".join(f"palabra{i}" for i in range(40))])[0]
+    windows = batcher.windows(ids)
+    limit = batcher.content_length
+    assert len(ids) > 2 * limit and len(windows) >= 3
+    contents = [w[1:-1] for w in windows]
+    assert all(len(w) == 20 and w[0] == tokenizer.cls_token_id and w[-1] == tokenizer.sep_token_id for w in windows)
+    assert contents[0] == ids[:limit] and contents[-1] == ids[-limit:]
+    starts = [next(i for i in range(len(ids)) if ids[i : i + limit] == content) for content in contents]
+    assert starts == sorted(starts) and all(b - a <= limit // 2 for a, b in zip(starts, starts[1:]))
+    covered = {i for start in starts for i in range(start, start + limit)}
+    assert covered == set(range(len(ids)))
+    short = batcher.token_ids(["hola"])[0]
+    assert batcher.windows(short) == [batcher.fit(short)[0]]
+
+
+def test_windows_strategy_reads_causes_over_windows_and_the_rest_head_tail(tiny_model):
+    from pipeline.analyzer import predict_probabilities
+
+    model, tokenizer = load_model(tiny_model)
+    assert model.config.long_text_strategy == "windows"
+    batcher = BatchTokenizer(tokenizer, model.config.max_length)
+    long_text = " ".join(["El pedido llegó tarde y roto."] * 6 + ["Nadie contesta el teléfono."] * 6)
+    texts = [long_text, "me cobraron dos veces"]
+    ids = batcher.token_ids([long_text])[0]
+    assert len(ids) > batcher.content_length
+    with torch.inference_mode():
+        windows = model(**batcher.pad(batcher.windows(ids)))
+        whole = model(**batcher(texts))
+        probs = predict_probabilities(model, batcher, texts, batch_size=2)
+    expected_long = torch.sigmoid(windows["causes"]).max(dim=0).values.numpy()
+    assert np.allclose(probs.causes[0], expected_long, atol=1e-5)
+    assert not np.allclose(probs.causes[0], torch.sigmoid(whole["causes"][0]).numpy(), atol=1e-3)
+    assert np.allclose(probs.causes[1], torch.sigmoid(whole["causes"][1]).numpy(), atol=1e-5)
+    assert np.allclose(probs.sentiment, torch.softmax(whole["sentiment"], -1).numpy(), atol=1e-5)
+    assert np.allclose(probs.risk, torch.sigmoid(whole["risk"]).numpy(), atol=1e-5)
+    model.config.long_text_strategy = "head+tail"
+    head_tail = predict_probabilities(model, batcher, texts, batch_size=2)
+    assert np.allclose(head_tail.causes, torch.sigmoid(whole["causes"]).numpy(), atol=1e-5)
 
 
 def test_prefix_is_added(tokenizer):

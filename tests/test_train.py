@@ -20,7 +20,7 @@ def test_model_folder_is_self_describing(tiny_model):
     assert set(config.cause_thresholds) == set(CAUSE_IDS)
     assert set(config.risk_thresholds) == set(RISK_IDS)
     assert all(0 < t < 1 for t in config.cause_thresholds.values())
-    assert config.corpus_hash == "test" and config.long_text_strategy == "head+tail"
+    assert config.corpus_hash == "test" and config.long_text_strategy == "windows"
     for name in (
         "model.safetensors",
         "encoder/config.json",
