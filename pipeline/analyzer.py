@@ -25,6 +25,7 @@ from pipeline.model import (
     read_model_config,
     resolve_device,
 )
+from pipeline.neighbours import NEIGHBOURS_FILE, NeighbourVote, mix_votes
 from pipeline.onnx_runtime import OnnxModel, load_onnx
 from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskScores, Sentiment
 from pipeline.taxonomy import TAXONOMY
@@ -46,6 +47,7 @@ class Probabilities:
     causes: np.ndarray
     sentiment: np.ndarray
     risk: np.ndarray
+    embeddings: np.ndarray | None = None  # the pooled vector of each head+tail reading, for neighbours.py
 
 
 def quantize_int8(model: QuejasModel, device: torch.device) -> QuejasModel:
@@ -80,12 +82,14 @@ def predict_probabilities(
     texts: list[str],
     batch_size: int = 32,
     device: torch.device | None = None,
+    windows: bool | None = None,
 ) -> Probabilities:
     """Run the three heads over ``texts`` in length-sorted batches; rows come back in input order.
 
     Every text is read once as head+tail. Under the ``windows`` strategy a text longer than the model's
     window is also read window by window, and its cause probabilities are the maximum over those windows
     (a cause named anywhere counts); sentiment and risk always come from the head+tail reading.
+    ``windows=False`` skips the windows whatever the model says (only the embeddings are wanted).
     """
     is_torch = isinstance(model, torch.nn.Module)
     device = device or (next(model.parameters()).device if is_torch else torch.device("cpu"))
@@ -96,7 +100,9 @@ def predict_probabilities(
     sequences = [batcher.fit(x)[0] for x in ids]
     owners = list(range(len(texts)))
     windowed = np.zeros(len(texts), dtype=bool)
-    if model.config.long_text_strategy == "windows":
+    if windows is None:
+        windows = model.config.long_text_strategy == "windows"
+    if windows:
         for k, x in enumerate(ids):
             if len(x) > batcher.content_length:
                 windowed[k] = True
@@ -108,6 +114,7 @@ def predict_probabilities(
     causes = np.zeros((len(texts), len(model.config.causes)), dtype=np.float32)
     sentiment = np.zeros((len(texts), len(model.config.sentiments)), dtype=np.float32)
     risk = np.zeros((len(texts), len(model.config.risks)), dtype=np.float32)
+    embeddings = None
     for start in range(0, len(sequences), batch_size):
         rows = order[start : start + batch_size]
         batch = batcher.pad([sequences[i] for i in rows])
@@ -116,12 +123,16 @@ def predict_probabilities(
         whole = rows < len(texts)  # the head+tail reading of each text
         sentiment[owner[whole]] = torch.softmax(out["sentiment"][whole], dim=-1).float().cpu().numpy()
         risk[owner[whole]] = torch.sigmoid(out["risk"][whole]).float().cpu().numpy()
+        if "embedding" in out:
+            if embeddings is None:
+                embeddings = np.zeros((len(texts), out["embedding"].shape[-1]), dtype=np.float32)
+            embeddings[owner[whole]] = out["embedding"][whole].float().cpu().numpy()
         reads_causes = ~whole | ~windowed[owner]
         cause_probs = torch.sigmoid(out["causes"]).float().cpu().numpy()
         np.maximum.at(causes, owner[reads_causes], cause_probs[reads_causes])
     if was_training:
         model.train()
-    return Probabilities(causes=causes, sentiment=sentiment, risk=risk)
+    return Probabilities(causes=causes, sentiment=sentiment, risk=risk, embeddings=embeddings)
 
 
 class Analyzer:
@@ -134,8 +145,10 @@ class Analyzer:
         device: torch.device,
         metrics: dict | None = None,
         lexical: object | None = None,
+        neighbours: NeighbourVote | None = None,
     ):
         self.model = model
+        self.neighbours = neighbours
         self.batcher = batcher
         self.device = device
         self.metrics = metrics or {}
@@ -193,14 +206,18 @@ class Analyzer:
                 model = BFloat16Model(model)
         config = model.config
         batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, config.text_prefix)
-        lexical = None
+        lexical = neighbours = None
         if blend and config.blend_weights:
             from pipeline.blend import load_lexical
 
             lexical = load_lexical(folder)
             if lexical is None:
                 raise FileNotFoundError(f"{folder} is a blended model but its lexical.joblib is missing")
-        return cls(model, batcher, torch_device, read_metrics(folder), lexical)
+        if blend and config.neighbour_share:
+            neighbours = NeighbourVote.load(folder, config.neighbour_k, config.neighbour_temperature)
+            if neighbours is None:
+                raise FileNotFoundError(f"{folder} uses a neighbour vote but its {NEIGHBOURS_FILE} is missing")
+        return cls(model, batcher, torch_device, read_metrics(folder), lexical, neighbours)
 
     @property
     def config(self) -> QuejasModelConfig:
@@ -214,11 +231,14 @@ class Analyzer:
         check_texts(texts)
         batch_size = min(batch_size, getattr(self.model, "max_batch_size", batch_size))
         probs = predict_probabilities(self.model, self.batcher, texts, batch_size, self.device)
-        if self.lexical is None:
-            return probs
-        from pipeline.blend import lexical_probabilities, mix
+        if self.lexical is not None:
+            from pipeline.blend import lexical_probabilities, mix
 
-        return mix(probs, lexical_probabilities(self.lexical, texts), self.config.blend_weights)
+            probs = mix(probs, lexical_probabilities(self.lexical, texts), self.config.blend_weights)
+        if self.neighbours is not None:
+            votes = self.neighbours.cause_probabilities(probs.embeddings)
+            probs.causes = mix_votes(probs.causes, votes, self.config.neighbour_share)
+        return probs
 
     def analyze(self, texts: list[str], batch_size: int = 32, entities: bool = True) -> list[Analysis]:
         """Analyse texts (any number; batched internally). Raises EmptyTextError on blank input.

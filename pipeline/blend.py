@@ -5,6 +5,8 @@ is nobody answering), the lexical model is sharp on the exact cue words a 2-core
 cannot teach the encoder in a few epochs. A per-task weighted average of their probabilities, with
 the weight and the per-label thresholds tuned on dev, beats either alone. The encoder weight is
 stored in the model config (``blend_weights``); with an empty dict the model is the encoder alone.
+The vote of the nearest training texts (neighbours.py) is mixed into the blended cause
+probabilities last, with its own share tuned on dev the same way.
 
 The lexical model is saved with joblib (pickle): load model folders only from sources you trust.
 """
@@ -22,10 +24,12 @@ from pipeline.analyzer import Probabilities
 from pipeline.baselines import TfidfBaseline
 from pipeline.data import label_arrays
 from pipeline.metrics import apply_thresholds, metrics_at, tune_all_thresholds, tune_thresholds
+from pipeline.neighbours import NeighbourVote, mix_votes
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
 LEXICAL_FILE = "lexical.joblib"
 WEIGHT_GRID = np.round(np.arange(0.0, 1.001, 0.1), 2)
+NEIGHBOUR_GRID = np.round(np.arange(0.0, 0.501, 0.1), 2)
 
 
 def lexical_probabilities(lexical: TfidfBaseline, texts: list[str]) -> Probabilities:
@@ -50,6 +54,7 @@ def mix(encoder: Probabilities, lexical: Probabilities, weights: dict[str, float
         causes=avg("causes", encoder.causes, lexical.causes),
         sentiment=avg("sentiment", encoder.sentiment, lexical.sentiment),
         risk=avg("risk", encoder.risk, lexical.risk),
+        embeddings=encoder.embeddings,
     )
 
 
@@ -80,6 +85,20 @@ def tune_weights(encoder: Probabilities, lexical: Probabilities, gold: dict[str,
     return weights
 
 
+def tune_neighbour_share(causes: np.ndarray, votes: np.ndarray, gold: np.ndarray) -> float:
+    """Share of the neighbour vote maximising dev cause macro-F1 (thresholds re-tuned); ties keep less vote."""
+    scores = [_multilabel_score(mix_votes(causes, votes, share), gold, CAUSE_IDS) for share in NEIGHBOUR_GRID]
+    return float(NEIGHBOUR_GRID[int(np.argmax(scores))])
+
+
+def fit_neighbours(analyzer, train_texts: list[str], train_causes: np.ndarray, config) -> NeighbourVote:
+    """Embed the training split with the fine-tuned encoder (head+tail readings only)."""
+    from pipeline.analyzer import predict_probabilities
+
+    encoded = predict_probabilities(analyzer.model, analyzer.batcher, train_texts, 64, analyzer.device, windows=False)
+    return NeighbourVote(encoded.embeddings, train_causes, config.neighbour_k, config.neighbour_temperature)
+
+
 def fit_lexical(dataset: DatasetDict, seed: int = 13) -> TfidfBaseline:
     gold = label_arrays(dataset["train"])
     return TfidfBaseline(seed).fit(list(dataset["train"]["text"]), gold["causes"], gold["sentiment"], gold["risk"])
@@ -94,11 +113,12 @@ def load_lexical(folder: Path) -> TfidfBaseline | None:
     return joblib.load(path) if path.exists() else None
 
 
-def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13) -> dict:
+def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighbours: bool = True) -> dict:
     """Fit the lexical model on train, tune the blend and thresholds on dev, score test, update the folder.
 
     Works on any encoder-only model folder (training calls it last); test is scored once and never tunes
-    anything. Returns the updated metrics.
+    anything. With ``neighbours`` the vote of the nearest training texts (neighbours.py) joins the cause
+    blend when it helps on dev. Returns the updated metrics.
     """
     import json
 
@@ -122,12 +142,23 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13) -> dic
     weights = tune_weights(encoder_dev, lexical_dev, gold_dev)
     blended_dev = mix(encoder_dev, lexical_dev, weights)
     blended_test = mix(encoder_test, lexical_test, weights)
+    share, vote = 0.0, None
+    if neighbours and encoder_dev.embeddings is not None:
+        train = dataset["train"]
+        vote = fit_neighbours(analyzer, list(train["text"]), label_arrays(train)["causes"], config)
+        votes_dev = vote.cause_probabilities(encoder_dev.embeddings)
+        share = tune_neighbour_share(blended_dev.causes, votes_dev, gold_dev["causes"])
+        blended_dev.causes = mix_votes(blended_dev.causes, votes_dev, share)
+        blended_test.causes = mix_votes(blended_test.causes, vote.cause_probabilities(encoder_test.embeddings), share)
     thresholds = tune_all_thresholds(blended_dev, gold_dev)
 
     config.encoder_thresholds = {"causes": dict(config.cause_thresholds), "risk": dict(config.risk_thresholds)}
     config.cause_thresholds, config.risk_thresholds = thresholds
     config.blend_weights = weights
+    config.neighbour_share = share
     save_lexical(lexical, folder)
+    if share:
+        vote.save(folder)
     (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
 
     metrics_path = folder / METRICS_FILE
@@ -137,6 +168,7 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13) -> dic
     metrics["test"] = metrics_at(blended_test, gold_test, thresholds)
     metrics["dev"] = metrics_at(blended_dev, gold_dev, thresholds)
     metrics["blend_weights"] = weights
+    metrics["neighbour_share"] = share
     metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     write_model_card(folder, config, metrics)
     return metrics

@@ -151,6 +151,9 @@ def _run_training(config) -> None:
 @app.command("blend")
 def blend_command(
     model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Encoder-only model folder to extend."),
+    neighbours: bool = typer.Option(
+        True, "--neighbours/--no-neighbours", help="Also tune the nearest-training-texts vote into the causes."
+    ),
 ) -> None:
     """Add the TF-IDF blend to an encoder-only model: fit on train, tune on dev, score test, update the folder."""
     from pipeline.blend import add_lexical_blend
@@ -158,7 +161,7 @@ def blend_command(
     from pipeline.evaluate import comparison_table
 
     try:
-        metrics = add_lexical_blend(model, load_dataset_dict())
+        metrics = add_lexical_blend(model, load_dataset_dict(), neighbours=neighbours)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     results = {"model": metrics["test"], "encoder only": metrics["test_encoder_only"], **metrics.get("baselines", {})}

@@ -58,6 +58,15 @@ class QuejasModelConfig(BaseModel):
         default_factory=dict,
         description="Encoder share per task when blended with the lexical model (lexical.joblib); empty: encoder only.",
     )
+    neighbour_share: float = Field(
+        default=0.0,
+        description="Share of the cause probabilities given to the vote of the nearest training examples "
+        "(neighbours.npz; tuned on dev with the blend); 0: no vote.",
+    )
+    neighbour_k: int = Field(default=10, description="Training examples that vote for each text.")
+    neighbour_temperature: float = Field(
+        default=0.1, description="Softmax temperature over cosine similarities when weighting the votes."
+    )
     encoder_thresholds: dict[str, dict[str, float]] = Field(
         default_factory=dict, description="Thresholds tuned for the encoder alone (causes, risk), kept for comparison."
     )
@@ -100,12 +109,14 @@ class QuejasModel(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        pooled = mean_pool(hidden, attention_mask)
-        pooled = self.dropout(self.pooled_norm(pooled))
+        normed = self.pooled_norm(mean_pool(hidden, attention_mask))
+        pooled = self.dropout(normed)
         return {
             "causes": self.cause_head(pooled),
             "sentiment": self.sentiment_head(pooled),
             "risk": self.risk_head(pooled),
+            # The vector the heads read, unit length: what the nearest-neighbour vote compares (neighbours.py).
+            "embedding": nn.functional.normalize(normed.float(), dim=-1),
         }
 
     def freeze_word_embeddings(self) -> None:

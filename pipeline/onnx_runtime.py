@@ -5,7 +5,8 @@ CPU that dispatch overhead is a noticeable share of a one-complaint request. ONN
 weights as one fused graph (attention, LayerNorm and GELU fused by its transformer optimiser) and,
 with dynamic int8 quantisation, uses the CPU's VNNI integer instructions. The exported files live in
 the model folder (``onnx/``), so they are built once with `quejas export-onnx` (or on first load) and
-travel with the model; the ONNX graph returns the same three head logits as `QuejasModel.forward`.
+travel with the model; the ONNX graph returns the same outputs as `QuejasModel.forward` (three head
+logits and the pooled embedding).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pipeline.model import QuejasModel, QuejasModelConfig, load_model
 log = logging.getLogger("quejas.onnx")
 
 ONNX_DIR = "onnx"
-OUTPUTS = ("causes", "sentiment", "risk")
+OUTPUTS = ("causes", "sentiment", "risk", "embedding")
 OPSET = 17
 
 
@@ -143,6 +144,7 @@ class OnnxModel:
         options.intra_op_num_threads = threads or torch.get_num_threads() or (os.cpu_count() or 1)
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.outputs = [o.name for o in self.session.get_outputs() if o.name in OUTPUTS]
         self.config = config
         self.path = Path(path)
 
@@ -151,8 +153,8 @@ class OnnxModel:
             "input_ids": input_ids.numpy().astype(np.int64, copy=False),
             "attention_mask": attention_mask.numpy().astype(np.int64, copy=False),
         }
-        outputs = self.session.run(list(OUTPUTS), feed)
-        return {name: torch.from_numpy(value) for name, value in zip(OUTPUTS, outputs)}
+        outputs = self.session.run(self.outputs, feed)
+        return {name: torch.from_numpy(value) for name, value in zip(self.outputs, outputs)}
 
 
 def load_onnx(folder: Path, config: QuejasModelConfig, int8: bool, threads: int | None = None) -> OnnxModel:
@@ -161,4 +163,9 @@ def load_onnx(folder: Path, config: QuejasModelConfig, int8: bool, threads: int 
     if not path.exists():
         log.warning("no %s yet; exporting it now (once per model folder)", path)
         export_onnx(folder, int8=int8)
-    return OnnxModel(path, config, threads)
+    model = OnnxModel(path, config, threads)
+    if config.neighbour_share and "embedding" not in model.outputs:
+        log.warning("%s predates the embedding output the neighbour vote needs; exporting it again", path)
+        export_onnx(folder, int8=int8, force=True)
+        model = OnnxModel(path, config, threads)
+    return model

@@ -114,6 +114,13 @@ class TrainingConfig:
         default=True,
         metadata={"help": "Blend the encoder with a TF-IDF model (weights and thresholds tuned on dev; see blend.py)."},
     )
+    neighbour_vote: bool = field(
+        default=True,
+        metadata={
+            "help": "With the blend, also mix in the vote of the nearest training texts in the fine-tuned "
+            "embedding space when it helps on dev (see neighbours.py)."
+        },
+    )
     run_baselines: bool = field(
         default=True, metadata={"help": "Evaluate TF-IDF and keyword baselines for the model card."}
     )
@@ -366,7 +373,7 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
     if config.lexical_blend and has_dev and len(dataset["test"]):
         from pipeline.blend import add_lexical_blend
 
-        metrics = add_lexical_blend(folder, dataset, config.seed)
+        metrics = add_lexical_blend(folder, dataset, config.seed, neighbours=config.neighbour_vote)
     if config.update_latest:
         point_latest(folder)
     return TrainingResult(folder=folder, metrics=metrics, seconds=seconds)

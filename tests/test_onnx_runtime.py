@@ -48,7 +48,7 @@ def test_float32_export_matches_pytorch(model_copy, torch_analyzer):
         ),
     ]
     for exact, exported in pairs:
-        for name in ("causes", "sentiment", "risk"):
+        for name in ("causes", "sentiment", "risk", "embeddings"):
             np.testing.assert_allclose(getattr(exported, name), getattr(exact, name), atol=1e-4)
 
 
