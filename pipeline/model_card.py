@@ -32,10 +32,17 @@ def _blend(config: QuejasModelConfig) -> str:
     if not config.blend_weights:
         return "none; the encoder alone produces every probability."
     shares = ", ".join(f"{task} {weight:.0%}" for task, weight in config.blend_weights.items())
+    vote = (
+        f" The cause probabilities then give {config.neighbour_share:.0%} to the vote of the "
+        f"{config.neighbour_k} nearest training texts in the fine-tuned embedding space (`neighbours.npz`, "
+        "share tuned on dev)."
+        if config.neighbour_share
+        else ""
+    )
     return (
         "probabilities are a weighted average of the encoder and a TF-IDF logistic regression "
         f"(`lexical.joblib`) fitted on the same training split; encoder share per task: {shares} "
-        "(tuned on dev, with the thresholds). The `encoder only` column shows the encoder alone."
+        f"(tuned on dev, with the thresholds).{vote} The `encoder only` column shows the encoder alone."
     )
 
 

@@ -36,7 +36,9 @@ class NeighbourVote:
     def cause_probabilities(self, queries: np.ndarray) -> np.ndarray:
         """Similarity-weighted share of the k nearest training texts that carry each cause."""
         k = min(self.k, len(self.embeddings))
-        similarity = np.asarray(queries, dtype=np.float32) @ self.embeddings.T
+        # einsum (not @): a BLAS call here starts OpenBLAS threads that then spin against the encoder's
+        # threads on a small CPU; measured, one 49-word request went from 20 ms to 39 ms with ONNX int8.
+        similarity = np.einsum("qd,nd->qn", np.asarray(queries, dtype=np.float32), self.embeddings)
         nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
         weights = np.exp((np.take_along_axis(similarity, nearest, axis=1) - 1.0) / self.temperature)
         weights /= weights.sum(axis=1, keepdims=True)
