@@ -106,9 +106,9 @@ def predict_probabilities(
         for k, x in enumerate(ids):
             if len(x) > batcher.content_length:
                 windowed[k] = True
-                windows = batcher.windows(x)
-                sequences.extend(windows)
-                owners.extend([k] * len(windows))
+                pieces = batcher.windows(x)
+                sequences.extend(pieces)
+                owners.extend([k] * len(pieces))
     owner_of = np.array(owners)
     order = np.argsort([len(s) for s in sequences], kind="stable")
     causes = np.zeros((len(texts), len(model.config.causes)), dtype=np.float32)

@@ -20,10 +20,11 @@ import numpy as np
 from datasets import DatasetDict
 from sklearn.metrics import f1_score
 
-from pipeline.analyzer import Probabilities
+from pipeline.analyzer import Analyzer, Probabilities, predict_probabilities
 from pipeline.baselines import TfidfBaseline
 from pipeline.data import label_arrays
 from pipeline.metrics import apply_thresholds, metrics_at, tune_all_thresholds, tune_thresholds
+from pipeline.model import QuejasModelConfig
 from pipeline.neighbours import NeighbourVote, mix_votes
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
@@ -91,9 +92,10 @@ def tune_neighbour_share(causes: np.ndarray, votes: np.ndarray, gold: np.ndarray
     return float(NEIGHBOUR_GRID[int(np.argmax(scores))])
 
 
-def fit_neighbours(analyzer, train_texts: list[str], train_causes: np.ndarray, config) -> NeighbourVote:
+def fit_neighbours(
+    analyzer: Analyzer, train_texts: list[str], train_causes: np.ndarray, config: QuejasModelConfig
+) -> NeighbourVote:
     """Embed the training split with the fine-tuned encoder (head+tail readings only)."""
-    from pipeline.analyzer import predict_probabilities
 
     encoded = predict_probabilities(analyzer.model, analyzer.batcher, train_texts, 64, analyzer.device, windows=False)
     return NeighbourVote(encoded.embeddings, train_causes, config.neighbour_k, config.neighbour_temperature)
@@ -122,7 +124,6 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     """
     import json
 
-    from pipeline.analyzer import Analyzer
     from pipeline.model import CONFIG_FILE, METRICS_FILE
     from pipeline.model_card import write_model_card
 
