@@ -24,7 +24,6 @@ from pipeline.analyzer import Analyzer, Probabilities, predict_probabilities
 from pipeline.baselines import TfidfBaseline
 from pipeline.data import label_arrays
 from pipeline.metrics import apply_thresholds, metrics_at, tune_all_thresholds, tune_thresholds
-from pipeline.model import QuejasModelConfig
 from pipeline.neighbours import NeighbourVote, mix_votes
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
@@ -92,12 +91,10 @@ def tune_neighbour_share(causes: np.ndarray, votes: np.ndarray, gold: np.ndarray
     return float(NEIGHBOUR_GRID[int(np.argmax(scores))])
 
 
-def fit_neighbours(
-    analyzer: Analyzer, train_texts: list[str], train_causes: np.ndarray, config: QuejasModelConfig
-) -> NeighbourVote:
+def fit_neighbours(analyzer: Analyzer, train_texts: list[str], train_causes: np.ndarray) -> NeighbourVote:
     """Embed the training split with the fine-tuned encoder (head+tail readings only)."""
-
     encoded = predict_probabilities(analyzer.model, analyzer.batcher, train_texts, 64, analyzer.device, windows=False)
+    config = analyzer.config
     return NeighbourVote(encoded.embeddings, train_causes, config.neighbour_k, config.neighbour_temperature)
 
 
@@ -146,7 +143,7 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     share, vote = 0.0, None
     if neighbours and encoder_dev.embeddings is not None:
         train = dataset["train"]
-        vote = fit_neighbours(analyzer, list(train["text"]), label_arrays(train)["causes"], config)
+        vote = fit_neighbours(analyzer, list(train["text"]), label_arrays(train)["causes"])
         votes_dev = vote.cause_probabilities(encoder_dev.embeddings)
         share = tune_neighbour_share(blended_dev.causes, votes_dev, gold_dev["causes"])
         blended_dev.causes = mix_votes(blended_dev.causes, votes_dev, share)

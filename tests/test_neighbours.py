@@ -63,7 +63,7 @@ def voting_model(tiny_model, tiny_dataset, tmp_path_factory):
     shutil.copytree(tiny_model, folder)
     analyzer = Analyzer.load(folder, device="cpu", blend=False)
     train = tiny_dataset["train"]
-    fit_neighbours(analyzer, list(train["text"]), label_arrays(train)["causes"], analyzer.config).save(folder)
+    fit_neighbours(analyzer, list(train["text"]), label_arrays(train)["causes"]).save(folder)
     config = json.loads((folder / CONFIG_FILE).read_text())
     config["neighbour_share"] = 0.3
     (folder / CONFIG_FILE).write_text(json.dumps(config))
