@@ -25,10 +25,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator  # 
 from rich.console import Console  # noqa: E402
 
 from pipeline.corpus import RecordRisk, load_records  # noqa: E402
-from pipeline.data import cause_vector  # noqa: E402
+from pipeline.data import cause_vector, risk_vector  # noqa: E402
 from pipeline.evaluate import comparison_table  # noqa: E402
-from pipeline.metrics import evaluation_metrics  # noqa: E402
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS  # noqa: E402
+from pipeline.metrics import evaluation_metrics, metrics_at  # noqa: E402
+from pipeline.taxonomy import CAUSE_IDS, SENTIMENT_IDS  # noqa: E402
 
 DEFAULT_SECOND_PASS = Path(__file__).resolve().parent / "second_pass" / "dev.jsonl"
 console = Console()
@@ -63,40 +63,37 @@ def read_second_pass(path: Path) -> list[SecondPassLabel]:
     return labels
 
 
+def label_arrays_of(labelled: list) -> dict[str, np.ndarray]:
+    """`label_arrays` for corpus records or second-pass labels (anything with causes, sentiment and risk)."""
+    return {
+        "causes": np.array([cause_vector(item.causes) for item in labelled]),
+        "sentiment": np.array([SENTIMENT_IDS.index(item.sentiment) for item in labelled]),
+        "risk": np.array([risk_vector(item) for item in labelled]),
+    }
+
+
 def agreement(labels: list[SecondPassLabel]) -> dict:
     """The corpus labels scored as gold against the second pass, with `quejas eval`'s metrics."""
     by_id = {record.id: record for record in load_records()}
     missing = [label.id for label in labels if label.id not in by_id]
     if missing:
         raise ValueError(f"{len(missing)} ids are not in the corpus, e.g. {missing[:3]}")
-    gold = [by_id[label.id] for label in labels]
+    second = label_arrays_of(labels)
+    gold = label_arrays_of([by_id[label.id] for label in labels])
     return evaluation_metrics(
-        np.array([cause_vector(label.causes) for label in labels]),
-        np.array([cause_vector(record.causes) for record in gold]),
-        np.array([SENTIMENT_IDS.index(label.sentiment) for label in labels]),
-        np.array([SENTIMENT_IDS.index(record.sentiment) for record in gold]),
-        np.array([[float(getattr(label.risk, r)) for r in RISK_IDS] for label in labels]),
-        np.array([[float(getattr(record.risk, r)) for r in RISK_IDS] for record in gold]),
+        second["causes"], gold["causes"], second["sentiment"], gold["sentiment"], second["risk"], gold["risk"]
     )
 
 
 def model_metrics(model: Path, ids: list[str]) -> dict:
     from pipeline.analyzer import Analyzer
-    from pipeline.metrics import apply_thresholds
 
     by_id = {record.id: record for record in load_records()}
     records = [by_id[i] for i in ids]
     analyzer = Analyzer.load(model)
     probs = analyzer.probabilities([r.text for r in records])
-    config = analyzer.config
-    return evaluation_metrics(
-        apply_thresholds(probs.causes, config.cause_thresholds, CAUSE_IDS),
-        np.array([cause_vector(r.causes) for r in records]),
-        probs.sentiment.argmax(axis=1),
-        np.array([SENTIMENT_IDS.index(r.sentiment) for r in records]),
-        apply_thresholds(probs.risk, config.risk_thresholds, RISK_IDS),
-        np.array([[float(getattr(r.risk, k)) for k in RISK_IDS] for r in records]),
-    )
+    thresholds = (analyzer.config.cause_thresholds, analyzer.config.risk_thresholds)
+    return metrics_at(probs, label_arrays_of(records), thresholds)
 
 
 def main(
