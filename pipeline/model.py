@@ -86,7 +86,12 @@ def default_text_prefix(base_model: str) -> str:
 
 
 class QuejasModel(nn.Module):
-    """Encoder + mean pooling + cause / sentiment / risk heads."""
+    """Encoder + mean pooling + cause / sentiment / risk heads.
+
+    Mean pooling for the causes too: a learned attention per cause over the tokens, added to the mean-pooled
+    head (so each cause could read its own cue words), was trained with the default settings and scored
+    lower on dev (encoder cause macro-F1 0.794 against 0.802, group accuracy 0.781 against 0.842).
+    """
 
     def __init__(self, encoder: nn.Module, config: QuejasModelConfig) -> None:
         super().__init__()

@@ -170,7 +170,12 @@ def length_bucketed_batches(lengths: list[int], batch_size: int, rng: random.Ran
 
 
 def positive_weights(labels: np.ndarray) -> torch.Tensor:
-    """sqrt(neg/pos) per label: counters imbalance without the instability of the full ratio."""
+    """sqrt(neg/pos) per label: counters imbalance without the instability of the full ratio.
+
+    The asymmetric loss of Ridnik et al. (2021; gamma- 4, clip 0.05, no weights) was measured in its place:
+    it learned faster (dev cause macro-F1 0.794 after 5 epochs against 0.764) but ended lower after the
+    default 7 (encoder 0.798 against 0.802; blended 0.840 against 0.848), so weighted BCE stays.
+    """
     positives = labels.sum(axis=0)
     negatives = len(labels) - positives
     return torch.tensor(np.sqrt(negatives / np.maximum(positives, 1.0)), dtype=torch.float32)
