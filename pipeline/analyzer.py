@@ -7,13 +7,14 @@ objects in the input order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal, get_args
 
 import numpy as np
 import torch
 
+from pipeline.cues import find_cues, raise_cued_risks
 from pipeline.model import (
     BFloat16Model,
     QuejasModel,
@@ -27,7 +28,7 @@ from pipeline.model import (
 )
 from pipeline.neighbours import NEIGHBOURS_FILE, NeighbourVote, mix_votes
 from pipeline.onnx_runtime import OnnxModel, load_onnx
-from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskScores, Sentiment
+from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskCue, RiskScores, Sentiment
 from pipeline.taxonomy import TAXONOMY
 from pipeline.tokenization import BatchTokenizer
 
@@ -146,8 +147,10 @@ class Analyzer:
         metrics: dict | None = None,
         lexical: object | None = None,
         neighbours: NeighbourVote | None = None,
+        cues: bool = True,
     ):
         self.model = model
+        self.cues = cues
         self.neighbours = neighbours
         self.batcher = batcher
         self.device = device
@@ -171,6 +174,7 @@ class Analyzer:
         quantize: bool = False,
         runtime: Runtime = "torch",
         bf16: bool = False,
+        cues: bool = True,
     ) -> Analyzer:
         """Load a model folder once.
 
@@ -179,6 +183,7 @@ class Analyzer:
         under a point of cause macro-F1. ``runtime="onnx"`` runs the folder's ONNX export with ONNX Runtime
         (CPU only; exported on first use): the lowest latency for one text on a CPU. ``bf16`` runs PyTorch
         under bfloat16 autocast: the highest throughput for batches on AMX/BF16 hardware. See bench/README.md.
+        ``cues=False`` leaves risk to the model alone, without the labeling guide's phrases (pipeline/cues.py).
         """
         folder = Path(path)
         if not folder.exists():
@@ -217,7 +222,7 @@ class Analyzer:
             neighbours = NeighbourVote.load(folder, config.neighbour_k, config.neighbour_temperature)
             if neighbours is None:
                 raise FileNotFoundError(f"{folder} uses a neighbour vote but its {NEIGHBOURS_FILE} is missing")
-        return cls(model, batcher, torch_device, read_metrics(folder), lexical, neighbours)
+        return cls(model, batcher, torch_device, read_metrics(folder), lexical, neighbours, cues)
 
     @property
     def config(self) -> QuejasModelConfig:
@@ -238,6 +243,8 @@ class Analyzer:
         if self.neighbours is not None:
             votes = self.neighbours.cause_probabilities(probs.embeddings)
             probs.causes = mix_votes(probs.causes, votes, self.config.neighbour_share)
+        if self.cues:
+            probs.risk = raise_cued_risks(probs.risk, texts, self.config.risks)
         return probs
 
     def analyze(self, texts: list[str], batch_size: int = 32, entities: bool = True) -> list[Analysis]:
@@ -250,6 +257,9 @@ class Analyzer:
             return []
         probs = self.probabilities(texts, batch_size)
         analyses = [self._to_analysis(probs.causes[i], probs.sentiment[i], probs.risk[i]) for i in range(len(texts))]
+        if self.cues:
+            for analysis, text in zip(analyses, texts):
+                analysis.risk.cues = [RiskCue(**asdict(match)) for match in find_cues(text)]
         if entities:
             from pipeline.text import extract_entities
 

@@ -6,7 +6,8 @@ cannot teach the encoder in a few epochs. A per-task weighted average of their p
 the weight and the per-label thresholds tuned on dev, beats either alone. The encoder weight is
 stored in the model config (``blend_weights``); with an empty dict the model is the encoder alone.
 The vote of the nearest training texts (neighbours.py) is mixed into the blended cause
-probabilities last, with its own share tuned on dev the same way.
+probabilities last, with its own share tuned on dev the same way. Risk signals named by a phrase of
+the labeling guide (cues.py) are raised after the blend, before thresholds are tuned, as at run time.
 
 The lexical model is saved with joblib (pickle): load model folders only from sources you trust.
 """
@@ -22,6 +23,7 @@ from sklearn.metrics import f1_score
 
 from pipeline.analyzer import Analyzer, Probabilities, predict_probabilities
 from pipeline.baselines import TfidfBaseline
+from pipeline.cues import raise_cued_risks
 from pipeline.data import label_arrays
 from pipeline.metrics import apply_thresholds, metrics_at, tune_all_thresholds, tune_thresholds
 from pipeline.neighbours import NeighbourVote, mix_votes
@@ -125,7 +127,7 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     from pipeline.model_card import write_model_card
 
     folder = Path(folder)
-    analyzer = Analyzer.load(folder, blend=False)
+    analyzer = Analyzer.load(folder, blend=False, cues=False)
     config = analyzer.config
     if config.blend_weights:
         raise ValueError(f"{folder} is already blended")
@@ -148,6 +150,8 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
         share = tune_neighbour_share(blended_dev.causes, votes_dev, gold_dev["causes"])
         blended_dev.causes = mix_votes(blended_dev.causes, votes_dev, share)
         blended_test.causes = mix_votes(blended_test.causes, vote.cause_probabilities(encoder_test.embeddings), share)
+    blended_dev.risk = raise_cued_risks(blended_dev.risk, list(dev["text"]), config.risks)
+    blended_test.risk = raise_cued_risks(blended_test.risk, list(test["text"]), config.risks)
     thresholds = tune_all_thresholds(blended_dev, gold_dev)
 
     config.encoder_thresholds = {"causes": dict(config.cause_thresholds), "risk": dict(config.risk_thresholds)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pipeline.schema import Analysis
@@ -33,9 +34,11 @@ def analysis_table(analysis: Analysis) -> Table:
     scores = analysis.risk.scores.model_dump()
     for risk in TAXONOMY.risks:
         flag = getattr(analysis.risk, risk.id)
-        table.add_row(
-            "riesgo", f"{risk.display}: {'[bold red]sí[/bold red]' if flag else 'no'}", f"{scores[risk.id]:.2f}"
-        )
+        cues = [cue.text for cue in analysis.risk.cues if cue.risk == risk.id]
+        shown = f"{risk.display}: {'[bold red]sí[/bold red]' if flag else 'no'}"
+        if cues:
+            shown += f" [dim]({escape(', '.join(dict.fromkeys(cues)))})[/dim]"
+        table.add_row("riesgo", shown, f"{scores[risk.id]:.2f}")
     entities = analysis.entities
     if entities.customer_name:
         table.add_row("cliente", entities.customer_name, "")

@@ -44,19 +44,28 @@ class RiskScores(BaseModel):
     public: float = Field(ge=0.0, le=1.0)
 
 
-class Risk(BaseModel):
-    churn: bool = Field(description="The customer says they will leave because of this problem.")
-    legal: bool = Field(description="Lawyer, lawsuit, consumer office or official complaint form.")
-    public: bool = Field(description="Social networks, review sites or the press.")
-    scores: RiskScores
-
-
 class Span(BaseModel):
     """A piece of the input text; ``start``/``end`` are character offsets into the original text."""
 
     text: str
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+
+
+class RiskCue(Span):
+    risk: str = Field(description="The risk signal this phrase raises by definition.", examples=["legal"])
+
+
+class Risk(BaseModel):
+    churn: bool = Field(description="The customer says they will leave because of this problem.")
+    legal: bool = Field(description="Lawyer, lawsuit, consumer office or official complaint form.")
+    public: bool = Field(description="Social networks, review sites or the press.")
+    scores: RiskScores = Field(description="Model probabilities; 1.0 where a cue phrase raised the signal.")
+    cues: list[RiskCue] = Field(
+        default_factory=list,
+        description="Phrases of the labeling guide found in the text (e.g. 'hoja de reclamaciones'); each raises "
+        "its signal whatever the model's score.",
+    )
 
 
 class Reference(Span):

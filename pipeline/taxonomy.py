@@ -6,6 +6,7 @@ for labels instead of spelling them out, so the taxonomy can only be wrong in on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
@@ -34,6 +35,7 @@ class RiskSignal:
     id: str
     display: str
     description: str
+    cues: tuple[str, ...] = ()  # regular expressions that are this signal by definition (pipeline/cues.py)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,17 @@ def _parse(raw: dict) -> Taxonomy:
             raise ValueError(f"cause {cause.id!r} has group {cause.group!r}; use operational or emotional")
     if len({c.id for c in causes}) != len(causes):
         raise ValueError("taxonomy.yaml repeats a cause id")
-    risks = tuple(RiskSignal(id=r["id"], display=r["display"], description=r["description"]) for r in raw["risks"])
+    risks = tuple(
+        RiskSignal(id=r["id"], display=r["display"], description=r["description"], cues=tuple(r.get("cues") or ()))
+        for r in raw["risks"]
+    )
+    for risk in risks:
+        for cue in risk.cues:
+            try:
+                re.compile(cue)
+            except re.error as exc:
+                message = f"risk {risk.id!r} has a cue that is not a valid regular expression: {cue!r} ({exc})"
+                raise ValueError(message) from None
     return Taxonomy(causes=causes, risks=risks, groups=dict(raw["groups"]), sentiments=dict(raw["sentiments"]))
 
 
