@@ -63,7 +63,7 @@ bench: model  ## quality vs baselines, API latency/throughput and batch throughp
 	$(BIN)/quejas eval --model $(MODEL) --quantize --onnx
 	$(BIN)/python bench/serve.py --model $(MODEL) --runtime onnx --quantize --max-wait-ms 0
 	$(BIN)/python bench/batch.py --model $(MODEL)
-	$(BIN)/python bench/legal_cues.py --model $(MODEL)
+	$(BIN)/python bench/risk_cues.py --model $(MODEL)
 
 lint: setup  ## ruff
 	$(BIN)/ruff check .

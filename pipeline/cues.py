@@ -1,12 +1,13 @@
 """Risk signals that a phrase makes certain, whatever the model's probability.
 
 The taxonomy defines `legal` by naming things: a lawyer, a lawsuit, a consumer office (OMIC, Profeco,
-SERNAC...), the hoja/libro de reclamaciones. The model learns those names from the corpus, where they
-sit in long, angry letters; in a short message whose only signal is the name it can stay far below its
-threshold ("Pediré la hoja de reclamaciones." scored 0.07 against a cut of 0.15). A missed legal
-threat costs more than any other miss, and these phrases are the definition, so they are matched
-literally (patterns in taxonomy.yaml, `cues:` of each risk) and raise the flag beside the model.
-Each match is returned with its position so agents see why the flag is up.
+SERNAC...), the hoja/libro de reclamaciones; and `public` much the same way (posting on a social
+network or review site, going to the press). The model learns those from the corpus, where they sit
+in long, angry letters (and `public` almost only as reviews and posts themselves); in a short message
+whose only signal is the name it can stay far below its threshold ("Pediré la hoja de reclamaciones."
+scored 0.07 against a cut of 0.15). These phrases are the definition, so they are matched literally
+(patterns in taxonomy.yaml, `cues:` of each risk) and raise the flag beside the model. Each match is
+returned with its position so agents see why the flag is up.
 """
 
 from __future__ import annotations

@@ -24,19 +24,23 @@ def test_fold_keeps_one_character_for_one():
 
 
 @pytest.mark.parametrize(
-    ("text", "phrase"),
+    ("text", "risk", "phrase"),
     [
-        ("Pediré la Hoja de Reclamaciones.", "Hoja de Reclamaciones"),
-        ("Si no me lo arreglan, os denuncio en Consumo.", "os denuncio"),
-        ("Lo próximo es mi abogado.", "mi abogado"),
-        ("ya puse la queja en PROFECO", "PROFECO"),
-        ("Voy a demandarlos por daños.", "demandarlos"),
-        ("Iniciaré acciones legales.", "acciones legales"),
+        ("Pediré la Hoja de Reclamaciones.", "legal", "Hoja de Reclamaciones"),
+        ("Si no me lo arreglan, os denuncio en Consumo.", "legal", "os denuncio"),
+        ("Lo próximo es mi abogado.", "legal", "mi abogado"),
+        ("ya puse la queja en PROFECO", "legal", "PROFECO"),
+        ("Voy a demandarlos por daños.", "legal", "demandarlos"),
+        ("Iniciaré acciones legales.", "legal", "acciones legales"),
+        ("Esto lo publico en Facebook con fotos.", "public", "publico en Facebook"),
+        ("Si no me contestan lo subo a TikTok.", "public", "subo a TikTok"),
+        ("Mañana voy a llamar a la tele.", "public", "voy a llamar a la tele"),
+        ("Les pondré una reseña pésima.", "public", "reseña pésima"),
     ],
 )
-def test_guide_phrases_raise_legal_with_their_position(text, phrase):
+def test_guide_phrases_raise_their_signal_with_their_position(text, risk, phrase):
     matches = find_cues(text)
-    assert matches and {m.risk for m in matches} == {"legal"}
+    assert matches and {m.risk for m in matches} == {risk}
     first = matches[0]
     assert first.text == phrase
     assert text[first.start : first.end] == phrase
@@ -51,7 +55,10 @@ def test_guide_phrases_raise_legal_with_their_position(text, phrase):
         "A mi juicio, el servicio empeoró mucho.",
         "Hice la denuncia policial del robo y necesito un chip nuevo.",
         "Abrí una reclamación en la web, número 4452, y nadie contesta.",
-        "Me cobraron dos veces; si no me devuelven el dinero me doy de baja y lo cuento en Twitter.",
+        "Me cobraron dos veces; si no me devuelven el dinero me doy de baja.",
+        "Les escribí por Instagram y nadie contesta.",
+        "Vi la oferta en Facebook y al pagar era otro precio.",
+        "Tengo un cuadro viral y no puedo ir a recoger el paquete.",
     ],
 )
 def test_lookalikes_raise_nothing(text):
@@ -104,27 +111,36 @@ def test_analysis_shows_the_cue_and_raises_the_flag(tiny_model):
     assert alone.risk.scores.legal == pytest.approx(float(model_only.probabilities([text]).risk[0, LEGAL]))
 
 
-CHALLENGE = Path(__file__).resolve().parents[1] / "data" / "challenge" / "legal.jsonl"
+CHALLENGES = sorted((Path(__file__).resolve().parents[1] / "data" / "challenge").glob("*.jsonl"))
+# Cue precision and recall on each challenge set, as measured when the cues were written, less a margin:
+# a looser or broken cue shows up here before it reaches users.
+CUE_FLOORS = {"legal": (0.85, 0.70), "public": (0.80, 0.28)}
 
 
-def load_challenge() -> list[dict]:
-    return [json.loads(line) for line in CHALLENGE.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load_challenge(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def test_challenge_set_is_well_formed_and_apart_from_the_corpus(corpus_records):
-    rows = load_challenge()
-    assert all(set(r) == {"id", "text", "legal", "variety", "kind"} and isinstance(r["legal"], bool) for r in rows)
+def test_every_signal_with_cues_has_a_challenge_set():
+    assert {p.stem for p in CHALLENGES} == {r.id for r in TAXONOMY.risks if r.cues} == set(CUE_FLOORS)
+
+
+@pytest.mark.parametrize("path", CHALLENGES, ids=lambda p: p.stem)
+def test_challenge_set_is_well_formed_and_apart_from_the_corpus(path, corpus_records):
+    risk, rows = path.stem, load_challenge(path)
+    assert all(set(r) == {"id", "text", risk, "variety", "kind"} and isinstance(r[risk], bool) for r in rows)
     assert len({r["id"] for r in rows}) == len(rows) == len({r["text"] for r in rows})
-    assert sum(r["legal"] for r in rows) == len(rows) // 2
+    assert sum(r[risk] for r in rows) == len(rows) // 2
     corpus_texts = {fold(r.text).strip() for r in corpus_records}
     assert not [r["id"] for r in rows if fold(r["text"]).strip() in corpus_texts]
 
 
-def test_cues_on_the_challenge_set_stay_precise():
-    """Measured when the cues were written: recall 0.77, precision 0.895; a looser cue shows up here first."""
-    rows = load_challenge()
-    flagged = cue_matrix([r["text"] for r in rows], RISK_IDS)[:, LEGAL] > 0
-    gold = np.array([r["legal"] for r in rows])
+@pytest.mark.parametrize("path", CHALLENGES, ids=lambda p: p.stem)
+def test_cues_on_the_challenge_sets_stay_precise(path):
+    risk, rows = path.stem, load_challenge(path)
+    flagged = cue_matrix([r["text"] for r in rows], RISK_IDS)[:, RISK_IDS.index(risk)] > 0
+    gold = np.array([r[risk] for r in rows])
     true_positives = int((flagged & gold).sum())
-    assert true_positives / flagged.sum() >= 0.85
-    assert true_positives / gold.sum() >= 0.70
+    min_precision, min_recall = CUE_FLOORS[risk]
+    assert true_positives / flagged.sum() >= min_precision
+    assert true_positives / gold.sum() >= min_recall
