@@ -99,6 +99,14 @@ def expect(locator):
     return sync_api.expect(locator)
 
 
+def test_a_cue_phrase_raises_its_badge_and_says_why(page):
+    page.fill("#complaint", "El pedido no llegó y nadie contesta. Pediré la hoja de reclamaciones.")
+    page.press("#complaint", "Control+Enter")
+    legal = page.locator("#result-risks .badge[data-risk=legal]")
+    expect(legal).to_have_attribute("data-on", "true")
+    expect(legal).to_have_attribute("title", "Por la frase «hoja de reclamaciones»")
+
+
 def test_analyze_edit_review_and_copy(page):
     page.fill("#complaint", COMPLAINT)
     page.press("#complaint", "Control+Enter")

@@ -279,7 +279,9 @@
       RISKS.map(([id, name]) => {
         const on = Boolean(analysis.risk[id]);
         const score = analysis.risk.scores ? analysis.risk.scores[id] : null;
-        const title = score === null || score === undefined ? null : `Probabilidad ${percent(score)}`;
+        const cues = (analysis.risk.cues || []).filter((cue) => cue.risk === id).map((cue) => `«${cue.text}»`);
+        const title = cues.length ? `Por la frase ${cues.join(", ")}`
+          : score === null || score === undefined ? null : `Probabilidad ${percent(score)}`;
         return el("span", { class: `badge ${on ? "badge-risk" : "badge-off"}`, title, "data-risk": id, "data-on": String(on) },
           on ? `⚠ ${name}` : `${name}: no`);
       }));
