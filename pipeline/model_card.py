@@ -28,6 +28,10 @@ def _long_texts(config: QuejasModelConfig) -> str:
     return head_tail
 
 
+def _cued_risks() -> str:
+    return ", ".join(f"`{r.id}`" for r in TAXONOMY.risks if r.cues) or "no signal"
+
+
 def _blend(config: QuejasModelConfig) -> str:
     if not config.blend_weights:
         return "none; the encoder alone produces every probability."
@@ -66,7 +70,9 @@ negative the message is, and whether it signals churn, a legal threat or public 
   {train_cfg.get("freeze_word_embeddings", "n/a")}), mean pooling, three heads.
 - Causes (sigmoid, per-label thresholds tuned on dev): {causes}.
 - Sentiment: softmax over {", ".join(config.sentiments)}; score = P(positive) - P(negative).
-- Risk (sigmoid, thresholds tuned on dev): {", ".join(config.risks)}.
+- Risk (sigmoid, thresholds tuned on dev): {", ".join(config.risks)}. In the pipeline, and in the "model"
+  column below, phrases of the labeling guide also raise {_cued_risks()} (`cues:` in
+  `pipeline/taxonomy.yaml`, `pipeline/cues.py`); the "encoder only" column is the encoder alone.
 - Blend: {_blend(config)}
 - Inputs: up to {config.max_length} tokens; longer texts use **{config.long_text_strategy}**: {_long_texts(config)}.
 - Text prefix: `{config.text_prefix!r}`.
