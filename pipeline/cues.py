@@ -13,12 +13,12 @@ returned with its position so agents see why the flag is up.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
 
+from pipeline.offsets import fold_mapped
 from pipeline.taxonomy import TAXONOMY
 
 
@@ -31,8 +31,8 @@ class CueMatch:
 
 
 def fold(text: str) -> str:
-    """Lower case without accents, one character for one, so match offsets stay offsets into ``text``."""
-    return "".join(unicodedata.normalize("NFD", c.lower()[:1] or c)[:1] for c in text)
+    """The text the cue patterns read: lower case without accents (see offsets.fold_mapped)."""
+    return fold_mapped(text).text
 
 
 @cache
@@ -43,12 +43,12 @@ def _patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def find_cues(text: str) -> list[CueMatch]:
     """Every cue phrase in ``text``, in order of position."""
-    folded = fold(text)
-    matches = [
-        CueMatch(risk=risk, text=text[m.start() : m.end()], start=m.start(), end=m.end())
-        for risk, pattern in _patterns()
-        for m in pattern.finditer(folded)
-    ]
+    folded = fold_mapped(text)
+    matches = []
+    for risk, pattern in _patterns():
+        for m in pattern.finditer(folded.text):
+            start, end = folded.original(m.start(), m.end())
+            matches.append(CueMatch(risk=risk, text=text[start:end], start=start, end=end))
     return sorted(matches, key=lambda m: (m.start, m.risk))
 
 

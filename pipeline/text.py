@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from functools import cache
 
 import spacy
@@ -23,6 +22,7 @@ from spacy.lang.es.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import Matcher
 
+from pipeline.offsets import MappedText, clusters
 from pipeline.schema import Amount, Analysis, DateMention, Entities, Reference, Span
 
 # --------------------------------------------------------------------------------------------
@@ -32,35 +32,7 @@ from pipeline.schema import Amount, Analysis, DateMention, Entities, Reference, 
 _ZERO_WIDTH = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad"}
 
 
-@dataclass(frozen=True)
-class _Mapped:
-    """Normalised text plus, for each of its characters, the original [start, end) it came from."""
-
-    text: str
-    starts: list[int]
-    ends: list[int]
-
-    def original(self, start: int, end: int) -> tuple[int, int]:
-        """Map a normalised span [start, end) to the original text."""
-        if end <= start:
-            position = self.starts[start] if start < len(self.starts) else (self.ends[-1] if self.ends else 0)
-            return position, position
-        return self.starts[start], self.ends[end - 1]
-
-
-def _clusters(text: str):
-    """Yield (start, end) of a base character and the combining marks that follow it."""
-    i = 0
-    n = len(text)
-    while i < n:
-        j = i + 1
-        while j < n and unicodedata.combining(text[j]):
-            j += 1
-        yield i, j
-        i = j
-
-
-def _normalise_mapped(text: str) -> _Mapped:
+def _normalise_mapped(text: str) -> MappedText:
     """NFC, CRLF -> LF, odd spaces -> one space, no spaces around line breaks, at most one blank line."""
     out: list[str] = []
     starts: list[int] = []
@@ -72,7 +44,7 @@ def _normalise_mapped(text: str) -> _Mapped:
             starts.append(start)
             ends.append(end)
 
-    for start, end in _clusters(text):
+    for start, end in clusters(text):
         piece = unicodedata.normalize("NFC", text[start:end])
         if piece in _ZERO_WIDTH:
             continue
@@ -94,7 +66,7 @@ def _normalise_mapped(text: str) -> _Mapped:
             emit(piece, start, end)
     while out and out[-1] in (" ", "\n"):
         out.pop(), starts.pop(), ends.pop()
-    return _Mapped("".join(out), starts, ends)
+    return MappedText("".join(out), starts, ends)
 
 
 def normalise(text: str) -> str:

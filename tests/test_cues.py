@@ -23,6 +23,13 @@ def test_fold_keeps_one_character_for_one():
     assert fold(text) == "pedire la hoja de reclamaciones, senor inigo"
 
 
+def test_decomposed_accents_match_and_the_span_keeps_them():
+    text = "Ire\u0301 por la vi\u0301a judicial si no me devuelven el dinero."
+    legal = find_cues(text)[0]
+    assert legal.text == "vi\u0301a judicial" == text[legal.start : legal.end]
+    assert fold(text).startswith("ire por la via judicial")
+
+
 @pytest.mark.parametrize(
     ("text", "risk", "phrase"),
     [
