@@ -19,6 +19,7 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
+from sklearn.metrics import precision_recall_fscore_support
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -32,10 +33,9 @@ CHALLENGES = REPO / "data" / "challenge"
 
 
 def scores(predicted: np.ndarray, gold: np.ndarray) -> tuple[float, float, float]:
-    tp = int((predicted & gold).sum())
-    precision = tp / max(1, int(predicted.sum()))
-    recall = tp / max(1, int(gold.sum()))
-    return recall, precision, 2 * precision * recall / max(1e-9, precision + recall)
+    """Recall, precision and F1 of the flag (the order of the printed columns)."""
+    precision, recall, f1, _ = precision_recall_fscore_support(gold, predicted, average="binary", zero_division=0)
+    return float(recall), float(precision), float(f1)
 
 
 def flags(model: Analyzer, texts: list[str], risk: str) -> tuple[np.ndarray, np.ndarray]:
