@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers.masking_utils import create_bidirectional_mask
 
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 from pipeline.tokenization import LongTextStrategy
@@ -114,6 +115,38 @@ class QuejasModel(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        return self.heads(hidden, attention_mask)
+
+    def lower_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, n_layers: int) -> torch.Tensor:
+        """Token states after the embeddings and the first ``n_layers`` blocks.
+
+        With those blocks frozen, these states never change during training, so they are computed once per
+        training text and every step runs only the blocks above them (`forward_from_states`).
+        """
+        states = self.encoder.embeddings(input_ids=input_ids)
+        stack, mask = self._blocks_and_mask(states, attention_mask)
+        for block in stack[:n_layers]:
+            states = block(states, mask)
+        return states
+
+    def forward_from_states(
+        self, states: torch.Tensor, attention_mask: torch.Tensor, n_layers: int
+    ) -> dict[str, torch.Tensor]:
+        """The blocks above the first ``n_layers`` and the heads, from states made by `lower_states`."""
+        stack, mask = self._blocks_and_mask(states, attention_mask)
+        for block in stack[n_layers:]:
+            states = block(states, mask)
+        return self.heads(states, attention_mask)
+
+    def _blocks_and_mask(self, states: torch.Tensor, attention_mask: torch.Tensor):
+        stack = transformer_blocks(self.encoder)
+        if stack is None:
+            raise ValueError(f"{type(self.encoder).__name__} does not expose its transformer blocks")
+        mask = create_bidirectional_mask(self.encoder.config, inputs_embeds=states, attention_mask=attention_mask)
+        return stack, mask
+
+    def heads(self, hidden: torch.Tensor, attention_mask: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Pool the encoder's last token states and apply the task heads."""
         normed = self.pooled_norm(mean_pool(hidden, attention_mask))
         pooled = self.dropout(normed)
         return {
@@ -128,6 +161,21 @@ class QuejasModel(nn.Module):
         """The 250k-row vocabulary matrix is most of e5-small's weights; freezing it makes CPU steps ~2.5x cheaper."""
         embeddings = self.encoder.get_input_embeddings()
         embeddings.weight.requires_grad_(False)
+
+    def freeze_lower_layers(self, n_layers: int) -> None:
+        """Freeze the embeddings and the first ``n_layers`` blocks (the general-purpose lower encoder)."""
+        stack = transformer_blocks(self.encoder)
+        if stack is None or not 0 <= n_layers <= len(stack):
+            raise ValueError(f"cannot freeze {n_layers} layers of {type(self.encoder).__name__}")
+        for module in (self.encoder.embeddings, *stack[:n_layers]):
+            module.requires_grad_(False)
+
+
+def transformer_blocks(encoder: nn.Module) -> nn.ModuleList | None:
+    """The block stack of BERT-family encoders (BERT, RoBERTa, XLM-R, ELECTRA); None for other layouts."""
+    stack = getattr(getattr(encoder, "encoder", None), "layer", None)
+    has_embeddings = isinstance(getattr(encoder, "embeddings", None), nn.Module)
+    return stack if isinstance(stack, nn.ModuleList) and has_embeddings else None
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
