@@ -14,7 +14,9 @@ from typing import Literal, get_args
 import numpy as np
 import torch
 
+from pipeline.confidence import confidence_level, set_margins
 from pipeline.cues import find_cues, raise_cued_risks
+from pipeline.language import detect_language
 from pipeline.model import (
     BFloat16Model,
     QuejasModel,
@@ -257,6 +259,11 @@ class Analyzer:
             return []
         probs = self.probabilities(texts, batch_size)
         analyses = [self._to_analysis(probs.causes[i], probs.sentiment[i], probs.risk[i]) for i in range(len(texts))]
+        margins = set_margins(probs.causes, self.cause_cut)
+        for analysis, text, margin in zip(analyses, texts, margins):
+            analysis.language = detect_language(text)
+            spanish = analysis.language.spanish
+            analysis.confidence = confidence_level(margin, self.config.confidence_cutoffs) if spanish else "low"
         if self.cues:
             for analysis, text in zip(analyses, texts):
                 analysis.risk.cues = [RiskCue(**asdict(match)) for match in find_cues(text)]

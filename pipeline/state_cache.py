@@ -62,3 +62,25 @@ class LowerStateCache:
             states[k, :length] = self.states[i]
             mask[k, :length] = 1
         return states.to(device), mask.to(device)
+
+
+@torch.inference_mode()
+def cached_probabilities(model: QuejasModel, cache: LowerStateCache, device: torch.device, batch_size: int = 64):
+    """Head outputs for every cached text (head+tail reading only): the cheap per-epoch dev check."""
+    from pipeline.analyzer import Probabilities
+
+    was_training = model.training
+    model.eval()
+    order = sorted(range(len(cache.states)), key=lambda i: cache.states[i].shape[0])
+    outputs: dict[str, list] = {"causes": [], "sentiment": [], "risk": []}
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        states, mask = cache.batch(rows, device)
+        out = model.forward_from_states(states, mask, cache.n_layers)
+        outputs["causes"].append(torch.sigmoid(out["causes"]).float().cpu())
+        outputs["sentiment"].append(torch.softmax(out["sentiment"], dim=-1).float().cpu())
+        outputs["risk"].append(torch.sigmoid(out["risk"]).float().cpu())
+    model.train(was_training)
+    inverse = torch.empty(len(order), dtype=torch.long)
+    inverse[torch.tensor(order)] = torch.arange(len(order))
+    return Probabilities(**{k: torch.cat(v)[inverse].numpy() for k, v in outputs.items()})

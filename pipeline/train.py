@@ -24,19 +24,22 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-from pipeline.analyzer import predict_probabilities
+from pipeline.analyzer import Analyzer, predict_probabilities
+from pipeline.confidence import tune_cutoffs
 from pipeline.data import label_arrays
 from pipeline.metrics import metrics_at, tune_all_thresholds
 from pipeline.model import (
+    CONFIG_FILE,
     METRICS_FILE,
     QuejasModel,
     QuejasModelConfig,
     bf16_available,
     default_text_prefix,
+    read_model_config,
     resolve_device,
     save_model,
 )
-from pipeline.state_cache import LowerStateCache
+from pipeline.state_cache import LowerStateCache, cached_probabilities
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 from pipeline.tokenization import BatchTokenizer, LongTextStrategy
 
@@ -221,9 +224,18 @@ def build_optimizer(model: QuejasModel, config: TrainingConfig) -> torch.optim.O
     return torch.optim.AdamW([{"params": p, "lr": lr, "weight_decay": wd} for (lr, wd), p in groups.items()])
 
 
-def score_split(model: QuejasModel, batcher: BatchTokenizer, split, config: TrainingConfig, device, thresholds=None):
-    """Metrics on a split; thresholds default to ones tuned on that same split (used for model selection)."""
-    probs = predict_probabilities(model, batcher, list(split["text"]), config.eval_batch_size, device)
+def score_split(
+    model: QuejasModel, batcher: BatchTokenizer, split, config: TrainingConfig, device, thresholds=None, cache=None
+):
+    """Metrics on a split; thresholds default to ones tuned on that same split (used for model selection).
+
+    With a cache of the split's frozen-layer states the split is read head+tail from the cache: the cheap
+    per-epoch check. Final thresholds and reported metrics always use the full reading (windows included).
+    """
+    if cache is not None:
+        probs = cached_probabilities(model, cache, device, config.eval_batch_size)
+    else:
+        probs = predict_probabilities(model, batcher, list(split["text"]), config.eval_batch_size, device)
     gold = label_arrays(split)
     if thresholds is None:
         thresholds = tune_all_thresholds(probs, gold)
@@ -292,11 +304,14 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total_steps * config.warmup_ratio), total_steps)
     rng = random.Random(config.seed)
     use_bf16 = config.bf16 and bf16_available(device)
-    lower = (
-        LowerStateCache.build(model, batcher, texts, config.frozen_layers, device, config.eval_batch_size, use_bf16)
-        if config.frozen_layers
-        else None
-    )
+    lower = dev_lower = None
+    if config.frozen_layers:
+        lower = LowerStateCache.build(
+            model, batcher, texts, config.frozen_layers, device, config.eval_batch_size, use_bf16
+        )
+        dev_lower = LowerStateCache.build(
+            model, batcher, list(dataset["dev"]["text"]), config.frozen_layers, device, config.eval_batch_size, use_bf16
+        )
 
     has_dev = len(dataset["dev"]) > 0
     best_score, best_state, best_epoch, stale = -1.0, None, 0, 0
@@ -334,7 +349,7 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
             if step >= total_steps:
                 break
         if has_dev:
-            dev_metrics, _ = score_split(model, batcher, dataset["dev"], config, device)
+            dev_metrics, _ = score_split(model, batcher, dataset["dev"], config, device, cache=dev_lower)
             score = selection_score(dev_metrics)
             history.append(
                 {
@@ -403,6 +418,19 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
         from pipeline.blend import add_lexical_blend
 
         metrics = add_lexical_blend(folder, dataset, config.seed, neighbours=config.neighbour_vote)
+    if has_dev:
+        tune_confidence(folder, dataset["dev"], config.device)
     if config.update_latest:
         point_latest(folder)
     return TrainingResult(folder=folder, metrics=metrics, seconds=seconds)
+
+
+def tune_confidence(folder: Path, dev, device: str = "auto") -> dict[str, float]:
+    """Cut the high / medium / low confidence levels on dev with the finished model (blend included)."""
+    analyzer = Analyzer.load(folder, device=device)
+    probs = analyzer.probabilities(list(dev["text"]))
+    cutoffs = tune_cutoffs(probs.causes, label_arrays(dev)["causes"], analyzer.cause_cut)
+    config = read_model_config(folder)
+    config.confidence_cutoffs = cutoffs
+    (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    return cutoffs

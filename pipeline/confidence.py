@@ -1,0 +1,68 @@
+"""How sure the model is of a cause set: the high / medium / low level helpdesk tools show beside a label.
+
+A cause set is only as sure as its least sure decision: the cause whose probability sits closest to its
+threshold, on either side. That distance, scaled to the room on that side of the threshold, is the set's
+margin. The levels are cut where, on the dev split, cause sets with at least that margin were exactly
+right (every cause and no other) a given share of the time, so "high" means the same thing for every
+model folder; the cut-offs are stored in its config.json.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.schema import CauseConfidence
+
+HIGH_EXACT = 0.85
+MEDIUM_EXACT = 0.5
+# For folders trained before the cut-offs were tuned (measured on the 2026-12-05 model's dev split).
+DEFAULT_CUTOFFS = {"high": 0.5, "medium": 0.2}
+MIN_ROWS = 20
+
+
+def set_margins(probs: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Per row, the smallest scaled distance of any cause from its threshold (0 = on it, 1 = as far as can be)."""
+    probs = np.atleast_2d(probs)
+    above = (probs - cuts) / np.maximum(1.0 - cuts, 1e-6)
+    below = (cuts - probs) / np.maximum(cuts, 1e-6)
+    return np.clip(np.where(probs >= cuts, above, below), 0.0, 1.0).min(axis=1)
+
+
+def confidence_level(margin: float, cutoffs: dict[str, float]) -> CauseConfidence:
+    if margin >= cutoffs.get("high", DEFAULT_CUTOFFS["high"]):
+        return "high"
+    if margin >= cutoffs.get("medium", DEFAULT_CUTOFFS["medium"]):
+        return "medium"
+    return "low"
+
+
+def _lowest_cut(margins: np.ndarray, exact: np.ndarray, share: float) -> float:
+    """The smallest margin above which cause sets are exactly right at least ``share`` of the time."""
+    order = np.argsort(-margins)
+    running = np.cumsum(exact[order]) / np.arange(1, len(order) + 1)
+    ok = np.nonzero((running >= share) & (np.arange(1, len(order) + 1) >= MIN_ROWS))[0]
+    return float(margins[order][ok[-1]]) if len(ok) else 1.0
+
+
+def tune_cutoffs(probs: np.ndarray, gold: np.ndarray, cuts: np.ndarray) -> dict[str, float]:
+    """Cut-offs for the levels from dev probabilities and gold multi-hot causes."""
+    margins = set_margins(probs, cuts)
+    exact = ((probs >= cuts) == (gold > 0.5)).all(axis=1).astype(np.float64)
+    high = _lowest_cut(margins, exact, HIGH_EXACT)
+    medium = min(_lowest_cut(margins, exact, MEDIUM_EXACT), high)
+    return {"high": round(high, 4), "medium": round(medium, 4)}
+
+
+def level_shares(probs: np.ndarray, gold: np.ndarray, cuts: np.ndarray, cutoffs: dict[str, float]) -> dict:
+    """Share of texts at each level and how often their cause set was exactly right (for eval and the card)."""
+    margins = set_margins(probs, cuts)
+    exact = ((probs >= cuts) == (gold > 0.5)).all(axis=1)
+    levels = np.array([confidence_level(m, cutoffs) for m in margins])
+    out = {}
+    for level in ("high", "medium", "low"):
+        picked = levels == level
+        out[level] = {
+            "share": round(float(picked.mean()), 3) if len(levels) else 0.0,
+            "exact_set_accuracy": round(float(exact[picked].mean()), 3) if picked.any() else None,
+        }
+    return out
