@@ -119,6 +119,12 @@ def counts(records: list[dict]) -> dict[str, str]:
         "drafts per kind": fmt(drafts_per_kind),
         "problems per draft": fmt(per_draft),
         "channels": fmt(Counter(r["channel"] for r in records)),
+        **{
+            f"drafts per kind, {channel}": fmt(
+                Counter(k for r in records if r["channel"] == channel for k in {p["kind"] for p in r["problems"]})
+            )
+            for channel in CHANNELS
+        },
         "good drafts per channel": fmt(Counter(r["channel"] for r in records if not r["problems"])),
         "sectors": fmt(Counter(r["sector"] for r in records)),
         "varieties": fmt(Counter(r["variety"] for r in records)),
