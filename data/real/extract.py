@@ -6,11 +6,14 @@ it. Every record must be traceable to a licensed source, so this script is the o
 enter data/real/raw: it reads the source files exactly as published, keeps the text verbatim
 apart from masking private contact data, filters, deduplicates and samples with a fixed seed.
 
-Usage (each --src is SLUG=PATH to the file as published in the source repository):
+Usage (each --src is SLUG=PATH to the file or folder as published in the source repository;
+data/real/SOURCES.md says which repository, commit and path each one comes from):
 
     python data/real/extract.py --out data/real/raw \\
-        --src coah=/tmp/realsrc/corpus_coah.xml \\
-        --src coar=/tmp/realsrc/CorpusCOAR_0.xlsx
+        --src coah=corpus_coah.xml \\
+        --src coar=CorpusCOAR_0.xlsx \\
+        --src sfu_reviewsp=SFU_Review_SP_NEG_xml \\
+        --src decide_madrid=decide_madrid_data
 
 Only the standard library is used so the script runs anywhere the repository is checked out.
 """
@@ -18,6 +21,7 @@ Only the standard library is used so the script runs anywhere the repository is 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 import re
@@ -25,9 +29,9 @@ import sys
 import unicodedata
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 SEED = 13
 MIN_WORDS = 5
@@ -111,7 +115,7 @@ def read_coar(path: Path) -> Iterator[Raw]:
             rating=int(stars.group(1)) if stars else None,
             meta={
                 "source_id": row[col["id"]].strip(),
-                "title": row[col["Titulo"]].strip().strip("“”\""),
+                "title": row[col["Titulo"]].strip().strip('“”"'),
                 "place": row[col["Hotel"]].strip(),
             },
         )
@@ -128,50 +132,218 @@ def read_play_reviews_json(path: Path) -> Iterator[Raw]:
         )
 
 
+def _detokenize(tokens: list[tuple[str, str, str]]) -> str:
+    """Undo FreeLing tokenisation: punctuation spacing, multiword '_' joins and split contractions.
+
+    The SFU ReviewSP-NEG corpus only ships tokenised text, so this is the one source whose text is
+    reconstructed rather than copied; the rules below restore the original surface forms that
+    tokenisation is known to change (a+el, de+el, enclitic pronouns, spaces around punctuation).
+    Each token is (word, PoS tag, verb mood).
+    """
+    closing = {",", ".", ";", ":", "!", "?", ")", "]", "»", "%", "...", "”"}
+    opening = {"(", "¿", "¡", "[", "«", "“"}
+    out = ""
+    glue_next = False
+    quote_open = False
+    previous_mood = ""
+    for token, pos, mood in tokens:
+        token = token.replace("_", " ")
+        enclitic = previous_mood in {"infinitive", "gerund", "imperative"} and pos.startswith(("pp", "p0"))
+        previous_mood = mood
+        if enclitic and out:
+            out += token
+            glue_next = False
+            continue
+        if token == '"':
+            if quote_open:
+                out += token
+            else:
+                out += (" " if out else "") + token
+                glue_next = True
+            quote_open = not quote_open
+            continue
+        if not out or glue_next or token in closing:
+            out += token
+        else:
+            out += " " + token
+        glue_next = token in opening
+    out = re.sub(r"\b([Aa]) el\b", r"\1l", out)
+    out = re.sub(r"\b([Dd]e) el\b", r"\1l", out)
+    return out
+
+
+_SFU_SECTORS = {
+    "hoteles": "hotels",
+    "lavadoras": "appliances",
+    "moviles": "appliances",
+    "ordenadores": "appliances",
+    "coches": "other",
+}
+
+
+def read_sfu(path: Path) -> Iterator[Raw]:
+    """SFU ReviewSP-NEG (Ciao.es reviews): one XML per review in SFU_Review_SP_NEG_xml/<domain>/.
+
+    ``path`` is the folder SFU_Review_SP_NEG_xml. File names carry the star rating
+    (no_1_11 = 1 star). Books, music and film reviews are skipped: they judge works, not services.
+    """
+    for domain, sector in _SFU_SECTORS.items():
+        for xml_file in sorted((Path(path) / domain).glob("*.xml")):
+            match = re.match(r"(yes|no)_(\d)_(\d+)", xml_file.name)
+            if not match:
+                continue
+            root = ET.parse(xml_file).getroot()
+            sentences = [
+                _detokenize(
+                    [
+                        (el.get("wd"), el.get("pos", ""), el.get("mood", ""))
+                        for el in sentence.iter()
+                        if el.get("wd") is not None
+                    ]
+                )
+                for sentence in root.iter("sentence")
+            ]
+            yield Raw(
+                text=" ".join(s for s in sentences if s),
+                rating=int(match.group(2)),
+                meta={"source_id": f"{domain}/{xml_file.stem}", "domain": domain, "sector": sector},
+            )
+
+
+def read_decide_madrid(path: Path) -> Iterator[Raw]:
+    """Decide Madrid (citizen participation portal, 2015-2019): proposals.csv and comments.csv.
+
+    ``path`` is the folder holding both CSV files. Proposals keep summary and body as the author
+    wrote them; only top-level comments are taken (replies lean on context the reader lacks).
+    """
+    with open(Path(path) / "proposals.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            parts = [row["summary"].strip(), row["text"].strip()]
+            yield Raw(
+                text="\n\n".join(p for p in parts if p),
+                rating=None,
+                meta={"source_id": row["code"], "kind": "proposal", "title": row["title"].strip(), "date": row["date"]},
+            )
+    with open(Path(path) / "comments.csv", encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["parentId"] != "-1":
+                continue
+            yield Raw(
+                text=row["text"].strip(),
+                rating=None,
+                meta={
+                    "source_id": f"comment-{row['id']}",
+                    "kind": "comment",
+                    "proposal_id": row["proposalId"],
+                    "date": row["date"],
+                },
+            )
+
+
 # ------------------------------------------------------------------------------- source registry
 
 
 @dataclass
+class Pool:
+    """A slice of a source chosen by rating (or by kind for unrated sources) with its quota."""
+
+    name: str
+    accepts: Callable[[Raw], bool]
+    quota: int
+
+
+def stars(*values: int) -> Callable[[Raw], bool]:
+    return lambda raw: raw.rating in values
+
+
+def kind(value: str) -> Callable[[Raw], bool]:
+    return lambda raw: raw.meta.get("kind") == value
+
+
+@dataclass
 class Source:
-    """How one source is read, what it is, and how many records to take from it."""
+    """How one source is read, what it is, and how many records each pool contributes."""
 
     reader: Callable[[Path], Iterable[Raw]]
     genre: str
     variety: str | None
     sector: str | Callable[[Raw], str]
-    complaints: int  # records taken from the complaint pool (ratings in complaint_ratings)
-    others: int  # records taken from the non-complaint pool (ratings in other_ratings)
-    complaint_ratings: tuple[int, ...] = (1, 2)
-    other_ratings: tuple[int, ...] = (4, 5)
+    pools: list[Pool]
 
 
 SOURCES: dict[str, Source] = {
-    "coah": Source(read_coah, "review", "es-ES", "hotels", complaints=330, others=40),
-    "coar": Source(read_coar, "review", "es-ES", "other", complaints=420, others=50),
+    # complaints = 1-2 stars, "mixed" = 3 stars (usually a complaint next to praise), praise = 4-5
+    "coah": Source(
+        read_coah,
+        "review",
+        "es-ES",
+        "hotels",
+        [Pool("complaint", stars(1, 2), 480), Pool("mixed", stars(3), 70), Pool("praise", stars(4, 5), 80)],
+    ),
+    "coar": Source(
+        read_coar,
+        "review",
+        "es-ES",
+        "other",
+        [Pool("complaint", stars(1, 2), 560), Pool("mixed", stars(3), 50), Pool("praise", stars(4, 5), 70)],
+    ),
+    "sfu_reviewsp": Source(
+        read_sfu,
+        "review",
+        "es-ES",
+        lambda raw: raw.meta["sector"],
+        [Pool("complaint", stars(1, 2), 125), Pool("praise", stars(4, 5), 25)],
+    ),
+    "decide_madrid": Source(
+        read_decide_madrid,
+        "forum",
+        "es-ES",
+        "public_services",
+        [Pool("proposal", kind("proposal"), 80), Pool("comment", kind("comment"), 250)],
+    ),
 }
 
 
 # ---------------------------------------------------------------------------------- text helpers
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# an address broken up by spaces ("bap 555 @ hotmail. com"); "tod@s" has no domain and is kept
+_SPACED_EMAIL = re.compile(r"[\w.+-]+(?: [\w.+-]+)? ?@ ?[\w-]+ ?\. ?(?:com|es|net|org|info|eu)\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){3,7}(?:[ -]?[A-Z0-9]{1,4})?\b")
 _CARD = re.compile(r"\b(?:\d[ -]?){13,19}\b")
 _DNI = re.compile(r"\b(?:\d{8}[ -]?[A-HJ-NP-TV-Z]|[XYZ][ -]?\d{7}[ -]?[A-HJ-NP-TV-Z])\b")
 _PHONE = re.compile(r"(?<![\w/])(?:\+\d{1,3}[ .-]?)?(?:\(?\d{2,4}\)?[ .-]?){2,4}\d{2,4}(?![\w/])")
 
 
-def _is_phone(match: str) -> bool:
-    digits = re.sub(r"\D", "", match)
-    return 9 <= len(digits) <= 13
+_REFERENCE_CUE = re.compile(
+    r"\b(pedido|orden|ticket|reserva|factura|referencia|localizador|expediente|reclamaci[oó]n|incidencia|n[º°]|no\.)\W{0,3}(de\s+\w+\s*)?[:#]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _phone_or_keep(match: re.Match) -> str:
+    """Mask a digit run as a phone unless it is too short/long or reads as an order or ticket code."""
+    value = match.group(0)
+    digits = re.sub(r"\D", "", value)
+    if not 9 <= len(digits) <= 13:
+        return value
+    before = match.string[max(0, match.start() - 30) : match.start()]
+    if _REFERENCE_CUE.search(before):
+        return value
+    grouped = bool(re.search(r"[ .-]", value.strip()))
+    if value.strip().startswith("+") or grouped or digits[0] in "6789":
+        return "[TELÉFONO]"
+    return value
 
 
 def mask(text: str) -> str:
     """Replace private contact data; order and ticket codes (letters and digits) are kept."""
     text = _EMAIL.sub("[EMAIL]", text)
+    text = _SPACED_EMAIL.sub("[EMAIL]", text)
     text = _IBAN.sub("[NÚMERO]", text)
     text = _DNI.sub("[NÚMERO]", text)
     text = _CARD.sub(lambda m: "[NÚMERO]" if len(re.sub(r"\D", "", m.group(0))) >= 13 else m.group(0), text)
-    text = _PHONE.sub(lambda m: "[TELÉFONO]" if _is_phone(m.group(0)) else m.group(0), text)
+    text = _PHONE.sub(_phone_or_keep, text)
     return text
 
 
@@ -254,26 +426,25 @@ def usable(raw: Raw) -> bool:
 
 
 def select(slug: str, source: Source, path: Path, dedupe: Deduper, rng: random.Random) -> list[dict]:
-    """Filter, shuffle with the seed, then take the quota from each pool while deduplicating."""
+    """Filter, shuffle with the seed, then fill each pool's quota while deduplicating."""
     pool = [r for r in source.reader(path) if r.text and usable(r)]
     rng.shuffle(pool)
     taken: list[dict] = []
-    for ratings, quota, kind in (
-        (source.complaint_ratings, source.complaints, "complaint_pool"),
-        (source.other_ratings, source.others, "other_pool"),
-    ):
+    for slice_ in source.pools:
         count = 0
         for raw in pool:
-            if count >= quota:
+            if count >= slice_.quota:
                 break
-            if raw.rating not in ratings:
+            if not slice_.accepts(raw):
                 continue
             text = mask(raw.text)
             if dedupe.seen(text):
                 continue
             sector = source.sector(raw) if callable(source.sector) else source.sector
-            meta = {k: v for k, v in raw.meta.items() if v not in (None, "")}
-            meta.update({"rating": raw.rating, "pool": kind})
+            meta = {k: v for k, v in raw.meta.items() if v not in (None, "") and k != "sector"}
+            if raw.rating is not None:
+                meta["rating"] = raw.rating
+            meta["pool"] = slice_.name
             taken.append(
                 {
                     "text": text,
@@ -285,6 +456,8 @@ def select(slug: str, source: Source, path: Path, dedupe: Deduper, rng: random.R
                 }
             )
             count += 1
+        if count < slice_.quota:
+            print(f"{slug}: pool {slice_.name} has only {count} of {slice_.quota}", file=sys.stderr)
     for i, record in enumerate(taken, start=1):
         record["id"] = f"{slug}-{i:05d}"
     return [{"id": r["id"], **{k: v for k, v in r.items() if k != "id"}} for r in taken]
