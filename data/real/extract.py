@@ -265,7 +265,7 @@ class Source:
     """How one source is read, what it is, and how many records each pool contributes."""
 
     reader: Callable[[Path], Iterable[Raw]]
-    genre: str
+    genre: str | Callable[[Raw], str]
     variety: str | None
     sector: str | Callable[[Raw], str]
     pools: list[Pool]
@@ -296,7 +296,7 @@ SOURCES: dict[str, Source] = {
     ),
     "decide_madrid": Source(
         read_decide_madrid,
-        "forum",
+        lambda raw: "portal" if raw.meta["kind"] == "proposal" else "forum",
         "es-ES",
         "public_services",
         [Pool("proposal", kind("proposal"), 80), Pool("comment", kind("comment"), 250)],
@@ -449,7 +449,7 @@ def select(slug: str, source: Source, path: Path, dedupe: Deduper, rng: random.R
                 {
                     "text": text,
                     "source": slug,
-                    "genre": source.genre,
+                    "genre": source.genre(raw) if callable(source.genre) else source.genre,
                     "variety_hint": source.variety,
                     "sector_hint": sector,
                     "meta": meta,
