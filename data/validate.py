@@ -1,6 +1,6 @@
 """Validate the quejas corpus and print its statistics.
 
-    python data/validate.py                      # whole corpus: records, duplicates, quotas, splits
+    python data/validate.py                      # whole corpus: records, duplicates, quotas, splits; real set
     python data/validate.py --records-only F...  # some files: record rules and duplicates only
 
 Exits 1 when any rule or quota is violated, so CI and the tests can rely on it.
@@ -19,9 +19,9 @@ from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from pipeline.corpus import read_corpus  # noqa: E402
-from pipeline.data import check_splits  # noqa: E402
-from pipeline.validation import Report, validate  # noqa: E402
+from pipeline.corpus import read_corpus, read_real  # noqa: E402
+from pipeline.data import REAL_SPLITS_PATH, check_splits  # noqa: E402
+from pipeline.validation import Report, validate, validate_real  # noqa: E402
 
 console = Console()
 
@@ -92,10 +92,23 @@ def main(
         console.print(markdown_stats(report), soft_wrap=True, highlight=False, markup=False)
     for error in split_errors:
         console.print(f"[red]splits[/red] {error}")
-    if report.ok and not split_errors:
-        console.print(f"[green]OK[/green]: {len(records)} records pass every check.")
+    real_report, real_split_errors, real_count = Report(), [], 0
+    if not files and not records_only:
+        real_records, real_problems = read_real()
+        real_count = len(real_records)
+        if real_records or real_problems:
+            real_report = validate_real(real_records, real_problems, records)
+            real_split_errors = check_splits(real_records, REAL_SPLITS_PATH)
+            for violation in real_report.violations[:60]:
+                console.print(f"[red]real[/red] {violation.record_id}: {violation.rule}: {violation.message}")
+            for error in real_split_errors:
+                console.print(f"[red]real splits[/red] {error}")
+    if report.ok and not split_errors and real_report.ok and not real_split_errors:
+        real = f" and {real_count} real records" if real_count else ""
+        console.print(f"[green]OK[/green]: {len(records)} corpus records{real} pass every check.")
         return
     count = len(report.violations) + len(split_errors) + sum(not ok for *_, ok in report.quota_results)
+    count += len(real_report.violations) + len(real_split_errors)
     console.print(f"[red]FAILED[/red]: {count} problem(s).")
     raise typer.Exit(1)
 

@@ -67,8 +67,10 @@ def split_command(
     if existing:
         stale = [i for name in SPLIT_NAMES for i in existing[name] if i not in known]
         if stale:
-            fail(f"{len(stale)} ids in {SPLITS_PATH.name} are no longer in the corpus (e.g. {stale[:3]}); "
-                 "removing records changes the evaluation, edit the split file deliberately")
+            fail(
+                f"{len(stale)} ids in {SPLITS_PATH.name} are no longer in the corpus (e.g. {stale[:3]}); "
+                "removing records changes the evaluation, edit the split file deliberately"
+            )
     splits = make_splits(records, existing, seed=seed)
     write_splits(splits)
     sizes = ", ".join(f"{name}={len(splits[name])}" for name in SPLIT_NAMES)
@@ -88,9 +90,14 @@ def train_command(ctx: typer.Context) -> None:
 
     from pipeline.train import TrainingConfig
 
-    parser = HfArgumentParser(TrainingConfig, prog="quejas train", description=(
-        "Fine-tune the multi-task complaint model (causes, sentiment, risk) on data/complaints with the fixed "
-        "splits. Any field can also be given in a YAML or JSON file with --config; flags override the file."))
+    parser = HfArgumentParser(
+        TrainingConfig,
+        prog="quejas train",
+        description=(
+            "Fine-tune the multi-task complaint model (causes, sentiment, risk) on data/complaints with the fixed "
+            "splits. Any field can also be given in a YAML or JSON file with --config; flags override the file."
+        ),
+    )
     parser.add_argument("--config", default=None, help="YAML or JSON file with TrainingConfig fields.")
     args = list(ctx.args)
     namespace, _ = parser.parse_known_args(args)
@@ -122,19 +129,19 @@ def _read_config_file(path: Path, known: set[str]) -> dict:
 
 
 def _run_training(config) -> None:
-    from pipeline.corpus import load_records
-    from pipeline.data import corpus_hash, load_dataset_dict
+    from pipeline.data import dataset_hash, load_dataset_dict
     from pipeline.encoder import BaseImportError
     from pipeline.evaluate import comparison_table
     from pipeline.train import train
 
     try:
-        dataset = load_dataset_dict()
-        digest = corpus_hash(load_records())
+        dataset = load_dataset_dict(include_real=config.real_data)
+        digest = dataset_hash(include_real=config.real_data)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     sizes = {name: len(split) for name, split in dataset.items()}
-    console.print(f"training on {sizes['train']} examples (dev {sizes['dev']}, test {sizes['test']})")
+    real = f"; real set: dev {sizes['real_dev']}, test {sizes['real_test']}" if "real_test" in sizes else ""
+    console.print(f"training on {sizes['train']} examples (dev {sizes['dev']}, test {sizes['test']}{real})")
     try:
         result = train(config, dataset, corpus_hash=digest)
     except (BaseImportError, OSError, ValueError) as exc:
@@ -198,32 +205,41 @@ def eval_command(
     ),
     bf16: bool = typer.Option(False, "--bf16", help="Also score the model under bfloat16 autocast."),
 ) -> None:
-    """Compare the model with the TF-IDF and keyword baselines on the test split."""
+    """Compare the model with the TF-IDF and keyword baselines on the corpus test split and the real test split."""
     import json
 
     from pipeline.data import load_dataset_dict
-    from pipeline.evaluate import baseline_metrics, comparison_table, model_metrics
+    from pipeline.evaluate import baseline_metrics, comparison_table, model_metrics, test_splits
     from pipeline.model import read_model_config
 
+    titles = {"test": "Corpus test split", "real_test": "Real test split (public reviews and posts)"}
+    by_split: dict[str, dict] = {}
     try:
         dataset = load_dataset_dict()
-        results = {"model": model_metrics(model, dataset, device=device)}
-        if read_model_config(model).blend_weights:
-            results["encoder only"] = model_metrics(model, dataset, device=device, blend=False)
-        if quantize:
-            results["model int8"] = model_metrics(model, dataset, device="cpu", quantize=True)
-        if bf16:
-            results["model bf16"] = model_metrics(model, dataset, device=device, bf16=True)
-        if onnx:
-            results["onnx int8"] = model_metrics(model, dataset, device="cpu", quantize=True, runtime="onnx")
-        results.update(baseline_metrics(dataset))
+        blended = bool(read_model_config(model).blend_weights)
+        for split in test_splits(dataset):
+            results = {"model": model_metrics(model, dataset, device=device, split=split)}
+            if blended:
+                results["encoder only"] = model_metrics(model, dataset, device=device, blend=False, split=split)
+            if quantize:
+                results["model int8"] = model_metrics(model, dataset, device="cpu", quantize=True, split=split)
+            if bf16:
+                results["model bf16"] = model_metrics(model, dataset, device=device, bf16=True, split=split)
+            if onnx:
+                results["onnx int8"] = model_metrics(
+                    model, dataset, device="cpu", quantize=True, runtime="onnx", split=split
+                )
+            results.update(baseline_metrics(dataset, split))
+            by_split[split] = results
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    console.print(comparison_table(results, title=f"Test split: {model}"))
-    gap = results["model"]["cause_macro_f1"] - results["tfidf_logreg"]["cause_macro_f1"]
-    console.print(f"cause macro-F1, model minus TF-IDF: {gap * 100:+.1f} points")
+    for split, results in by_split.items():
+        console.print(comparison_table(results, title=f"{titles[split]}: {model}"))
+        gap = results["model"]["cause_macro_f1"] - results["tfidf_logreg"]["cause_macro_f1"]
+        console.print(f"{titles[split]}: cause macro-F1, model minus TF-IDF: {gap * 100:+.1f} points")
     if output:
-        output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        payload = {**by_split["test"], **({"real_test": by_split["real_test"]} if "real_test" in by_split else {})}
+        output.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
 
 
 @app.command("analyze")
@@ -277,7 +293,9 @@ def label_command(
         None, "--format", help="csv, jsonl or parquet; overrides the output file's extension."
     ),
     text_column: str = typer.Option(
-        None, "--text-column", "-t",
+        None,
+        "--text-column",
+        "-t",
         help="Column with the complaint text (default: the first of texto, queja, comentario, descripcion, mensaje, "
         "text; any case or accents).",
     ),
@@ -302,7 +320,8 @@ def label_command(
     ),
     engine: str = typer.Option("local", help="local (this process) or ray (Ray Data actors; same output)."),
     ray_address: str = typer.Option(
-        None, "--ray-address",
+        None,
+        "--ray-address",
         help="Ray cluster to join (ray://host:10001 or auto); default: start a local Ray instance.",
     ),
     ray_num_cpus: int = typer.Option(None, "--ray-num-cpus", help="CPUs of the local Ray instance (default: all)."),
@@ -324,19 +343,38 @@ def label_command(
     from pipeline.batch import BatchError, LabelOptions, label_file, make_engine, model_manifest, summary_table
 
     try:
-        options = LabelOptions(text_column=text_column, output_format=output_format, chunk_size=chunk_size,
-                               max_chars=max_chars, encoding=encoding, restart=restart)
+        options = LabelOptions(
+            text_column=text_column,
+            output_format=output_format,
+            chunk_size=chunk_size,
+            max_chars=max_chars,
+            encoding=encoding,
+            restart=restart,
+        )
         info = model_manifest(model)
-        runner = make_engine(engine, model, device=device, batch_size=batch_size, quantize=quantize, bf16=bf16,
-                             ray_address=ray_address, ray_num_cpus=ray_num_cpus, ray_actors=ray_actors,
-                             ray_cpus_per_actor=ray_cpus_per_actor, ray_window=ray_window)
+        runner = make_engine(
+            engine,
+            model,
+            device=device,
+            batch_size=batch_size,
+            quantize=quantize,
+            bf16=bf16,
+            ray_address=ray_address,
+            ray_num_cpus=ray_num_cpus,
+            ray_actors=ray_actors,
+            ray_cpus_per_actor=ray_cpus_per_actor,
+            ray_window=ray_window,
+        )
     except (BatchError, FileNotFoundError, ValueError, ConnectionError) as exc:
         fail(str(exc))
     try:
         summary = label_file(input, output, runner, info, options, console=err_console, progress=progress)
     except KeyboardInterrupt:
-        err_console.print(f"[yellow]interrupted:[/yellow] finished chunks are kept in {output}.parts; "
-                          "run the same command again to resume", highlight=False)
+        err_console.print(
+            f"[yellow]interrupted:[/yellow] finished chunks are kept in {output}.parts; "
+            "run the same command again to resume",
+            highlight=False,
+        )
         raise typer.Exit(130) from None
     except (BatchError, FileNotFoundError, UnicodeDecodeError, LookupError, ValueError, OSError) as exc:
         fail(str(exc))
@@ -363,8 +401,9 @@ def report_command(
     from pipeline.report import write_report
 
     try:
-        data = write_report(labelled, output, fmt=report_format, text_column=text_column, date_column=date_column,
-                            examples=examples)
+        data = write_report(
+            labelled, output, fmt=report_format, text_column=text_column, date_column=date_column, examples=examples
+        )
     except (BatchError, ValueError, OSError) as exc:
         fail(str(exc))
     console.print(f"report written to {output} ({data.rows:,} rows, {data.total.complaints:,} complaints)")
@@ -391,8 +430,15 @@ def serve_command(
     from serve.app import create_app
     from serve.settings import Settings
 
-    given = {"host": host, "port": port, "model_path": model, "device": device, "quantize": quantize,
-             "runtime": runtime, "bf16": bf16}
+    given = {
+        "host": host,
+        "port": port,
+        "model_path": model,
+        "device": device,
+        "quantize": quantize,
+        "runtime": runtime,
+        "bf16": bf16,
+    }
     overrides = {k: v for k, v in given.items() if v is not None}
     try:
         settings = Settings(**overrides)

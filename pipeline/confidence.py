@@ -38,10 +38,14 @@ def confidence_level(margin: float, cutoffs: dict[str, float]) -> CauseConfidenc
 
 def _lowest_cut(margins: np.ndarray, exact: np.ndarray, share: float) -> float:
     """The smallest margin above which cause sets are exactly right at least ``share`` of the time."""
-    order = np.argsort(-margins)
-    running = np.cumsum(exact[order]) / np.arange(1, len(order) + 1)
-    ok = np.nonzero((running >= share) & (np.arange(1, len(order) + 1) >= MIN_ROWS))[0]
-    return float(margins[order][ok[-1]]) if len(ok) else 1.0
+    order = np.argsort(-margins, kind="stable")
+    sorted_margins = margins[order]
+    counted = np.arange(1, len(order) + 1)
+    running = np.cumsum(exact[order]) / counted
+    # A cut at a margin takes every text with that margin, so only the last of a run of ties is a candidate.
+    last_of_tie = np.append(sorted_margins[1:] != sorted_margins[:-1], True)
+    ok = np.nonzero((running >= share) & (counted >= MIN_ROWS) & last_of_tie)[0]
+    return float(sorted_margins[ok[-1]]) if len(ok) else 1.0
 
 
 def tune_cutoffs(probs: np.ndarray, gold: np.ndarray, cuts: np.ndarray) -> dict[str, float]:
@@ -50,7 +54,7 @@ def tune_cutoffs(probs: np.ndarray, gold: np.ndarray, cuts: np.ndarray) -> dict[
     exact = ((probs >= cuts) == (gold > 0.5)).all(axis=1).astype(np.float64)
     high = _lowest_cut(margins, exact, HIGH_EXACT)
     medium = min(_lowest_cut(margins, exact, MEDIUM_EXACT), high)
-    return {"high": round(high, 4), "medium": round(medium, 4)}
+    return {"high": high, "medium": medium}
 
 
 def level_shares(probs: np.ndarray, gold: np.ndarray, cuts: np.ndarray, cutoffs: dict[str, float]) -> dict:

@@ -18,6 +18,7 @@ from pipeline.taxonomy import ComplaintGroup, SentimentLabel
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CORPUS_DIR = REPO_ROOT / "data" / "complaints"
 SPLITS_PATH = REPO_ROOT / "data" / "splits.json"
+REAL_DIR = REPO_ROOT / "data" / "real"
 
 Variety = Literal["es-ES", "es-MX", "es-AR", "es-CO", "es-CL", "es-PE", "es-US", "es-VE", "es-UY", "es-EC"]
 Channel = Literal["email", "chat", "phone_transcript", "web_form", "review", "social_post", "letter"]
@@ -91,4 +92,75 @@ def load_records() -> list[CorpusRecord]:
         )
     if not records:
         raise ValueError(f"no corpus records found in {CORPUS_DIR}")
+    return records
+
+
+# Genres of the real set and the corpus channel each one is read as (public posts and reviews).
+REAL_CHANNELS = {"review": "review", "forum": "social_post", "portal": "social_post", "social_post": "social_post"}
+
+
+class RealRecord(CorpusRecord):
+    """A real public message: its text and provenance from ``data/real/raw``, its labels from
+    ``data/real/labels/final.jsonl``. Same labels as a corpus record; sector may be `restaurants` or
+    `other`, and texts run longer (up to 400 words)."""
+
+    id: str = Field(pattern=r"^[a-z_]+-\d{5}$")
+    source: str
+    genre: str
+
+
+def read_real(real_dir: Path = REAL_DIR) -> tuple[list[RealRecord], list[ParseProblem]]:
+    """Join the raw texts with their final labels; a labelled id without text (or the reverse) is a problem."""
+    labels_path = real_dir / "labels" / "final.jsonl"
+    if not labels_path.exists():
+        return [], []
+    texts: dict[str, dict] = {}
+    problems: list[ParseProblem] = []
+    for path in sorted((real_dir / "raw").glob("*.jsonl")):
+        with open(path, encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    raw = json.loads(line)
+                    texts[raw["id"]] = raw
+    records: list[RealRecord] = []
+    with open(labels_path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                labels = json.loads(line)
+                raw = texts.pop(labels["id"])
+                records.append(
+                    RealRecord.model_validate(
+                        {
+                            **labels,
+                            "text": raw["text"],
+                            "source": raw["source"],
+                            "genre": raw["genre"],
+                            "variety": raw.get("variety_hint") or "es-ES",
+                            "channel": REAL_CHANNELS.get(raw["genre"], "review"),
+                        }
+                    )
+                )
+            except KeyError as exc:
+                problems.append(ParseProblem(labels_path, number, f"no raw text or field for {exc}"))
+            except json.JSONDecodeError as exc:
+                problems.append(ParseProblem(labels_path, number, f"invalid JSON: {exc.msg}"))
+            except ValidationError as exc:
+                details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                problems.append(ParseProblem(labels_path, number, f"schema: {details}"))
+    for missing in sorted(texts)[:5]:
+        problems.append(ParseProblem(labels_path, 0, f"{missing} has a raw text but no labels"))
+    return records, problems
+
+
+def load_real_records(real_dir: Path = REAL_DIR) -> list[RealRecord]:
+    """The labelled real set, refusing to go on with a broken or incomplete label file."""
+    records, problems = read_real(real_dir)
+    if problems:
+        first = problems[0]
+        raise ValueError(
+            f"{len(problems)} problem(s) in the real set, first: {first.path.name}:{first.line}: {first.message}. "
+            "Run `python data/validate.py` for the full list."
+        )
     return records

@@ -11,12 +11,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-from datasets import Dataset, DatasetDict
+from datasets import Dataset, DatasetDict, concatenate_datasets
 
-from pipeline.corpus import SPLITS_PATH, CorpusRecord, load_records
+from pipeline.corpus import REAL_DIR, SPLITS_PATH, CorpusRecord, RealRecord, load_real_records, load_records
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
 SPLIT_NAMES = ("train", "dev", "test")
+REAL_SPLITS_PATH = REAL_DIR / "splits.json"
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 
 
@@ -126,6 +127,7 @@ def to_example(record: CorpusRecord) -> dict:
         "group": record.group,
         "sector": record.sector,
         "channel": record.channel,
+        "origin": "real" if isinstance(record, RealRecord) else "corpus",
     }
 
 
@@ -146,10 +148,41 @@ def build_dataset(records: list[CorpusRecord], splits: dict[str, list[str]]) -> 
     return DatasetDict({name: Dataset.from_list([to_example(by_id[i]) for i in splits[name]]) for name in SPLIT_NAMES})
 
 
-def load_dataset_dict(splits_path: Path = SPLITS_PATH) -> DatasetDict:
-    """The corpus as train/dev/test with multi-hot cause and risk labels and a sentiment class id."""
+def load_dataset_dict(splits_path: Path = SPLITS_PATH, include_real: bool = True) -> DatasetDict:
+    """The corpus as train/dev/test with multi-hot cause and risk labels and a sentiment class id.
+
+    With the labelled real set (data/real) present and ``include_real``, its train and dev parts join the
+    corpus train and dev splits, so the model learns from real text and every choice made on dev (early
+    stopping, blend weights, thresholds) weighs it too; ``test`` stays the corpus test split so results
+    remain comparable across models, and ``real_dev`` / ``real_test`` hold the real parts on their own.
+    """
     records = load_records()
     errors = check_splits(records, splits_path)
     if errors:
         raise ValueError("the stored splits do not match the corpus: " + "; ".join(errors))
-    return build_dataset(records, read_splits(splits_path))
+    corpus = build_dataset(records, read_splits(splits_path))
+    real_records = load_real_records() if include_real else []
+    if not real_records:
+        return corpus
+    errors = check_splits(real_records, REAL_SPLITS_PATH)
+    if errors:
+        raise ValueError("the stored real-set splits do not match data/real: " + "; ".join(errors))
+    real = build_dataset(real_records, read_splits(REAL_SPLITS_PATH))
+    return DatasetDict(
+        {
+            "train": concatenate_datasets([corpus["train"], real["train"]]),
+            "dev": concatenate_datasets([corpus["dev"], real["dev"]]),
+            "test": corpus["test"],
+            "corpus_dev": corpus["dev"],
+            "real_dev": real["dev"],
+            "real_test": real["test"],
+        }
+    )
+
+
+def dataset_hash(include_real: bool = True) -> str:
+    """`corpus_hash` over everything a model trains and is tuned on."""
+    records: list[CorpusRecord] = list(load_records())
+    if include_real:
+        records += load_real_records()
+    return corpus_hash(records)

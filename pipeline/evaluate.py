@@ -22,8 +22,13 @@ def _metrics(pred: Predictions, split) -> dict:
     return evaluation_metrics(pred.causes, gold["causes"], pred.sentiment, gold["sentiment"], pred.risk, gold["risk"])
 
 
-def baseline_metrics(dataset: DatasetDict) -> dict[str, dict]:
-    train, dev, test = dataset["train"], dataset["dev"], dataset["test"]
+def test_splits(dataset: DatasetDict) -> list[str]:
+    """The splits results are reported on: the corpus test split, and the real set's test part when present."""
+    return [name for name in ("test", "real_test") if name in dataset and len(dataset[name])]
+
+
+def baseline_metrics(dataset: DatasetDict, split: str = "test") -> dict[str, dict]:
+    train, dev, test = dataset["train"], dataset["dev"], dataset[split]
     gold_train, gold_dev = label_arrays(train), label_arrays(dev)
     tfidf = TfidfBaseline().fit(list(train["text"]), gold_train["causes"], gold_train["sentiment"], gold_train["risk"])
     tfidf.tune(list(dev["text"]), gold_dev["causes"], gold_dev["risk"])
@@ -41,12 +46,13 @@ def model_metrics(
     quantize: bool = False,
     runtime: str = "torch",
     bf16: bool = False,
+    split: str = "test",
 ) -> dict:
-    """Score a saved model on test with the thresholds stored in it (tuned on dev at training time)."""
+    """Score a saved model on a test split with the thresholds stored in it (tuned on dev at training time)."""
     from pipeline.analyzer import Analyzer
 
     analyzer = Analyzer.load(model_path, device=device, blend=blend, quantize=quantize, runtime=runtime, bf16=bf16)
-    test = dataset["test"]
+    test = dataset[split]
     probs = analyzer.probabilities(list(test["text"]))
     pred = Predictions(
         causes=(probs.causes >= analyzer.cause_cut).astype(int),

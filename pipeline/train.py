@@ -135,6 +135,13 @@ class TrainingConfig:
             "embedding space when it helps on dev (see neighbours.py)."
         },
     )
+    real_data: bool = field(
+        default=True,
+        metadata={
+            "help": "Also train on the labelled real set (data/real: public reviews and posts) and tune on its dev "
+            "part beside the corpus dev split; its test part is reported on its own."
+        },
+    )
     run_baselines: bool = field(
         default=True, metadata={"help": "Evaluate TF-IDF and keyword baselines for the model card."}
     )

@@ -147,7 +147,19 @@ def _normalise_for_dedup(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def check_record(record: CorpusRecord) -> list[Violation]:
+# The real set keeps whole public reviews (up to 400 words) and adds the sectors reviews come from.
+REAL_MAX_WORDS = 400
+REAL_SECTORS = SECTORS | {"restaurants", "other"}
+# Contact data that must have been masked in real text ([EMAIL], [TELÉFONO], [NÚMERO]).
+UNMASKED_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.]+"  # e-mail
+    r"|(?<![\w/-])(?:\+?\d[\s.-]?){9,}(?![\w/-])"  # phone or long account/card number
+)
+
+
+def check_record(
+    record: CorpusRecord, max_words: int = MAX_WORDS, sectors: set[str] | frozenset[str] = SECTORS
+) -> list[Violation]:
     """Rules a single record must satisfy on its own."""
     found: list[Violation] = []
 
@@ -172,8 +184,8 @@ def check_record(record: CorpusRecord) -> list[Violation]:
     if record.sentiment == "neutral" and abs(score) > 0.4:
         bad("sentiment_score", f"neutral sentiment with score {score}; use -0.4..0.4")
     words = word_count(record.text)
-    if not MIN_WORDS <= words <= MAX_WORDS:
-        bad("length", f"{words} words; allowed {MIN_WORDS}-{MAX_WORDS}")
+    if not MIN_WORDS <= words <= max_words:
+        bad("length", f"{words} words; allowed {MIN_WORDS}-{max_words}")
     if record.customer_name is not None and record.customer_name not in record.text:
         bad("customer_name", f"customer_name {record.customer_name!r} does not appear verbatim in the text")
     if record.customer_name is not None and not record.customer_name.strip():
@@ -181,8 +193,8 @@ def check_record(record: CorpusRecord) -> list[Violation]:
     for reference in record.references:
         if not reference.strip() or reference not in record.text:
             bad("references", f"reference {reference!r} does not appear verbatim in the text")
-    if record.sector not in SECTORS:
-        bad("sector", f"unknown sector {record.sector!r}; known: {', '.join(sorted(SECTORS))}")
+    if record.sector not in sectors:
+        bad("sector", f"unknown sector {record.sector!r}; known: {', '.join(sorted(sectors))}")
     if record.contrast is not None:
         rule, _, side = record.contrast.partition(":")
         sides = CONTRAST_SIDES.get(rule)
@@ -324,4 +336,31 @@ def validate(records: list[CorpusRecord], problems: list[ParseProblem], *, quota
         )
     if quotas:
         report.quota_results = evaluate_quotas(report.stats)
+    return report
+
+
+def validate_real(records: list[CorpusRecord], problems: list[ParseProblem], corpus: list[CorpusRecord]) -> Report:
+    """The real set's checks: record rules (longer texts, review sectors), masked contacts, no duplicate
+    within it or shared with the written corpus."""
+    report = Report()
+    for problem in problems:
+        report.violations.append(Violation(f"{problem.path.name}:{problem.line}", "parse", problem.message))
+    for record_id, count in Counter(r.id for r in records).items():
+        if count > 1:
+            report.violations.append(Violation(record_id, "duplicate_id", f"id used {count} times"))
+    for record in records:
+        report.violations.extend(check_record(record, max_words=REAL_MAX_WORDS, sectors=REAL_SECTORS))
+        contact = UNMASKED_CONTACT.search(record.text)
+        if contact:
+            report.violations.append(Violation(record.id, "contact", f"unmasked contact data {contact.group()!r}"))
+    corpus_texts = {_normalise_for_dedup(r.text): r.id for r in corpus}
+    for record in records:
+        twin = corpus_texts.get(_normalise_for_dedup(record.text))
+        if twin:
+            report.violations.append(Violation(record.id, "corpus_overlap", f"same text as corpus record {twin}"))
+    report.near_duplicates = find_near_duplicates(records)
+    for a, b, score in report.near_duplicates:
+        if score >= 0.999:
+            report.violations.append(Violation(a, "exact_duplicate", f"same text as {b}"))
+    report.stats = compute_stats(records)
     return report

@@ -254,6 +254,18 @@
 
   /* ---------- one complaint ---------- */
 
+  const CONFIDENCE = { high: "Alta", medium: "Media", low: "Baja" };
+  const LANGUAGES = {
+    es: "español", en: "inglés", pt: "portugués", ca: "catalán", fr: "francés", it: "italiano",
+    de: "alemán", eu: "euskera", nl: "neerlandés", und: "sin idioma reconocible",
+  };
+
+  function languageLabel(language) {
+    if (!language) return "";
+    const name = language.code ? LANGUAGES[language.code] || language.code : "sin texto";
+    return `Idioma: ${name} (${percent(language.confidence)})`;
+  }
+
   function groupBadge(group) {
     return el("span", { class: `badge badge-${group in GROUPS ? group : "none"}`, text: GROUPS[group] || group });
   }
@@ -273,7 +285,21 @@
           SENTIMENTS[sentiment.label] || sentiment.label, " ",
           el("span", { class: "sentiment-score", text: signed(sentiment.score) })),
         el("div", { class: "diverging", role: "img", "aria-label": `Puntuación ${signed(sentiment.score)} entre −1 y +1` },
-          el("span", { class: "diverging-mark", style: `left: ${position.toFixed(1)}%` }))));
+          el("span", { class: "diverging-mark", style: `left: ${position.toFixed(1)}%` }))),
+      el("div", { class: "stat" },
+        el("span", { class: "stat-label", text: "Confianza" }),
+        el("span", { class: `badge badge-confidence-${analysis.confidence}`, id: "result-confidence",
+          title: "Cuánto se alejan las causas de los umbrales del modelo",
+          text: CONFIDENCE[analysis.confidence] || analysis.confidence }),
+        el("span", { class: "muted small", id: "result-language", text: languageLabel(analysis.language) })));
+
+    const language = analysis.language;
+    const foreign = language && !language.spanish
+      ? el("p", { class: "alert", id: "result-language-warning", role: "note",
+        text: language.code
+          ? `El texto no parece estar en español (${LANGUAGES[language.code] || language.code}): las causas son una suposición del modelo, revíselas.`
+          : "El texto no contiene letras: no hay nada que analizar." })
+      : null;
 
     const risks = el("div", { class: "badges", id: "result-risks" },
       RISKS.map(([id, name]) => {
@@ -314,6 +340,7 @@
 
     box.replaceChildren(
       summary,
+      ...(foreign ? [foreign] : []),
       el("h3", { class: "section-title", text: "Causas detectadas" }), causes,
       el("h3", { class: "section-title", text: "Riesgos" }), risks,
       el("h3", { class: "section-title", text: "Datos para personalizar" }), facts,
