@@ -79,8 +79,10 @@ negative the message is, and whether it signals churn, a legal threat or public 
 - Version {config.version}, created {config.created}, corpus hash `{config.corpus_hash}`.
 
 ## Training
-- Data: the quejas corpus (`data/complaints`), fixed splits in `data/splits.json`; {metrics.get("train_examples")}
-  training examples. Thresholds and early stopping use dev only; test is scored once.
+- Data: the quejas corpus (`data/complaints`, fixed splits in `data/splits.json`) and, when used, the real set
+  (`data/real`: labelled public reviews and posts, splits in `data/real/splits.json`, train and dev joined to
+  the corpus ones); {metrics.get("train_examples")} training examples. Thresholds and early stopping use dev
+  only; each test split is scored once. Frozen lower encoder blocks: {train_cfg.get("frozen_layers", 0)}.
 - Best epoch {metrics.get("best_epoch")}; {minutes:.1f} minutes on `{metrics.get("device")}`
   (bfloat16 autocast: {metrics.get("bf16", False)}) with
   {metrics.get("threads")} threads; seed {train_cfg.get("seed")}; batch {train_cfg.get("batch_size")};
@@ -88,6 +90,9 @@ negative the message is, and whether it signals churn, a legal threat or public 
 
 ## Test results (beside the baselines, same splits)
 {markdown_table(results) if results else "No test split was available."}
+
+## Real test results (public reviews and posts, `data/real`)
+{markdown_table(metrics["real_test"]) if metrics.get("real_test") else "The real set was not used for this model."}
 
 ## Decision thresholds
 {_thresholds(config)}

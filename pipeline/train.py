@@ -427,6 +427,8 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
         metrics = add_lexical_blend(folder, dataset, config.seed, neighbours=config.neighbour_vote)
     if has_dev:
         tune_confidence(folder, dataset["dev"], config.device)
+    if "real_test" in dataset and len(dataset["real_test"]):
+        metrics = report_real_test(folder, dataset, config.device, baselines=config.run_baselines)
     if config.update_latest:
         point_latest(folder)
     return TrainingResult(folder=folder, metrics=metrics, seconds=seconds)
@@ -441,3 +443,26 @@ def tune_confidence(folder: Path, dev, device: str = "auto") -> dict[str, float]
     config.confidence_cutoffs = cutoffs
     (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
     return cutoffs
+
+
+def report_real_test(folder: Path, dataset, device: str = "auto", baselines: bool = True) -> dict:
+    """Score the finished model on the real test split, beside the encoder alone and the baselines.
+
+    Real public reviews and posts read differently from the written corpus (long stories, implied
+    causes), so their numbers are kept apart from the corpus test split rather than averaged into it.
+    """
+    from pipeline.evaluate import baseline_metrics, model_metrics
+    from pipeline.model_card import write_model_card
+
+    config = read_model_config(folder)
+    results = {"model": model_metrics(folder, dataset, device=device, split="real_test")}
+    if config.blend_weights:
+        results["encoder only"] = model_metrics(folder, dataset, device=device, blend=False, split="real_test")
+    if baselines:
+        results.update(baseline_metrics(dataset, "real_test"))
+    path = folder / METRICS_FILE
+    metrics = json.loads(path.read_text(encoding="utf-8"))
+    metrics["real_test"] = results
+    path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_model_card(folder, config, metrics)
+    return metrics

@@ -107,6 +107,18 @@ def test_a_cue_phrase_raises_its_badge_and_says_why(page):
     expect(legal).to_have_attribute("title", "Por la frase «hoja de reclamaciones»")
 
 
+def test_language_and_confidence_are_shown_and_foreign_text_is_flagged(page):
+    page.fill("#complaint", "El pedido no llegó y nadie contesta el teléfono desde el lunes.")
+    page.press("#complaint", "Control+Enter")
+    expect(page.locator("#result-language")).to_contain_text("español")
+    expect(page.locator("#result-confidence")).to_have_text(re.compile("^(Alta|Media|Baja)$"))
+    expect(page.locator("#result-language-warning")).to_have_count(0)
+    page.fill("#complaint", "The parcel never arrived and nobody answers the phone, this is the worst service ever.")
+    page.press("#complaint", "Control+Enter")
+    expect(page.locator("#result-language-warning")).to_contain_text("inglés")
+    expect(page.locator("#result-confidence")).to_have_text("Baja")
+
+
 def test_analyze_edit_review_and_copy(page):
     page.fill("#complaint", COMPLAINT)
     page.press("#complaint", "Control+Enter")
