@@ -198,11 +198,11 @@ def eval_command(
     ),
     bf16: bool = typer.Option(False, "--bf16", help="Also score the model under bfloat16 autocast."),
 ) -> None:
-    """Compare the model with the TF-IDF and keyword baselines on the test split."""
+    """Compare the model with the TF-IDF and keyword baselines on the test split; its intensity with P(pos) - P(neg)."""
     import json
 
     from pipeline.data import load_dataset_dict
-    from pipeline.evaluate import baseline_metrics, comparison_table, model_metrics
+    from pipeline.evaluate import baseline_metrics, comparison_table, intensity_table, model_metrics
     from pipeline.model import read_model_config
 
     try:
@@ -222,6 +222,9 @@ def eval_command(
     console.print(comparison_table(results, title=f"Test split: {model}"))
     gap = results["model"]["cause_macro_f1"] - results["tfidf_logreg"]["cause_macro_f1"]
     console.print(f"cause macro-F1, model minus TF-IDF: {gap * 100:+.1f} points")
+    console.print(intensity_table(results, title=f"How upset, test split: {model}"))
+    if results["model"]["intensity"]["source"] == "polarity":
+        console.print("this model folder predates the intensity: its sentiment.score is P(positive) - P(negative)")
     if output:
         output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 

@@ -26,6 +26,7 @@ from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from pipeline.analyzer import predict_probabilities
 from pipeline.data import label_arrays
+from pipeline.intensity import fit_intensity, intensity_metrics
 from pipeline.metrics import metrics_at, tune_all_thresholds
 from pipeline.model import (
     METRICS_FILE,
@@ -107,6 +108,14 @@ class TrainingConfig:
     )
     sentiment_loss_weight: float = field(default=1.0, metadata={"help": "Weight of the sentiment loss."})
     risk_loss_weight: float = field(default=1.0, metadata={"help": "Weight of the risk loss."})
+    intensity_loss_weight: float = field(
+        default=2.0,
+        metadata={
+            "help": "Weight of the intensity head's mean squared error on the labelled sentiment_score (0: no head; "
+            "the score is then the dev-fitted mapping of P(positive) - P(negative)). Squared errors of scores in "
+            "[-1, 1] are small beside the cross-entropies, hence a weight above 1."
+        },
+    )
     patience: int = field(default=2, metadata={"help": "Epochs without dev improvement before stopping."})
     seed: int = field(default=13, metadata={"help": "Seed for Python, NumPy and torch."})
     device: str = field(default="auto", metadata={"help": "auto (CUDA when present, else CPU), cpu or cuda."})
@@ -139,6 +148,8 @@ class TrainingConfig:
             raise ValueError("layer_lr_decay must be in (0, 1]; 1.0 turns it off")
         if self.learning_rate <= 0 or self.head_learning_rate <= 0:
             raise ValueError("learning rates must be positive")
+        if self.intensity_loss_weight < 0:
+            raise ValueError("intensity_loss_weight must be 0 (no intensity head) or positive")
 
 
 @dataclass
@@ -211,18 +222,46 @@ def build_optimizer(model: QuejasModel, config: TrainingConfig) -> torch.optim.O
     return torch.optim.AdamW([{"params": p, "lr": lr, "weight_decay": wd} for (lr, wd), p in groups.items()])
 
 
+def intensity_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the rows with a labelled score (NaN marks none); 0 when the batch has none."""
+    known = ~torch.isnan(target)
+    if not known.any():
+        return predicted.sum() * 0.0
+    return nn.functional.mse_loss(predicted[known], target[known])
+
+
 def score_split(model: QuejasModel, batcher: BatchTokenizer, split, config: TrainingConfig, device, thresholds=None):
-    """Metrics on a split; thresholds default to ones tuned on that same split (used for model selection)."""
+    """Metrics on a split; thresholds default to ones tuned on that same split (used for model selection).
+
+    With an intensity head, ``metrics["intensity"]`` holds its MAE and rank correlations (pipeline/intensity.py).
+    """
     probs = predict_probabilities(model, batcher, list(split["text"]), config.eval_batch_size, device)
     gold = label_arrays(split)
     if thresholds is None:
         thresholds = tune_all_thresholds(probs, gold)
-    return metrics_at(probs, gold, thresholds), thresholds
+    metrics = metrics_at(probs, gold, thresholds)
+    if probs.intensity is not None:
+        negative = gold["sentiment"] == SENTIMENT_IDS.index("negative")
+        metrics["intensity"] = intensity_metrics(probs.intensity.astype(np.float64), gold["intensity"], negative)
+    return metrics, thresholds
 
 
 def selection_score(metrics: dict) -> float:
     """Early stopping watches the three tasks together, causes first among equals."""
     return (2 * metrics["cause_macro_f1"] + metrics["sentiment_macro_f1"] + metrics["risk_macro_f1"]) / 4
+
+
+def _intensity_history(metrics: dict) -> dict:
+    found = metrics.get("intensity") or {}
+    return {f"dev_intensity_{k}": found.get(k) for k in ("mae", "spearman_negative")} if found else {}
+
+
+def _intensity_note(metrics: dict) -> str:
+    found = metrics.get("intensity") or {}
+    if not found or found.get("mae") is None:
+        return ""
+    rank = found.get("spearman_negative")
+    return f", intensity MAE {found['mae']:.3f}" + (f" rank corr. (negatives) {rank:.3f}" if rank is not None else "")
 
 
 def point_latest(folder: Path) -> None:
@@ -252,6 +291,8 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
         head_fraction=config.head_fraction,
         long_text_strategy=config.long_text_strategy,
         text_prefix=default_text_prefix(base_path),
+        intensity_head=config.intensity_loss_weight > 0,
+        intensity_source="head" if config.intensity_loss_weight > 0 else "polarity",
         corpus_hash=corpus_hash,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
@@ -301,6 +342,9 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
                 + config.risk_loss_weight
                 * risk_loss(out["risk"], torch.from_numpy(gold["risk"][batch_rows]).to(device))
             )
+            if "intensity" in out:
+                target = torch.from_numpy(gold["intensity"][batch_rows]).to(device)
+                loss = loss + config.intensity_loss_weight * intensity_loss(out["intensity"], target)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -323,12 +367,13 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
                     "dev_selection_score": score,
                     "dev_cause_macro_f1": dev_metrics["cause_macro_f1"],
                     "dev_sentiment_macro_f1": dev_metrics["sentiment_macro_f1"],
+                    **_intensity_history(dev_metrics),
                 }
             )
             progress.write(
                 f"epoch {epoch}: loss {running:.3f}, dev cause macro-F1 {dev_metrics['cause_macro_f1']:.3f}, "
                 f"sentiment macro-F1 {dev_metrics['sentiment_macro_f1']:.3f}, risk macro-F1 "
-                f"{dev_metrics['risk_macro_f1']:.3f}"
+                f"{dev_metrics['risk_macro_f1']:.3f}{_intensity_note(dev_metrics)}"
             )
             if score > best_score:
                 best_score, best_epoch, stale = score, epoch, 0
@@ -382,6 +427,9 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
         from pipeline.blend import add_lexical_blend
 
         metrics = add_lexical_blend(folder, dataset, config.seed, neighbours=config.neighbour_vote)
+    if has_dev:
+        # Last: the mapping candidate reads the final (blended) sentiment probabilities.
+        metrics["intensity"] = fit_intensity(folder, dataset, config.seed, device=config.device)
     if config.update_latest:
         point_latest(folder)
     return TrainingResult(folder=folder, metrics=metrics, seconds=seconds)
