@@ -16,6 +16,7 @@ import torch
 
 from pipeline.confidence import confidence_level, set_margins
 from pipeline.cues import find_cues, raise_cued_risks
+from pipeline.intensity import apply_mapping, polarity
 from pipeline.language import detect_language
 from pipeline.model import (
     BFloat16Model,
@@ -51,6 +52,10 @@ class Probabilities:
     sentiment: np.ndarray
     risk: np.ndarray
     embeddings: np.ndarray | None = None  # the pooled vector of each head+tail reading, for neighbours.py
+    intensity: np.ndarray | None = None  # the intensity head's output in [-1, 1], when the model has one
+    # What Analysis.sentiment.score reports per text, set by `Analyzer.probabilities` from the folder's
+    # intensity_source (None before that: the score is then P(positive) - P(negative)).
+    sentiment_score: np.ndarray | None = None
 
 
 def quantize_int8(model: QuejasModel, device: torch.device) -> QuejasModel:
@@ -87,7 +92,7 @@ def predict_probabilities(
     device: torch.device | None = None,
     windows: bool | None = None,
 ) -> Probabilities:
-    """Run the three heads over ``texts`` in length-sorted batches; rows come back in input order.
+    """Run the heads over ``texts`` in length-sorted batches; rows come back in input order.
 
     Every text is read once as head+tail. Under the ``windows`` strategy a text longer than the model's
     window is also read window by window, and its cause probabilities are the maximum over those windows
@@ -117,7 +122,7 @@ def predict_probabilities(
     causes = np.zeros((len(texts), len(model.config.causes)), dtype=np.float32)
     sentiment = np.zeros((len(texts), len(model.config.sentiments)), dtype=np.float32)
     risk = np.zeros((len(texts), len(model.config.risks)), dtype=np.float32)
-    embeddings = None
+    embeddings = intensity = None
     for start in range(0, len(sequences), batch_size):
         rows = order[start : start + batch_size]
         batch = batcher.pad([sequences[i] for i in rows])
@@ -130,12 +135,27 @@ def predict_probabilities(
             if embeddings is None:
                 embeddings = np.zeros((len(texts), out["embedding"].shape[-1]), dtype=np.float32)
             embeddings[owner[whole]] = out["embedding"][whole].float().cpu().numpy()
+        if "intensity" in out:
+            if intensity is None:
+                intensity = np.zeros(len(texts), dtype=np.float32)
+            intensity[owner[whole]] = out["intensity"].reshape(-1)[whole].float().cpu().numpy()
         reads_causes = ~whole | ~windowed[owner]
         cause_probs = torch.sigmoid(out["causes"]).float().cpu().numpy()
         np.maximum.at(causes, owner[reads_causes], cause_probs[reads_causes])
     if was_training:
         model.train()
-    return Probabilities(causes=causes, sentiment=sentiment, risk=risk, embeddings=embeddings)
+    return Probabilities(causes=causes, sentiment=sentiment, risk=risk, embeddings=embeddings, intensity=intensity)
+
+
+def sentiment_scores(config: QuejasModelConfig, probs: Probabilities) -> np.ndarray | None:
+    """`sentiment.score` per text from the folder's intensity_source; None means the polarity (older folders)."""
+    if config.intensity_source == "head":
+        if probs.intensity is None:
+            raise ValueError(f"{config.name} scores with its intensity head, but the model gave no intensity output")
+        return np.clip(probs.intensity.astype(np.float64), -1.0, 1.0)
+    if config.intensity_source == "mapping":
+        return apply_mapping(config.intensity_mapping, polarity(probs.sentiment, config.sentiments))
+    return None
 
 
 class Analyzer:
@@ -247,6 +267,7 @@ class Analyzer:
             probs.causes = mix_votes(probs.causes, votes, self.config.neighbour_share)
         if self.cues:
             probs.risk = raise_cued_risks(probs.risk, texts, self.config.risks)
+        probs.sentiment_score = sentiment_scores(self.config, probs)
         return probs
 
     def analyze(self, texts: list[str], batch_size: int = 32, entities: bool = True) -> list[Analysis]:
@@ -258,7 +279,7 @@ class Analyzer:
         if not texts:
             return []
         probs = self.probabilities(texts, batch_size)
-        analyses = [self._to_analysis(probs.causes[i], probs.sentiment[i], probs.risk[i]) for i in range(len(texts))]
+        analyses = [self.analysis_at(probs, i) for i in range(len(texts))]
         margins = set_margins(probs.causes, self.cause_cut)
         for analysis, text, margin in zip(analyses, texts, margins):
             analysis.language = detect_language(text)
@@ -277,7 +298,19 @@ class Analyzer:
     def analyze_one(self, text: str) -> Analysis:
         return self.analyze([text])[0]
 
-    def _to_analysis(self, cause_probs: np.ndarray, sentiment_probs: np.ndarray, risk_probs: np.ndarray) -> Analysis:
+    def analysis_at(self, probs: Probabilities, i: int) -> Analysis:
+        """The `Analysis` of row ``i`` of `probabilities` output (no cues or entities: `analyze` adds those)."""
+        score = None if probs.sentiment_score is None else float(probs.sentiment_score[i])
+        return self._to_analysis(probs.causes[i], probs.sentiment[i], probs.risk[i], score)
+
+    def _to_analysis(
+        self,
+        cause_probs: np.ndarray,
+        sentiment_probs: np.ndarray,
+        risk_probs: np.ndarray,
+        sentiment_score: float | None = None,
+    ) -> Analysis:
+        """``sentiment_score`` is the graded intensity of this text; without one the score is the polarity."""
         config = self.config
         chosen = [j for j in np.argsort(-cause_probs) if cause_probs[j] >= self.cause_cut[j]]
         causes = []
@@ -287,14 +320,16 @@ class Analyzer:
                 CauseScore(id=cause.id, group=cause.group, display=cause.display, score=float(cause_probs[j]))
             )
         sentiment_index = int(np.argmax(sentiment_probs))
-        by_label = dict(zip(config.sentiments, sentiment_probs.tolist()))
-        score = float(np.clip(by_label.get("positive", 0.0) - by_label.get("negative", 0.0), -1.0, 1.0))
+        if sentiment_score is None:
+            score, kind = float(polarity(sentiment_probs[None, :], config.sentiments)[0]), "polarity"
+        else:
+            score, kind = float(np.clip(sentiment_score, -1.0, 1.0)), "intensity"
         risk_flags = {r: bool(risk_probs[j] >= self.risk_cut[j]) for j, r in enumerate(config.risks)}
         risk_scores = {r: float(risk_probs[j]) for j, r in enumerate(config.risks)}
         return Analysis(
             causes=causes,
             group=TAXONOMY.group_of(c.id for c in causes),
-            sentiment=Sentiment(label=config.sentiments[sentiment_index], score=score),
+            sentiment=Sentiment(label=config.sentiments[sentiment_index], score=score, score_kind=kind),
             risk=Risk(**risk_flags, scores=RiskScores(**risk_scores)),
             model=self.info,
         )

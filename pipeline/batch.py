@@ -100,6 +100,7 @@ def added_columns() -> list[str]:
         "sentiment",
         "sentiment_score",
         *(risk_column(r) for r in TAXONOMY.risk_ids),
+        "priority",
         "entities",
         "model_version",
         "error",
@@ -406,7 +407,7 @@ def label_texts(analyzer: Analyzer, texts: list[str], batch_size: int = 32) -> l
     index = {cause: j for j, cause in enumerate(analyzer.config.causes)}
     records = []
     for i, text in enumerate(texts):
-        analysis = analyzer._to_analysis(probs.causes[i], probs.sentiment[i], probs.risk[i])
+        analysis = analyzer.analysis_at(probs, i)
         analysis.entities = extract_entities(text)
         record = {
             "causes": ";".join(analysis.cause_ids),
@@ -420,6 +421,7 @@ def label_texts(analyzer: Analyzer, texts: list[str], batch_size: int = 32) -> l
         record["sentiment_score"] = analysis.sentiment.score
         for risk in TAXONOMY.risk_ids:
             record[risk_column(risk)] = bool(getattr(analysis.risk, risk))
+        record["priority"] = analysis.priority
         record["entities"] = analysis.entities.model_dump_json()
         record["model_version"] = analysis.model.version
         record["error"] = None

@@ -57,6 +57,7 @@ def mix(encoder: Probabilities, lexical: Probabilities, weights: dict[str, float
         sentiment=avg("sentiment", encoder.sentiment, lexical.sentiment),
         risk=avg("risk", encoder.risk, lexical.risk),
         embeddings=encoder.embeddings,
+        intensity=encoder.intensity,  # the lexical model has no intensity; the head's output passes through
     )
 
 

@@ -205,11 +205,11 @@ def eval_command(
     ),
     bf16: bool = typer.Option(False, "--bf16", help="Also score the model under bfloat16 autocast."),
 ) -> None:
-    """Compare the model with the TF-IDF and keyword baselines on the corpus test split and the real test split."""
+    """Compare the model with the baselines on the corpus and real test splits; its intensity with P(pos) - P(neg)."""
     import json
 
     from pipeline.data import load_dataset_dict
-    from pipeline.evaluate import baseline_metrics, comparison_table, model_metrics, test_splits
+    from pipeline.evaluate import baseline_metrics, comparison_table, intensity_table, model_metrics, test_splits
     from pipeline.model import read_model_config
 
     titles = {"test": "Corpus test split", "real_test": "Real test split (public reviews and posts)"}
@@ -237,6 +237,9 @@ def eval_command(
         console.print(comparison_table(results, title=f"{titles[split]}: {model}"))
         gap = results["model"]["cause_macro_f1"] - results["tfidf_logreg"]["cause_macro_f1"]
         console.print(f"{titles[split]}: cause macro-F1, model minus TF-IDF: {gap * 100:+.1f} points")
+        console.print(intensity_table(results, title=f"How upset, {titles[split].lower()}: {model}"))
+    if by_split["test"]["model"]["intensity"]["source"] == "polarity":
+        console.print("this model folder predates the intensity: its sentiment.score is P(positive) - P(negative)")
     if output:
         payload = {**by_split["test"], **({"real_test": by_split["real_test"]} if "real_test" in by_split else {})}
         output.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

@@ -123,6 +123,7 @@ def to_example(record: CorpusRecord) -> dict:
         "text": record.text,
         "cause_labels": cause_vector(record.causes),
         "sentiment_label": SENTIMENT_IDS.index(record.sentiment),
+        "sentiment_score": float(record.sentiment_score),
         "risk_labels": risk_vector(record),
         "group": record.group,
         "sector": record.sector,
@@ -132,11 +133,21 @@ def to_example(record: CorpusRecord) -> dict:
 
 
 def label_arrays(split: Dataset) -> dict[str, np.ndarray]:
-    """Gold labels of a split as arrays: multi-hot causes, sentiment class ids, multi-hot risks."""
+    """Gold labels of a split as arrays: multi-hot causes, sentiment class ids, multi-hot risks, intensity.
+
+    ``intensity`` is the labelled sentiment_score (the regression target); NaN where a split has none, so
+    such rows train and score everything else and are left out of the intensity loss and metrics only.
+    """
+    if "sentiment_score" in split.column_names:
+        scores = [np.nan if v is None else v for v in split["sentiment_score"]]
+        intensity = np.array(scores, dtype=np.float32)
+    else:
+        intensity = np.full(len(split), np.nan, dtype=np.float32)
     return {
         "causes": np.array(split["cause_labels"], dtype=np.float32).reshape(len(split), len(CAUSE_IDS)),
         "sentiment": np.array(split["sentiment_label"], dtype=np.int64),
         "risk": np.array(split["risk_labels"], dtype=np.float32).reshape(len(split), len(RISK_IDS)),
+        "intensity": intensity,
     }
 
 

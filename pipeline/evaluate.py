@@ -13,8 +13,9 @@ from rich.table import Table
 
 from pipeline.baselines import KeywordBaseline, Predictions, TfidfBaseline
 from pipeline.data import label_arrays
+from pipeline.intensity import intensity_metrics, polarity
 from pipeline.metrics import evaluation_metrics
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
 
 def _metrics(pred: Predictions, split) -> dict:
@@ -48,7 +49,11 @@ def model_metrics(
     bf16: bool = False,
     split: str = "test",
 ) -> dict:
-    """Score a saved model on a test split with the thresholds stored in it (tuned on dev at training time)."""
+    """Score a saved model on a test split with the thresholds stored in it (tuned on dev at training time).
+
+    ``intensity`` measures `sentiment.score` against the labelled sentiment_score and ``intensity_baseline``
+    the same for P(positive) - P(negative) of the same probabilities (what older folders return).
+    """
     from pipeline.analyzer import Analyzer
 
     analyzer = Analyzer.load(model_path, device=device, blend=blend, quantize=quantize, runtime=runtime, bf16=bf16)
@@ -59,7 +64,17 @@ def model_metrics(
         sentiment=probs.sentiment.argmax(axis=1),
         risk=(probs.risk >= analyzer.risk_cut).astype(int),
     )
-    return _metrics(pred, test)
+    metrics = _metrics(pred, test)
+    gold = label_arrays(test)
+    negative = gold["sentiment"] == SENTIMENT_IDS.index("negative")
+    baseline = polarity(probs.sentiment, analyzer.config.sentiments)
+    score = baseline if probs.sentiment_score is None else probs.sentiment_score
+    metrics["intensity"] = {
+        **intensity_metrics(score, gold["intensity"], negative),
+        "source": analyzer.config.intensity_source,
+    }
+    metrics["intensity_baseline"] = intensity_metrics(baseline, gold["intensity"], negative)
+    return metrics
 
 
 def comparison_table(results: dict[str, dict], title: str = "Test split") -> Table:
@@ -83,6 +98,53 @@ def comparison_table(results: dict[str, dict], title: str = "Test split") -> Tab
     for cause in CAUSE_IDS:
         table.add_row(f"  F1 {cause}", *(f"{results[n]['per_cause_f1'][cause]:.3f}" for n in names))
     return table
+
+
+INTENSITY_ROWS: tuple[tuple[str, str], ...] = (
+    ("MAE, all texts", "mae"),
+    ("rank correlation, all texts", "spearman"),
+    ("MAE, negatives", "mae_negative"),
+    ("rank correlation, negatives", "spearman_negative"),
+    ("negatives scored below -0.9", "negative_below_-0.9"),
+    ("negatives labelled below -0.9", "negative_labelled_below_-0.9"),
+)
+
+
+def intensity_columns(results: dict[str, dict]) -> dict[str, dict]:
+    """Intensity numbers per system for the table: each model variant, then the P(pos) - P(neg) baseline."""
+    columns = {}
+    for name, result in results.items():
+        found = result.get("intensity")
+        if found:
+            columns[f"{name} ({found.get('source', 'intensity')})"] = found
+    baseline = next((r["intensity_baseline"] for r in results.values() if r.get("intensity_baseline")), None)
+    if baseline:
+        columns["P(pos) - P(neg)"] = baseline
+    return columns
+
+
+def _cell(value) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def intensity_table(results: dict[str, dict], title: str = "How upset: score against the labels") -> Table:
+    """MAE and Spearman rank correlation with the labelled score, beside the saturating baseline."""
+    columns = intensity_columns(results)
+    table = Table(title=title)
+    table.add_column("metric")
+    for name in columns:
+        table.add_column(name, justify="right")
+    for label, key in INTENSITY_ROWS:
+        table.add_row(label, *(_cell(m.get(key)) for m in columns.values()))
+    return table
+
+
+def intensity_markdown(columns: dict[str, dict]) -> str:
+    names = list(columns)
+    lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for label, key in INTENSITY_ROWS:
+        lines.append(f"| {label} | " + " | ".join(_cell(columns[n].get(key)) for n in names) + " |")
+    return "\n".join(lines)
 
 
 def markdown_table(results: dict[str, dict]) -> str:

@@ -1,10 +1,10 @@
-"""The multi-task complaint model: a transformer encoder, mean pooling and three heads.
+"""The multi-task complaint model: a transformer encoder, mean pooling and its heads.
 
-One shared encoder feeds the cause (multi-label), sentiment (3-way) and risk (multi-label) heads:
-the three tasks read the same cues ("me doy de baja" is both churn and strongly negative), and one
-forward pass per text keeps serving cheap. A trained model is a self-describing folder::
+One shared encoder feeds the cause (multi-label), sentiment (3-way), intensity (regression) and risk
+(multi-label) heads: the tasks read the same cues ("me doy de baja" is both churn and strongly
+negative), and one forward pass per text keeps serving cheap. A trained model is a self-describing folder::
 
-    config.json        QuejasModelConfig: base, labels, thresholds, max length, corpus hash, version
+    config.json        QuejasModelConfig: base, labels, thresholds, intensity, max length, corpus hash, version
     model.safetensors  encoder + heads
     encoder/config.json  architecture of the encoder, so loading never needs the base weights
     tokenizer/         the base tokenizer
@@ -23,7 +23,8 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.masking_utils import create_bidirectional_mask
 
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
+from pipeline.intensity import IntensitySource
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS, ScoreKind
 from pipeline.tokenization import LongTextStrategy
 
 CONFIG_FILE = "config.json"
@@ -76,8 +77,27 @@ class QuejasModelConfig(BaseModel):
         description="Margins from the cause thresholds above which a cause set is 'high' / 'medium' confidence, "
         "tuned on dev (pipeline/confidence.py); empty: the defaults there.",
     )
+    intensity_head: bool = Field(
+        default=False,
+        description="The weights include the regression head trained on the labelled sentiment_score "
+        "(False in folders trained before it).",
+    )
+    intensity_source: IntensitySource = Field(
+        default="polarity",
+        description="What sentiment.score is: 'head' (the regression head), 'mapping' (intensity_mapping applied to "
+        "P(positive) - P(negative)), both chosen on dev at training time (pipeline/intensity.py); 'polarity' "
+        "(P(positive) - P(negative) itself) in folders trained before the intensity.",
+    )
+    intensity_mapping: dict[str, list[float]] = Field(
+        default_factory=dict,
+        description="Isotonic breakpoints x -> y from P(positive) - P(negative) to sentiment_score, fitted on dev.",
+    )
     corpus_hash: str | None = None
     created: str | None = None
+
+    @property
+    def score_kind(self) -> ScoreKind:
+        return "polarity" if self.intensity_source == "polarity" else "intensity"
 
     def threshold_vector(self, kind: str) -> torch.Tensor:
         labels, thresholds = (
@@ -92,7 +112,10 @@ def default_text_prefix(base_model: str) -> str:
 
 
 class QuejasModel(nn.Module):
-    """Encoder + mean pooling + cause / sentiment / risk heads.
+    """Encoder + mean pooling + cause / sentiment / risk heads, and the intensity head when the config has one.
+
+    The intensity head is one linear unit squashed by tanh into [-1, 1], the range of sentiment_score; it
+    reads the same pooled vector as the sentiment classifier, which keeps its own label.
 
     Mean pooling for the causes too: a learned attention per cause over the tokens, added to the mean-pooled
     head (so each cause could read its own cue words), was trained with the default settings and scored
@@ -111,6 +134,7 @@ class QuejasModel(nn.Module):
         self.cause_head = nn.Linear(hidden, len(config.causes))
         self.sentiment_head = nn.Linear(hidden, len(config.sentiments))
         self.risk_head = nn.Linear(hidden, len(config.risks))
+        self.intensity_head = nn.Linear(hidden, 1) if config.intensity_head else None
 
     @classmethod
     def from_base(cls, base_model: str, config: QuejasModelConfig) -> QuejasModel:
@@ -154,13 +178,16 @@ class QuejasModel(nn.Module):
         """Pool the encoder's last token states and apply the task heads."""
         normed = self.pooled_norm(mean_pool(hidden, attention_mask))
         pooled = self.dropout(normed)
-        return {
+        out = {
             "causes": self.cause_head(pooled),
             "sentiment": self.sentiment_head(pooled),
             "risk": self.risk_head(pooled),
             # The vector the heads read, unit length: what the nearest-neighbour vote compares (neighbours.py).
             "embedding": nn.functional.normalize(normed.float(), dim=-1),
         }
+        if self.intensity_head is not None:
+            out["intensity"] = torch.tanh(self.intensity_head(pooled)).squeeze(-1)
+        return out
 
     def freeze_word_embeddings(self) -> None:
         """The 250k-row vocabulary matrix is most of e5-small's weights; freezing it makes CPU steps ~2.5x cheaper."""

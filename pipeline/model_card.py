@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.evaluate import markdown_table
+from pipeline.evaluate import intensity_markdown, markdown_table
 from pipeline.model import QuejasModelConfig
 from pipeline.taxonomy import TAXONOMY
 
@@ -50,6 +50,41 @@ def _blend(config: QuejasModelConfig) -> str:
     )
 
 
+SOURCE_NAMES = {
+    "head": "regression head",
+    "mapping": "isotonic mapping of P(pos) - P(neg)",
+    "polarity": "P(pos) - P(neg)",
+}
+
+
+def _score(config: QuejasModelConfig) -> str:
+    if config.intensity_source == "head":
+        return ("a graded intensity from the regression head trained on the labelled `sentiment_score` (tanh, "
+                "mean squared error), chosen on dev over the mapping (`score_kind: intensity`)")
+    if config.intensity_source == "mapping":
+        return ("a graded intensity: P(positive) - P(negative) mapped onto the labelled `sentiment_score` by "
+                "isotonic regression fitted on dev, chosen on dev over the regression head (`score_kind: intensity`)")
+    return "P(positive) - P(negative) (`score_kind: polarity`; this folder predates the graded intensity)"
+
+
+def _intensity(metrics: dict) -> str:
+    block = metrics.get("intensity")
+    if not block:
+        return "Not measured: this folder predates the graded intensity; `sentiment.score` is P(pos) - P(neg)."
+    dev = {f"{SOURCE_NAMES.get(k, k)}{' (chosen)' if k == block['source'] else ''}": v for k, v in block["dev"].items()}
+    parts = [
+        f"Chosen on dev: **{SOURCE_NAMES.get(block['source'], block['source'])}** ({block.get('selection', '')}).",
+        "",
+        "Dev split:",
+        "",
+        intensity_markdown(dev),
+    ]
+    if block.get("test"):
+        test = {SOURCE_NAMES.get(k, k): v for k, v in block["test"].items() if k != "model"}
+        parts += ["", "Test split (scored once, never used for the choice):", "", intensity_markdown(test)]
+    return "\n".join(parts)
+
+
 def render_model_card(config: QuejasModelConfig, metrics: dict) -> str:
     results = {}
     if metrics.get("test"):
@@ -69,7 +104,7 @@ negative the message is, and whether it signals churn, a legal threat or public 
 - Base encoder: `{config.base_model}`, fine-tuned end to end (word embeddings frozen:
   {train_cfg.get("freeze_word_embeddings", "n/a")}), mean pooling, three heads.
 - Causes (sigmoid, per-label thresholds tuned on dev): {causes}.
-- Sentiment: softmax over {", ".join(config.sentiments)}; score = P(positive) - P(negative).
+- Sentiment: softmax over {", ".join(config.sentiments)} gives the label; the score is {_score(config)}.
 - Risk (sigmoid, thresholds tuned on dev): {", ".join(config.risks)}. In the pipeline, and in the "model"
   column below, phrases of the labeling guide also raise {_cued_risks()} (`cues:` in
   `pipeline/taxonomy.yaml`, `pipeline/cues.py`); the "encoder only" column is the encoder alone.
@@ -93,6 +128,9 @@ negative the message is, and whether it signals churn, a legal threat or public 
 
 ## Real test results (public reviews and posts, `data/real`)
 {markdown_table(metrics["real_test"]) if metrics.get("real_test") else "The real set was not used for this model."}
+
+## How upset: sentiment.score against the labelled sentiment_score
+{_intensity(metrics)}
 
 ## Decision thresholds
 {_thresholds(config)}

@@ -6,7 +6,7 @@ weights as one fused graph (attention, LayerNorm and GELU fused by its transform
 with dynamic int8 quantisation, uses the CPU's VNNI integer instructions. The exported files live in
 the model folder (``onnx/``), so they are built once with `quejas export-onnx` (or on first load) and
 travel with the model; the ONNX graph returns the same outputs as `QuejasModel.forward` (three head
-logits and the pooled embedding).
+logits, the pooled embedding and, in models that have the head, the intensity).
 """
 
 from __future__ import annotations
@@ -24,12 +24,17 @@ from pipeline.model import QuejasModel, QuejasModelConfig, load_model
 log = logging.getLogger("quejas.onnx")
 
 ONNX_DIR = "onnx"
-OUTPUTS = ("causes", "sentiment", "risk", "embedding")
+OUTPUTS = ("causes", "sentiment", "risk", "embedding", "intensity")
 OPSET = 17
 
 
 def onnx_file(folder: Path, int8: bool) -> Path:
     return Path(folder) / ONNX_DIR / ("model.int8.onnx" if int8 else "model.onnx")
+
+
+def model_outputs(config: QuejasModelConfig) -> tuple[str, ...]:
+    """The outputs a model of this config has: the intensity only where the folder has its head."""
+    return tuple(name for name in OUTPUTS if name != "intensity" or config.intensity_head)
 
 
 class _Logits(torch.nn.Module):
@@ -38,10 +43,11 @@ class _Logits(torch.nn.Module):
     def __init__(self, model: QuejasModel) -> None:
         super().__init__()
         self.model = model
+        self.names = model_outputs(model.config)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[torch.Tensor, ...]:
         out = self.model(input_ids=input_ids, attention_mask=attention_mask)
-        return tuple(out[name] for name in OUTPUTS)
+        return tuple(out[name] for name in self.names)
 
 
 def _use_eager_attention(model: QuejasModel) -> None:
@@ -78,6 +84,7 @@ def export_onnx(folder: Path, int8: bool = True, force: bool = False) -> Path:
     raw = out_dir / "model.raw.onnx"
     texts = ["Llevo dos semanas sin respuesta.", "El pedido llegó roto y nadie contesta."]
     sample = tokenizer(texts, padding=True, return_tensors="pt")  # padded, so the mask path is traced
+    names = model_outputs(model.config)
     with warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")  # tracer notes about python control flow in the HF mask helpers
         torch.onnx.export(
@@ -85,11 +92,11 @@ def export_onnx(folder: Path, int8: bool = True, force: bool = False) -> Path:
             (sample["input_ids"], sample["attention_mask"]),
             str(raw),
             input_names=["input_ids", "attention_mask"],
-            output_names=list(OUTPUTS),
+            output_names=list(names),
             dynamic_axes={
                 "input_ids": {0: "batch", 1: "tokens"},
                 "attention_mask": {0: "batch", 1: "tokens"},
-                **{name: {0: "batch"} for name in OUTPUTS},
+                **{name: {0: "batch"} for name in names},
             },
             opset_version=OPSET,
             dynamo=False,
@@ -164,8 +171,10 @@ def load_onnx(folder: Path, config: QuejasModelConfig, int8: bool, threads: int 
         log.warning("no %s yet; exporting it now (once per model folder)", path)
         export_onnx(folder, int8=int8)
     model = OnnxModel(path, config, threads)
-    if config.neighbour_share and "embedding" not in model.outputs:
-        log.warning("%s predates the embedding output the neighbour vote needs; exporting it again", path)
+    stale = [name for name, needed in (("embedding", config.neighbour_share), ("intensity", config.intensity_head))
+             if needed and name not in model.outputs]
+    if stale:
+        log.warning("%s predates the %s output(s) this model needs; exporting it again", path, ", ".join(stale))
         export_onnx(folder, int8=int8, force=True)
         model = OnnxModel(path, config, threads)
     return model

@@ -2,9 +2,10 @@
 
 Reads a file written by `quejas label` (CSV, JSONL or Parquet) in chunks and only the columns it needs,
 so it works on files of millions of rows, and aggregates causes, groups, sentiment, risks, monthly trends
-(when a date column exists), breakdowns by channel / sector / product (when such columns exist) and the
-highest-scoring complaints per cause. The HTML is one self-contained file: inline CSS and SVG charts drawn
-here, no scripts, fonts or stylesheets from anywhere else, so it can be mailed or archived as is.
+(when a date column exists), breakdowns by channel / sector / product (when such columns exist), the most
+urgent complaints by triage priority (pipeline/priority.py) and the highest-scoring complaints per cause.
+The HTML is one self-contained file: inline CSS and SVG charts drawn here, no scripts, fonts or stylesheets
+from anywhere else, so it can be mailed or archived as is.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
+from typing import get_args
 
 import numpy as np
 import pandas as pd
 
 from pipeline.batch import BatchError, _fold, find_text_column, risk_column, score_column
-from pipeline.taxonomy import TAXONOMY
+from pipeline.priority import priority_display
+from pipeline.taxonomy import TAXONOMY, PriorityLevel
 
 # Stable ids of the HTML sections, in page order (tests and bookmarks rely on them).
 SECTION_IDS: tuple[str, ...] = (
@@ -33,6 +36,7 @@ SECTION_IDS: tuple[str, ...] = (
     "grupos",
     "sentimiento",
     "riesgos",
+    "urgentes",
     "tendencias",
     "desglose",
     "ejemplos",
@@ -59,7 +63,12 @@ BREAKDOWN_CANDIDATES: dict[str, tuple[str, ...]] = {
 }
 REPORT_FORMATS: dict[str, str] = {".html": "html", ".htm": "html", ".md": "md", ".csv": "csv"}
 MAX_BREAKDOWN_VALUES = 12
-HISTOGRAM_BINS = 10
+# 0.1-wide bins: a graded intensity spreads complaints from about -0.9 to -0.3, which 0.2-wide bins lumped together.
+HISTOGRAM_BINS = 20
+SPREAD_BINS = 200  # finer counts of negative scores, for their median and quartiles without keeping every score
+URGENT_ROWS = 10
+PRIORITY_LEVELS: tuple[str, ...] = get_args(PriorityLevel)
+PRIORITY_COLOURS = {"P1": "#b42318", "P2": "#dc6803", "P3": "#2f6db5", "P4": "#9ca3af"}
 
 # Spanish names of the `error` kinds written by `quejas label` (pipeline.batch.ERROR_KINDS).
 ERROR_NAMES = {
@@ -223,6 +232,10 @@ class ReportData:
     total: Stats = field(default_factory=Stats)
     sentiments: Counter = field(default_factory=Counter)
     histogram: np.ndarray = field(default_factory=lambda: np.zeros(HISTOGRAM_BINS, dtype=int))
+    negative_spread: np.ndarray = field(default_factory=lambda: np.zeros(SPREAD_BINS, dtype=int))
+    priorities: Counter = field(default_factory=Counter)
+    has_priority: bool = False
+    urgent: list = field(default_factory=list)  # heap of (urgency, -row, priority, score, causes, risks, text)
     cause_stats: dict = field(default_factory=lambda: defaultdict(Counter))  # cause -> negative/risk/score sums
     months: dict = field(default_factory=lambda: defaultdict(Stats))
     undated: int = 0
@@ -269,10 +282,10 @@ def collect(
     risk_columns = {r: risk_column(r) for r in TAXONOMY.risk_ids if risk_column(r) in columns}
     score_columns = {c: score_column(c) for c in TAXONOMY.cause_ids if score_column(c) in columns}
     wanted = required + list(risk_columns.values()) + list(score_columns.values())
-    wanted += [c for c in [text, date, "model_version", *breakdowns.values()] if c and c in columns]
+    wanted += [c for c in [text, date, "model_version", "priority", *breakdowns.values()] if c and c in columns]
     wanted = list(dict.fromkeys(wanted))
 
-    data = ReportData(source=path.name, text_column=text, date_column=date)
+    data = ReportData(source=path.name, text_column=text, date_column=date, has_priority="priority" in columns)
     data.breakdowns = {title: (column, defaultdict(Stats)) for title, column in breakdowns.items()}
     row_offset = 0
     for frame in iter_labelled(path, wanted, chunk_size):
@@ -298,9 +311,13 @@ def _add_chunk(data: ReportData, ok: pd.DataFrame, risk_columns: dict, score_col
     risks = {r: _flag(ok[column]) for r, column in risk_columns.items()}
     data.total.add(ok, cause_lists, negative, risks)
     data.sentiments.update(sentiment.tolist())
-    scores = pd.to_numeric(ok["sentiment_score"], errors="coerce").to_numpy(dtype=float)
-    scores = scores[~np.isnan(scores)]
-    data.histogram += np.histogram(np.clip(scores, -1, 1), bins=HISTOGRAM_BINS, range=(-1, 1))[0]
+    all_scores = pd.to_numeric(ok["sentiment_score"], errors="coerce").to_numpy(dtype=float)
+    known = ~np.isnan(all_scores)
+    scores = np.clip(all_scores[known], -1, 1)
+    data.histogram += np.histogram(scores, bins=HISTOGRAM_BINS, range=(-1, 1))[0]
+    data.negative_spread += np.histogram(scores[negative[known]], bins=SPREAD_BINS, range=(-1, 1))[0]
+    if data.has_priority:
+        _add_priorities(data, ok, all_scores, cause_lists, risks, row_offset)
     cause_scores = {c: pd.to_numeric(ok[column], errors="coerce").to_numpy(dtype=float)
                     for c, column in score_columns.items()}
     for i, causes in enumerate(cause_lists):
@@ -333,6 +350,53 @@ def _add_grouped(target: dict, ok: pd.DataFrame, keys: pd.Series, cause_lists, n
         rows = np.asarray(rows)
         target[key].add(ok.iloc[rows], [cause_lists[i] for i in rows], negative[rows],
                         {r: flags[rows] for r, flags in risks.items()})
+
+
+def _add_priorities(data: ReportData, ok: pd.DataFrame, scores: np.ndarray, cause_lists, risks: dict,
+                    row_offset: int) -> None:
+    """Count the levels and keep the URGENT_ROWS most urgent rows: highest level, then most upset, then first."""
+    levels = ok["priority"].astype(str).tolist()
+    data.priorities.update(levels)
+    for i, level in enumerate(levels):
+        if level not in PRIORITY_LEVELS:
+            continue
+        score = 0.0 if math.isnan(scores[i]) else float(scores[i])
+        urgency = (-PRIORITY_LEVELS.index(level), -score)
+        raised = [r for r, flags in risks.items() if flags[i]]
+        text = ok[data.text_column].iloc[i] if data.text_column is not None else None
+        text = "" if text is None else str(text)
+        item = (urgency, -(row_offset + int(ok.index[i])), level, score, cause_lists[i], raised,
+                text[:600] + ("…" if len(text) > 600 else ""))
+        if len(data.urgent) < URGENT_ROWS:
+            heapq.heappush(data.urgent, item)
+        elif item[:2] > data.urgent[0][:2]:
+            heapq.heapreplace(data.urgent, item)
+
+
+def urgent_rows(data: ReportData) -> list[dict]:
+    """The most urgent complaints, most urgent first (row numbers count from 1, as in a spreadsheet)."""
+    return [
+        {"fila": -row + 1, "prioridad": level, "nombre": priority_display(level), "puntuacion": score,
+         "causas": ", ".join(_display_cause(c) for c in causes) or "–",
+         "riesgos": ", ".join(r.display for r in TAXONOMY.risks if r.id in raised) or "–", "texto": text}
+        for _, row, level, score, causes, raised, text in sorted(data.urgent, key=lambda item: item[:2], reverse=True)
+    ]
+
+
+def negative_spread(data: ReportData) -> dict[str, float] | None:
+    """Median and quartiles of the negative rows' scores (to the 0.01 of SPREAD_BINS), and the share below -0.9."""
+    total = int(data.negative_spread.sum())
+    if not total:
+        return None
+    edges = np.linspace(-1, 1, SPREAD_BINS + 1)
+    cumulative = np.cumsum(data.negative_spread)
+
+    def quantile(q: float) -> float:
+        return float(edges[int(np.searchsorted(cumulative, q * total)) + 1])
+
+    below = int(data.negative_spread[: int(round(SPREAD_BINS * 0.05))].sum())  # bins under -0.9
+    return {"q1": quantile(0.25), "median": quantile(0.5), "q3": quantile(0.75), "below_0_9": below / total,
+            "n": total}
 
 
 def _keep_example(heap: list, size: int, score: float, row: int, text) -> None:
@@ -467,6 +531,20 @@ def render_markdown(data: ReportData) -> str:
     out += ["", "## Sentimiento", "", "| Sentimiento | Filas | % |", "|---|---:|---:|"]
     for sentiment, label in TAXONOMY.sentiments.items():
         out.append(f"| {label} | {data.sentiments[sentiment]} | {_pct(data.sentiments[sentiment], data.labelled)} |")
+    spread = negative_spread(data)
+    if spread:
+        out += ["", f"Negativas: mediana {spread['median']:+.2f}, mitad central entre {spread['q1']:+.2f} y "
+                f"{spread['q3']:+.2f}, {100 * spread['below_0_9']:.0f} % por debajo de -0,9."]
+    if data.has_priority:
+        out += ["", "## Las más urgentes", "", "| Prioridad | Filas | % |", "|---|---:|---:|"]
+        for level in PRIORITY_LEVELS:
+            count = data.priorities[level]
+            out.append(f"| {level} · {priority_display(level)} | {count} | {_pct(count, data.labelled)} |")
+        rows = urgent_rows(data)
+        if rows:
+            out += ["", "| Fila | Prioridad | Puntuación | Causas | Riesgos |", "|---:|---|---:|---|---|"]
+            out += [f"| {u['fila']} | {u['prioridad']} | {u['puntuacion']:+.2f} | {u['causas']} | {u['riesgos']} |"
+                    for u in rows]
     if data.months:
         out += ["", f"## Evolución mensual ({data.date_column})", "", "| Mes | Filas | Quejas | Negativas |",
                 "|---|---:|---:|---:|"]
@@ -549,6 +627,11 @@ Sin queja: el mensaje no contiene ninguna causa.</p>
 {{ sentiment_chart }}
 <h3>Puntuación de sentimiento (de −1, muy negativo, a +1, muy positivo)</h3>
 {{ histogram_chart }}
+{% if spread %}<p class="note" id="dispersion">Entre los {{ spread.n }} mensajes negativos: mediana
+{{ "%+.2f"|format(spread.median) }}, la mitad central entre {{ "%+.2f"|format(spread.q1) }} y
+{{ "%+.2f"|format(spread.q3) }}; {{ "%.0f"|format(100 * spread.below_0_9) }} % por debajo de −0,9. Con un modelo que
+gradúa la intensidad, una queja leve queda cerca de −0,4 y una muy enfadada cerca de −0,8; si casi todas caen en
+−1, el modelo es anterior a la intensidad y la puntuación es P(positivo) − P(negativo).</p>{% endif %}
 </section>
 
 <section id="riesgos"><h2>Riesgos: baja, legal y exposición pública</h2>
@@ -556,6 +639,22 @@ Sin queja: el mensaje no contiene ninguna causa.</p>
 <table><tr><th>Riesgo</th><th class="n">Filas</th><th class="n">%</th><th>Qué significa</th></tr>
 {% for r in risk_rows %}<tr><td>{{ r.display }}</td><td class="n">{{ r.count }}</td><td class="n">{{ r.pct }}</td>
 <td>{{ r.description }}</td></tr>{% endfor %}</table>
+</section>
+
+<section id="urgentes"><h2>Las más urgentes</h2>
+{% if data.has_priority %}<p class="note">Prioridad de triaje (P1, urgente, a P4) según la regla de
+<code>pipeline/taxonomy.yaml</code>: suman la intensidad del enfado, los riesgos legal, público y de baja, y las
+causas que indican una espera larga o una promesa incumplida.</p>
+{{ priority_chart }}
+{% if urgent %}<table><tr><th class="n">Fila</th><th>Prioridad</th><th class="n">Puntuación</th><th>Causas</th>
+<th>Riesgos</th><th>Queja</th></tr>
+{% for u in urgent %}<tr><td class="n">{{ u.fila }}</td><td>{{ u.prioridad }} · {{ u.nombre }}</td>
+<td class="n">{{ "%+.2f"|format(u.puntuacion) }}</td><td>{{ u.causas }}</td><td>{{ u.riesgos }}</td>
+<td>{{ u.texto }}</td></tr>{% endfor %}</table>
+<p class="note">Las {{ urgent|length }} filas de mayor prioridad; a igual prioridad, primero la más negativa.</p>
+{% endif %}
+{% else %}<p>El archivo no tiene la columna <code>priority</code>: se etiquetó con una versión anterior de
+<code>quejas label</code>. Vuelva a etiquetarlo para ver las quejas más urgentes.</p>{% endif %}
 </section>
 
 <section id="tendencias"><h2>Evolución mensual</h2>
@@ -632,6 +731,11 @@ def render_html(data: ReportData, examples: int = 3) -> str:
         colour=["#c0392b" if edges[i + 1] <= -0.2 else "#2e8b57" if edges[i] >= 0.2 else "#8e8e8e"
                 for i in range(HISTOGRAM_BINS)],
     )
+    priority_chart = hbar_svg(
+        [(f"{level} · {priority_display(level)}", data.priorities[level],
+          f"{data.priorities[level]} · {_pct(data.priorities[level], total.labelled)}") for level in PRIORITY_LEVELS],
+        colour=[PRIORITY_COLOURS[level] for level in PRIORITY_LEVELS],
+    ) if data.has_priority else ""
     risk_rows = [{"display": r.display, "description": r.description, "count": total.risks[r.id],
                   "pct": _pct(total.risks[r.id], total.labelled)} for r in TAXONOMY.risks]
     risks_chart = hbar_svg([(r["display"], r["count"], f"{r['count']} · {r['pct']}") for r in risk_rows],
@@ -651,7 +755,8 @@ def render_html(data: ReportData, examples: int = 3) -> str:
         if data.examples.get(cause)
     ]
     nav = [("resumen", "Resumen"), ("causas", "Causas"), ("grupos", "Tipo"), ("sentimiento", "Sentimiento"),
-           ("riesgos", "Riesgos"), ("tendencias", "Evolución"), ("desglose", "Desglose"), ("ejemplos", "Ejemplos")]
+           ("riesgos", "Riesgos"), ("urgentes", "Urgentes"), ("tendencias", "Evolución"), ("desglose", "Desglose"),
+           ("ejemplos", "Ejemplos")]
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     return env.from_string(_TEMPLATE).render(
         data=data,
@@ -669,6 +774,9 @@ def render_html(data: ReportData, examples: int = 3) -> str:
         groups_chart=Markup(groups_chart),
         sentiment_chart=Markup(sentiment_chart),
         histogram_chart=Markup(histogram_chart),
+        spread=negative_spread(data),
+        priority_chart=Markup(priority_chart),
+        urgent=urgent_rows(data),
         risks_chart=Markup(risks_chart),
         risk_rows=risk_rows,
         months=months,

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
-from pipeline.taxonomy import CauseGroup, ComplaintGroup, SentimentLabel
+from pipeline.priority import priority_of
+from pipeline.taxonomy import TAXONOMY, CauseGroup, ComplaintGroup, PriorityLevel, ScoreKind, SentimentLabel
 
 ReplyChannel = Literal["email", "chat"]
 ReplyStep = Literal["greeting", "purpose", "apology", "resolution", "benefit", "follow_up", "call_to_action"]
@@ -34,8 +35,18 @@ class CauseScore(BaseModel):
 
 
 class Sentiment(BaseModel):
-    label: SentimentLabel
-    score: float = Field(ge=-1.0, le=1.0, description="P(positive) - P(negative).")
+    label: SentimentLabel = Field(description="The sentiment classifier's label.")
+    score: float = Field(
+        ge=-1.0,
+        le=1.0,
+        description="How upset or pleased, -1 (furious) to +1 (delighted). With score_kind 'intensity' a graded "
+        "intensity on the scale of the corpus's labelled sentiment_score (a mild grumble near -0.4, an angry "
+        "complaint near -0.8); with 'polarity' P(positive) - P(negative), which sits near -1 for most complaints.",
+    )
+    score_kind: ScoreKind = Field(
+        default="polarity",
+        description="'intensity' from models that learned it; 'polarity' from model folders trained before it.",
+    )
 
 
 class RiskScores(BaseModel):
@@ -129,6 +140,20 @@ class Analysis(BaseModel):
         "was exactly right on dev 85% (high) and 50% (medium) of the time; 'low' for text that is not Spanish.",
     )
     model: ModelInfo
+    priority: PriorityLevel = Field(
+        default="P4",
+        description="Triage priority, P1 (urgent) to P4, by the rule in pipeline/taxonomy.yaml (docs/TAXONOMY.md "
+        "section 6): intensity, legal and public risk, churn, and long-wait or broken-promise causes raise it. "
+        "Derived from the other fields when not given.",
+    )
+
+    @model_validator(mode="after")
+    def _derive_priority(self) -> Analysis:
+        """Like the group, the priority follows from the findings, so an analysis built by hand gets one too."""
+        if "priority" not in self.model_fields_set:
+            raised = [r for r in TAXONOMY.risk_ids if getattr(self.risk, r, False)]
+            self.priority = priority_of(self.sentiment.score, self.sentiment.score_kind, self.cause_ids, raised)
+        return self
 
     @property
     def cause_ids(self) -> list[str]:

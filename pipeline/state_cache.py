@@ -72,7 +72,7 @@ def cached_probabilities(model: QuejasModel, cache: LowerStateCache, device: tor
     was_training = model.training
     model.eval()
     order = sorted(range(len(cache.states)), key=lambda i: cache.states[i].shape[0])
-    outputs: dict[str, list] = {"causes": [], "sentiment": [], "risk": []}
+    outputs: dict[str, list] = {"causes": [], "sentiment": [], "risk": [], "intensity": []}
     for start in range(0, len(order), batch_size):
         rows = order[start : start + batch_size]
         states, mask = cache.batch(rows, device)
@@ -80,7 +80,9 @@ def cached_probabilities(model: QuejasModel, cache: LowerStateCache, device: tor
         outputs["causes"].append(torch.sigmoid(out["causes"]).float().cpu())
         outputs["sentiment"].append(torch.softmax(out["sentiment"], dim=-1).float().cpu())
         outputs["risk"].append(torch.sigmoid(out["risk"]).float().cpu())
+        if "intensity" in out:
+            outputs["intensity"].append(out["intensity"].reshape(-1).float().cpu())
     model.train(was_training)
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
-    return Probabilities(**{k: torch.cat(v)[inverse].numpy() for k, v in outputs.items()})
+    return Probabilities(**{k: torch.cat(v)[inverse].numpy() if v else None for k, v in outputs.items()})

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import yaml
 
@@ -20,6 +20,10 @@ TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 CauseGroup = Literal["operational", "emotional"]
 ComplaintGroup = Literal["operational", "emotional", "mixed", "none"]
 SentimentLabel = Literal["negative", "neutral", "positive"]
+PriorityLevel = Literal["P1", "P2", "P3", "P4"]
+# What `Sentiment.score` is: a graded intensity on the labelled sentiment_score scale, or the older
+# P(positive) - P(negative) of model folders trained before the intensity existed.
+ScoreKind = Literal["intensity", "polarity"]
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,36 @@ class RiskSignal:
 
 
 @dataclass(frozen=True)
+class PriorityLevelRule:
+    id: str
+    min_points: int
+    display: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PriorityRule:
+    """The `priority:` section of taxonomy.yaml: points per finding and the level each total reaches.
+
+    Kept as data beside the labels it reads, so a helpdesk can see (and change) why a message is urgent;
+    pipeline/priority.py only adds the points up.
+    """
+
+    complaint: int
+    intensity: tuple[tuple[float, int], ...]  # (at_most, points), most upset first
+    risks: dict[str, int]
+    causes: dict[str, int]
+    causes_cap: int
+    levels: tuple[PriorityLevelRule, ...]  # highest min_points first; the last has min_points 0
+
+
+@dataclass(frozen=True)
 class Taxonomy:
     causes: tuple[Cause, ...]
     risks: tuple[RiskSignal, ...]
     groups: dict[str, str]
     sentiments: dict[str, str]
+    priority: PriorityRule | None = None
 
     @property
     def cause_ids(self) -> list[str]:
@@ -93,7 +122,40 @@ def _parse(raw: dict) -> Taxonomy:
             except re.error as exc:
                 message = f"risk {risk.id!r} has a cue that is not a valid regular expression: {cue!r} ({exc})"
                 raise ValueError(message) from None
-    return Taxonomy(causes=causes, risks=risks, groups=dict(raw["groups"]), sentiments=dict(raw["sentiments"]))
+    priority = _parse_priority(raw["priority"], causes, risks) if raw.get("priority") else None
+    return Taxonomy(
+        causes=causes, risks=risks, groups=dict(raw["groups"]), sentiments=dict(raw["sentiments"]), priority=priority
+    )
+
+
+def _parse_priority(raw: dict, causes: tuple[Cause, ...], risks: tuple[RiskSignal, ...]) -> PriorityRule:
+    """Refuse a rule that names unknown labels or leaves a message without a level."""
+    cause_ids, risk_ids = {c.id for c in causes}, {r.id for r in risks}
+    unknown = [f"cause {c!r}" for c in raw.get("causes", {}) if c not in cause_ids]
+    unknown += [f"risk {r!r}" for r in raw.get("risks", {}) if r not in risk_ids]
+    if unknown:
+        raise ValueError(f"the priority rule names unknown labels: {', '.join(unknown)}")
+    bands = sorted(((float(b["at_most"]), int(b["points"])) for b in raw.get("intensity", [])), key=lambda b: b[0])
+    levels = tuple(
+        PriorityLevelRule(
+            id=lv["id"], min_points=int(lv["min_points"]), display=lv["display"], description=lv["description"]
+        )
+        for lv in raw["levels"]
+    )
+    if tuple(level.id for level in levels) != get_args(PriorityLevel):
+        names = ", ".join(get_args(PriorityLevel))
+        raise ValueError(f"priority levels must be {names} in that order (the API names them)")
+    minimums = [level.min_points for level in levels]
+    if not levels or minimums != sorted(minimums, reverse=True) or minimums[-1] != 0:
+        raise ValueError("priority levels must be listed from the highest min_points down to a last level with 0")
+    return PriorityRule(
+        complaint=int(raw.get("complaint", 0)),
+        intensity=tuple(bands),
+        risks={k: int(v) for k, v in raw.get("risks", {}).items()},
+        causes={k: int(v) for k, v in raw.get("causes", {}).items()},
+        causes_cap=int(raw.get("causes_cap", 10**6)),
+        levels=levels,
+    )
 
 
 @cache

@@ -27,6 +27,7 @@ from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 from pipeline.analyzer import Analyzer, predict_probabilities
 from pipeline.confidence import tune_cutoffs
 from pipeline.data import label_arrays
+from pipeline.intensity import fit_intensity, intensity_metrics
 from pipeline.metrics import metrics_at, tune_all_thresholds
 from pipeline.model import (
     CONFIG_FILE,
@@ -118,6 +119,14 @@ class TrainingConfig:
     )
     sentiment_loss_weight: float = field(default=1.0, metadata={"help": "Weight of the sentiment loss."})
     risk_loss_weight: float = field(default=1.0, metadata={"help": "Weight of the risk loss."})
+    intensity_loss_weight: float = field(
+        default=2.0,
+        metadata={
+            "help": "Weight of the intensity head's mean squared error on the labelled sentiment_score (0: no head; "
+            "the score is then the dev-fitted mapping of P(positive) - P(negative)). Squared errors of scores in "
+            "[-1, 1] are small beside the cross-entropies, hence a weight above 1."
+        },
+    )
     patience: int = field(default=2, metadata={"help": "Epochs without dev improvement before stopping."})
     seed: int = field(default=13, metadata={"help": "Seed for Python, NumPy and torch."})
     device: str = field(default="auto", metadata={"help": "auto (CUDA when present, else CPU), cpu or cuda."})
@@ -159,6 +168,8 @@ class TrainingConfig:
             raise ValueError("learning rates must be positive")
         if self.frozen_layers < 0:
             raise ValueError("frozen_layers must be 0 (train every layer) or a positive number of lower blocks")
+        if self.intensity_loss_weight < 0:
+            raise ValueError("intensity_loss_weight must be 0 (no intensity head) or positive")
 
 
 @dataclass
@@ -231,6 +242,14 @@ def build_optimizer(model: QuejasModel, config: TrainingConfig) -> torch.optim.O
     return torch.optim.AdamW([{"params": p, "lr": lr, "weight_decay": wd} for (lr, wd), p in groups.items()])
 
 
+def intensity_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the rows with a labelled score (NaN marks none); 0 when the batch has none."""
+    known = ~torch.isnan(target)
+    if not known.any():
+        return predicted.sum() * 0.0
+    return nn.functional.mse_loss(predicted[known], target[known])
+
+
 def score_split(
     model: QuejasModel, batcher: BatchTokenizer, split, config: TrainingConfig, device, thresholds=None, cache=None
 ):
@@ -238,6 +257,7 @@ def score_split(
 
     With a cache of the split's frozen-layer states the split is read head+tail from the cache: the cheap
     per-epoch check. Final thresholds and reported metrics always use the full reading (windows included).
+    With an intensity head, ``metrics["intensity"]`` holds its MAE and rank correlations (pipeline/intensity.py).
     """
     if cache is not None:
         probs = cached_probabilities(model, cache, device, config.eval_batch_size)
@@ -246,12 +266,29 @@ def score_split(
     gold = label_arrays(split)
     if thresholds is None:
         thresholds = tune_all_thresholds(probs, gold)
-    return metrics_at(probs, gold, thresholds), thresholds
+    metrics = metrics_at(probs, gold, thresholds)
+    if probs.intensity is not None:
+        negative = gold["sentiment"] == SENTIMENT_IDS.index("negative")
+        metrics["intensity"] = intensity_metrics(probs.intensity.astype(np.float64), gold["intensity"], negative)
+    return metrics, thresholds
 
 
 def selection_score(metrics: dict) -> float:
     """Early stopping watches the three tasks together, causes first among equals."""
     return (2 * metrics["cause_macro_f1"] + metrics["sentiment_macro_f1"] + metrics["risk_macro_f1"]) / 4
+
+
+def _intensity_history(metrics: dict) -> dict:
+    found = metrics.get("intensity") or {}
+    return {f"dev_intensity_{k}": found.get(k) for k in ("mae", "spearman_negative")} if found else {}
+
+
+def _intensity_note(metrics: dict) -> str:
+    found = metrics.get("intensity") or {}
+    if not found or found.get("mae") is None:
+        return ""
+    rank = found.get("spearman_negative")
+    return f", intensity MAE {found['mae']:.3f}" + (f" rank corr. (negatives) {rank:.3f}" if rank is not None else "")
 
 
 def point_latest(folder: Path) -> None:
@@ -281,6 +318,8 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
         head_fraction=config.head_fraction,
         long_text_strategy=config.long_text_strategy,
         text_prefix=default_text_prefix(base_path),
+        intensity_head=config.intensity_loss_weight > 0,
+        intensity_source="head" if config.intensity_loss_weight > 0 else "polarity",
         corpus_hash=corpus_hash,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
@@ -344,6 +383,9 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
                 + config.risk_loss_weight
                 * risk_loss(out["risk"], torch.from_numpy(gold["risk"][batch_rows]).to(device))
             )
+            if "intensity" in out:
+                target = torch.from_numpy(gold["intensity"][batch_rows]).to(device)
+                loss = loss + config.intensity_loss_weight * intensity_loss(out["intensity"], target)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
@@ -366,12 +408,13 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
                     "dev_selection_score": score,
                     "dev_cause_macro_f1": dev_metrics["cause_macro_f1"],
                     "dev_sentiment_macro_f1": dev_metrics["sentiment_macro_f1"],
+                    **_intensity_history(dev_metrics),
                 }
             )
             progress.write(
                 f"epoch {epoch}: loss {running:.3f}, dev cause macro-F1 {dev_metrics['cause_macro_f1']:.3f}, "
                 f"sentiment macro-F1 {dev_metrics['sentiment_macro_f1']:.3f}, risk macro-F1 "
-                f"{dev_metrics['risk_macro_f1']:.3f}"
+                f"{dev_metrics['risk_macro_f1']:.3f}{_intensity_note(dev_metrics)}"
             )
             if score > best_score:
                 best_score, best_epoch, stale = score, epoch, 0
@@ -426,6 +469,8 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
 
         metrics = add_lexical_blend(folder, dataset, config.seed, neighbours=config.neighbour_vote)
     if has_dev:
+        # The mapping candidate reads the final (blended) sentiment probabilities.
+        metrics["intensity"] = fit_intensity(folder, dataset, config.seed, device=config.device)
         tune_confidence(folder, dataset["dev"], config.device)
     if "real_test" in dataset and len(dataset["real_test"]):
         metrics = report_real_test(folder, dataset, config.device, baselines=config.run_baselines)

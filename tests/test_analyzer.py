@@ -41,8 +41,8 @@ def test_analysis_is_consistent_with_thresholds(analyzer):
         scores = [c.score for c in analysis.causes]
         assert scores == sorted(scores, reverse=True)
         assert analysis.group == TAXONOMY.group_of(analysis.cause_ids)
-        p = dict(zip(config.sentiments, probs.sentiment[row]))
-        assert analysis.sentiment.score == pytest.approx(p["positive"] - p["negative"], abs=1e-6)
+        assert analysis.sentiment.score_kind == "intensity"
+        assert analysis.sentiment.score == pytest.approx(probs.sentiment_score[row], abs=1e-6)
         assert analysis.risk.churn == (probs.risk[row, 0] >= config.risk_thresholds["churn"])
         assert analysis.model.name == config.name
 

@@ -48,8 +48,10 @@ def test_float32_export_matches_pytorch(model_copy, torch_analyzer):
         ),
     ]
     for exact, exported in pairs:
-        for name in ("causes", "sentiment", "risk", "embeddings"):
+        for name in ("causes", "sentiment", "risk", "embeddings", "intensity"):
             np.testing.assert_allclose(getattr(exported, name), getattr(exact, name), atol=1e-4)
+    assert exact.intensity is not None  # the intensity head is carried by the graph, not dropped
+    np.testing.assert_allclose(onnx.probabilities(TEXTS).sentiment_score, pairs[0][0].sentiment_score, atol=1e-4)
 
 
 def test_int8_export_stays_close_and_gives_the_same_analysis_shape(model_copy, torch_analyzer):
@@ -96,3 +98,6 @@ def test_service_on_onnx_runtime_answers_like_the_torch_one(model_copy, torch_an
     got = response.json()["results"][0]
     assert [c["id"] for c in got["causes"]] == expected.cause_ids
     assert got["sentiment"]["label"] == expected.sentiment.label
+    assert got["sentiment"]["score_kind"] == "intensity"
+    assert got["sentiment"]["score"] == pytest.approx(expected.sentiment.score, abs=1e-4)
+    assert got["priority"] == expected.priority
