@@ -104,10 +104,11 @@ class TrainingConfig:
         default=True, metadata={"help": "Freeze the vocabulary matrix: ~2.5x faster CPU steps, no quality loss here."}
     )
     frozen_layers: int = field(
-        default=0,
+        default=9,
         metadata={
             "help": "Freeze the embeddings and this many lower encoder blocks, and compute their output once per "
-            "training text: every step then runs only the blocks above (BERT-family encoders; 0 = train all)."
+            "training text: every step then runs only the blocks above (BERT-family encoders; 0 = train all). "
+            "Nine of e5-small's twelve make a step about 4x cheaper than training every block."
         },
     )
     bf16: bool = field(

@@ -89,5 +89,6 @@ def tiny_model(tmp_path_factory, tiny_base, tiny_dataset) -> Path:
         run_baselines=False,
         device="cpu",
         head_learning_rate=5e-3,
+        frozen_layers=1,  # the cached-lower-blocks path the real model trains with, on one of the two blocks
     )
     return train(config, tiny_dataset, corpus_hash="test").folder
