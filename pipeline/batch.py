@@ -35,7 +35,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from pipeline.spreadsheet_safety import escape_cell, escape_frame
 from pipeline.taxonomy import TAXONOMY
+from pipeline.text_checks import has_letters
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -386,7 +388,7 @@ def text_problem(value: Any, max_chars: int) -> str | None:
         return "undecodable"
     if stripped.casefold() in _NA_TOKENS:
         return "missing"
-    if not any(ch.isalpha() for ch in stripped):
+    if not has_letters(stripped):
         return "not_text"
     if len(value) > max_chars:
         return "too_long"
@@ -742,7 +744,7 @@ class PartStore:
 
 def _write_part(labelled: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
-        labelled.to_csv(path, header=False, index=False, lineterminator="\n")
+        escape_frame(labelled).to_csv(path, header=False, index=False, lineterminator="\n")
     elif fmt == "jsonl":
         with open(path, "w", encoding="utf-8") as fh:
             columns = list(labelled.columns)
@@ -797,7 +799,8 @@ def _concatenate(parts: list[Path], target: Path, fmt: str, columns: list[str]) 
     if fmt in ("csv", "jsonl"):
         with open(target, "wb") as out:
             if fmt == "csv":
-                out.write(pd.DataFrame(columns=columns).to_csv(index=False, lineterminator="\n").encode("utf-8"))
+                header = pd.DataFrame(columns=[escape_cell(c) for c in columns])
+                out.write(header.to_csv(index=False, lineterminator="\n").encode("utf-8"))
             for part in parts:
                 with open(part, "rb") as fh:
                     shutil.copyfileobj(fh, out, length=1 << 20)

@@ -27,6 +27,7 @@ import pandas as pd
 
 from pipeline.batch import BatchError, _fold, find_text_column, risk_column, score_column
 from pipeline.priority import priority_display
+from pipeline.spreadsheet_safety import escape_frame
 from pipeline.taxonomy import TAXONOMY, PriorityLevel
 
 # Stable ids of the HTML sections, in page order (tests and bookmarks rely on them).
@@ -557,7 +558,8 @@ def render_markdown(data: ReportData) -> str:
 def render_csv(data: ReportData) -> str:
     columns = ["id", "causa", "grupo", "quejas", "porcentaje_quejas", "negativas",
                *(f"riesgo_{r.id}" for r in TAXONOMY.risks), "puntuacion_media"]
-    return pd.DataFrame(cause_rows(data), columns=columns).to_csv(index=False, lineterminator="\n")
+    table = escape_frame(pd.DataFrame(cause_rows(data), columns=columns))  # cause ids come from the labelled file
+    return table.to_csv(index=False, lineterminator="\n")
 
 
 # --------------------------------------------------------------------------------------------------- HTML

@@ -18,6 +18,8 @@ from fastapi.staticfiles import StaticFiles
 from pipeline.analyzer import Analyzer
 from serve.deps import require_api_key
 from serve.errors import error_response, install_error_handlers
+from serve.limits import BodySizeLimit, route_template
+from serve.redact import install_secret_filter
 from serve.routes import analysis, health, meta, review, upload
 from serve.settings import Settings
 from serve.state import ServiceState
@@ -38,8 +40,11 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
     settings = settings or Settings()
     state = ServiceState(settings=settings)
 
+    install_secret_filter(settings.api_keys)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        install_secret_filter(settings.api_keys)  # again: the server may have configured logging since
         loading = asyncio.create_task(state.load(analyzer))
         app.state.loading = loading
         yield
@@ -53,9 +58,9 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
         lifespan=lifespan,
         responses={
             401: {"description": "Clave de API ausente o no válida"},
-            413: {"description": "Texto demasiado largo o demasiados textos"},
+            413: {"description": "Cuerpo, texto o lista demasiado grandes"},
             422: {"description": "Solicitud no válida"},
-            503: {"description": "Modelo aún no disponible"},
+            503: {"description": "Modelo aún no disponible, o cola llena (reintentar tras Retry-After)"},
         },
     )
     app.state.quejas = state
@@ -71,14 +76,19 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
                 body.decode("utf-8")
             except UnicodeDecodeError as exc:
                 response = error_response(400, "invalid_utf8", f"El cuerpo no es UTF-8 válido (byte {exc.start}).")
-                state.metrics.requests.labels(request.url.path, "400").inc()
+                state.metrics.requests.labels(route_template(app, request.scope), "400").inc()
                 return response
         response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
+        path = route_template(app, request.scope)
         state.metrics.requests.labels(path, str(response.status_code)).inc()
         state.metrics.latency.labels(path).observe(time.perf_counter() - started)
         return response
+
+    def count_rejected(scope) -> None:
+        state.metrics.requests.labels(route_template(app, scope), "413").inc()
+
+    # Added last, so it runs first: the body is bounded before the middleware above or any route reads it.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, on_reject=count_rejected)
 
     v1 = APIRouter(prefix="/v1", dependencies=[Depends(require_api_key)])
     v1.include_router(analysis.router)

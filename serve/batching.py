@@ -5,6 +5,10 @@ service waits up to ``max_wait_ms`` for company and runs everything queued as on
 runs in a single worker thread, which keeps the event loop free to accept the next requests while
 the current batch computes; when one request makes inference fail, the batch is retried request by
 request so only that request gets the error.
+
+The queue is bounded (``max_queue`` texts waiting or running): past it, a request is refused at once
+with `Overloaded` instead of waiting behind a backlog it cannot outrun, so accepted requests keep a
+bounded latency and a client under load is told to back off.
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ class InferenceError(RuntimeError):
     """Inference failed for this request (the others in its batch were answered)."""
 
 
+class Overloaded(RuntimeError):
+    """The queue in front of the model is full; the request was not queued."""
+
+
 class MicroBatcher:
     def __init__(
         self,
@@ -36,8 +44,13 @@ class MicroBatcher:
         max_batch_size: int = 32,
         max_wait_ms: float = 8.0,
         on_batch: Callable[[int, list[float]], None] | None = None,
+        max_queue: int | None = None,
+        on_depth: Callable[[int], None] | None = None,
     ) -> None:
         self._infer = infer
+        self.max_queue = max_queue
+        self.depth = 0  # texts queued or in the running batch
+        self._on_depth = on_depth or (lambda depth: None)
         self.max_batch_size = max_batch_size
         self.max_wait = max_wait_ms / 1000.0
         self._on_batch = on_batch or (lambda size, waits: None)
@@ -62,9 +75,19 @@ class MicroBatcher:
         """Queue texts and wait for their analyses (same order)."""
         if self._queue is None:
             raise RuntimeError("MicroBatcher.start() was not called")
+        if self.max_queue is not None and self.depth and self.depth + len(texts) > self.max_queue:
+            raise Overloaded(f"{self.depth} texts are already waiting (limit {self.max_queue})")
         future = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(texts, future))
-        return await future
+        self._set_depth(self.depth + len(texts))
+        try:
+            self._queue.put_nowait(_Pending(texts, future))
+            return await future
+        finally:
+            self._set_depth(self.depth - len(texts))
+
+    def _set_depth(self, depth: int) -> None:
+        self.depth = depth
+        self._on_depth(depth)
 
     async def _collect(self) -> list[_Pending]:
         assert self._queue is not None

@@ -8,8 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from pipeline.schema import Analysis
+from pipeline.text_checks import has_letters
+from serve.batching import InferenceError, Overloaded
 from serve.errors import ApiError
 from serve.state import ServiceState
+
+RETRY_AFTER_SECONDS = 1  # a full queue drains in about a second (QUEJAS_MAX_QUEUE's default)
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Required when QUEJAS_API_KEYS is set.")
 
@@ -39,8 +44,13 @@ def require_ready(state: StateDep) -> ServiceState:
 ReadyDep = Annotated[ServiceState, Depends(require_ready)]
 
 
-def check_texts(state: ServiceState, texts: list[str]) -> None:
-    """Limits give 413 (the request is too big), empty text gives 422 (the request is wrong)."""
+def check_texts(state: ServiceState, texts: list[str], field: str = "texts") -> None:
+    """Limits give 413 (the request is too big), empty text or text without letters gives 422.
+
+    Texts without a single letter ("12345", "!!!", a zero-width space) get ``not_text``, as
+    `quejas label` marks them; the whole request is refused and ``details`` lists every such item
+    (``loc`` ends in its index), so a client can drop them and send the rest again.
+    """
     settings = state.settings
     if len(texts) > settings.max_items:
         raise ApiError(413, "too_many_items", f"Demasiados textos: {len(texts)} (máximo {settings.max_items}).")
@@ -53,3 +63,25 @@ def check_texts(state: ServiceState, texts: list[str]) -> None:
             )
         if not text.strip():
             raise ApiError(422, "empty_text", f"El texto {i} está vacío o solo tiene espacios.")
+    no_letters = [i for i, text in enumerate(texts) if not has_letters(text)]
+    if no_letters:
+        locs = [["body", field, i] if field == "texts" else ["body", field] for i in no_letters]
+        details = [{"loc": loc, "msg": "sin letras", "type": "not_text"} for loc in locs]
+        which = ", ".join(str(i) for i in no_letters[:10]) + ("…" if len(no_letters) > 10 else "")
+        raise ApiError(422, "not_text", f"Sin letras, no es un texto que analizar: texto {which}.", details)
+
+
+async def run_model(state: ServiceState, texts: list[str]) -> list[Analysis]:
+    """Analyses from the micro-batcher; a full queue is a fast 503 with Retry-After, not a long wait."""
+    assert state.batcher is not None
+    try:
+        return await state.batcher.submit(texts)
+    except Overloaded:
+        raise ApiError(
+            503,
+            "overloaded",
+            "El servicio está al máximo de su capacidad; vuelva a intentarlo en unos segundos.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        ) from None
+    except InferenceError as exc:
+        raise ApiError(500, "inference_failed", str(exc)) from None

@@ -17,14 +17,28 @@ log = logging.getLogger("quejas.serve")
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: list | None = None) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, details: list | None = None, headers: dict | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers
+
+
+def _encodable(value: object) -> object:
+    """Strings that UTF-8 can encode: an error may quote a field name holding a lone surrogate."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    return value
 
 
 def error_response(status: int, code: str, message: str, details: list | None = None, headers=None) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "details": details}}
-    return JSONResponse(status_code=status, content=body, headers=headers)
+    return JSONResponse(status_code=status, content=_encodable(body), headers=headers)
 
 
 def _describe(errors: list[dict]) -> tuple[str, str, list]:
@@ -32,6 +46,9 @@ def _describe(errors: list[dict]) -> tuple[str, str, list]:
     types = {e["type"] for e in details}
     if "json_invalid" in types:
         return "invalid_json", "El cuerpo no es JSON válido.", details
+    if "invalid_unicode" in types:
+        first = next(d for d in details if d["type"] == "invalid_unicode")
+        return "invalid_unicode", f"Texto no válido: {first['msg']}.", details
     if "extra_forbidden" in types:
         fields = ", ".join(str(d["loc"][-1]) for d in details if d["type"] == "extra_forbidden")
         return "unknown_field", f"Campo desconocido: {fields}.", details
@@ -43,7 +60,7 @@ def _describe(errors: list[dict]) -> tuple[str, str, list]:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        return error_response(exc.status, exc.code, exc.message, exc.details, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -31,6 +31,11 @@ class ServiceMetrics:
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
         )
         self.texts = Counter("quejas_texts_analyzed_total", "Texts analysed.", registry=self.registry)
+        self.queue_depth = Gauge(
+            "quejas_queue_depth",
+            "Texts waiting for or in the model now (requests are refused with 503 above QUEJAS_MAX_QUEUE).",
+            registry=self.registry,
+        )
         self.ready = Gauge("quejas_model_ready", "1 when the model is loaded and warmed.", registry=self.registry)
 
     def observe_batch(self, size: int, waits: list[float]) -> None:

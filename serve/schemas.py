@@ -2,11 +2,69 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from pipeline.schema import Analysis, Draft, ReplyChannel
+
+# Ceilings every string field has in the schema; the limits a deployment sets (QUEJAS_MAX_TEXT_CHARS,
+# QUEJAS_MAX_ITEMS, at most these) are checked by the routes and answer 413.
+TEXT_CHARS_CEILING = 200_000
+ITEMS_CEILING = 1024
+NAME_CHARS = 200
+NESTED_CHARS = 1_000  # any string inside a nested object (an analysis sent back): names, references, labels
+
+
+def _first_bad_string(value: Any, path: tuple, nested: bool) -> tuple[tuple, str] | None:
+    """Where the first string a JSON encoder or tokenizer cannot handle sits, and why."""
+    if isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            return path, "lone_surrogate"
+        if nested and len(value) > NESTED_CHARS:
+            return path, "too_long"
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if isinstance(key, str) and _first_bad_string(key, path, False):
+            return path, "lone_surrogate"
+        found = _first_bad_string(item, (*path, key), nested or isinstance(item, dict))
+        if found:
+            return found
+    return None
+
+
+class RequestModel(BaseModel):
+    """Base of every request body: unknown fields are refused, and so is any string that is not text.
+
+    A lone surrogate (JSON ``"\\ud800"``) is valid JSON but no valid Unicode text: it cannot be
+    encoded back to UTF-8 and makes tokenizers raise, so it is refused here with a 422 instead of
+    failing deep inside the model or while the response is written.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def only_valid_text(cls, data: Any) -> Any:
+        found = _first_bad_string(data, (), False)
+        if found:
+            where = ".".join(str(p) for p in found[0]) or "cuerpo"
+            if found[1] == "lone_surrogate":
+                raise PydanticCustomError(
+                    "invalid_unicode", "{where} contiene un carácter Unicode no válido (un sustituto aislado)",
+                    {"where": where},
+                )
+            raise PydanticCustomError(
+                "string_too_long", "{where} tiene más de {limit} caracteres", {"where": where, "limit": NESTED_CHARS}
+            )
+        return data
 
 EXAMPLE_COMPLAINT = (
     "Buenas tardes. Soy Lucía Ferrer y el pedido PED-48213 tenía que llegar el lunes. Llamé tres veces y me "
@@ -15,11 +73,10 @@ EXAMPLE_COMPLAINT = (
 )
 
 
-class ClassifyRequest(BaseModel):
+class ClassifyRequest(RequestModel):
     """One text (`text`) or several (`texts`), not both."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {"text": EXAMPLE_COMPLAINT},
@@ -28,8 +85,10 @@ class ClassifyRequest(BaseModel):
         },
     )
 
-    text: str | None = Field(default=None, description="A complaint.")
-    texts: list[str] | None = Field(default=None, description="Several complaints, analysed in one call.")
+    text: str | None = Field(default=None, max_length=TEXT_CHARS_CEILING, description="A complaint.")
+    texts: list[Annotated[str, Field(max_length=TEXT_CHARS_CEILING)]] | None = Field(
+        default=None, max_length=ITEMS_CEILING, description="Several complaints, analysed in one call."
+    )
 
     @model_validator(mode="after")
     def one_of(self) -> ClassifyRequest:
@@ -49,13 +108,12 @@ class ClassifyResponse(BaseModel):
 Tone = Literal["usted", "tú"]
 
 
-class ReplyRequest(BaseModel):
+class ReplyRequest(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"text": EXAMPLE_COMPLAINT, "channel": "email", "tone": "usted"}]},
     )
 
-    text: str = Field(description="The customer's complaint.")
+    text: str = Field(max_length=TEXT_CHARS_CEILING, description="The customer's complaint.")
     channel: ReplyChannel = Field(default="email", description="email (full letter) or chat (three sentences at most).")
     tone: Tone | None = Field(default=None, description="Overrides the policy's tone.")
     analysis: Analysis | None = Field(
@@ -72,9 +130,8 @@ class AnalyzeResponse(BaseModel):
     draft: Draft
 
 
-class ReviewRequest(BaseModel):
+class ReviewRequest(RequestModel):
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -86,9 +143,15 @@ class ReviewRequest(BaseModel):
         },
     )
 
-    draft: str = Field(description="The reply an agent wrote or edited.")
-    complaint: str | None = Field(default=None, description="The complaint it answers (enables cause-aware checks).")
-    customer_name: str | None = Field(default=None, description="The customer's name, if known.")
+    draft: str = Field(max_length=TEXT_CHARS_CEILING, description="The reply an agent wrote or edited.")
+    complaint: str | None = Field(
+        default=None,
+        max_length=TEXT_CHARS_CEILING,
+        description="The complaint it answers (enables cause-aware checks).",
+    )
+    customer_name: str | None = Field(
+        default=None, max_length=NAME_CHARS, description="The customer's name, if known."
+    )
 
 
 class LabelInfo(BaseModel):

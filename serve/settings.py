@@ -13,6 +13,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pipeline.analyzer import Runtime
+from serve.schemas import ITEMS_CEILING, TEXT_CHARS_CEILING
 
 
 class Settings(BaseSettings):
@@ -24,8 +25,25 @@ class Settings(BaseSettings):
     max_wait_ms: float = Field(
         default=8.0, ge=0.0, le=1000.0, description="How long the first request of a batch waits for company."
     )
-    max_text_chars: int = Field(default=20_000, ge=10, description="Longer texts are refused with 413.")
-    max_items: int = Field(default=64, ge=1, description="Most texts in one /v1/classify request (413 above).")
+    max_text_chars: int = Field(
+        default=20_000, ge=10, le=TEXT_CHARS_CEILING, description="Longer texts are refused with 413."
+    )
+    max_items: int = Field(
+        default=64, ge=1, le=ITEMS_CEILING, description="Most texts in one /v1/classify request (413 above)."
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="Largest request body (JSON or uploaded file), refused with 413 before it is parsed or the "
+        "API key is checked. 10 MiB holds 64 texts of 20,000 characters even with every character escaped.",
+    )
+    max_queue: int = Field(
+        default=24,
+        ge=1,
+        description="Most texts waiting for or in the model at once; a request that would exceed it gets 503 with "
+        "Retry-After (a request alone is always admitted). 24 is about one second of work on 2 CPU cores, so an "
+        "accepted request answers within about two seconds under any load.",
+    )
     max_upload_rows: int = Field(default=2_000, ge=1, description="Most rows in one file uploaded to the page.")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

@@ -51,7 +51,12 @@ class ServiceState:
                 await asyncio.to_thread(analyzer.analyze, [WARMUP_TEXT])
             self.analyzer = analyzer
             self.batcher = MicroBatcher(
-                self.analyze, self.settings.max_batch_size, self.settings.max_wait_ms, self.metrics.observe_batch
+                self.analyze,
+                self.settings.max_batch_size,
+                self.settings.max_wait_ms,
+                self.metrics.observe_batch,
+                max_queue=self.settings.max_queue,
+                on_depth=self.metrics.queue_depth.set,
             )
             await self.batcher.start()
             self.ready = True

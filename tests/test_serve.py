@@ -173,7 +173,8 @@ def test_concurrent_requests_equal_sequential_results(tiny_model, analyzer):
     texts = [f"{COMPLAINT} Pedido número {i}." if i % 3 else f"Gracias por la ayuda del día {i}" for i in range(50)]
     sequential = [analyzer.analyze([t])[0].model_dump() for t in texts]
     app = create_app(
-        Settings(model_path=tiny_model, device="cpu", max_wait_ms=20, max_batch_size=16), analyzer=analyzer
+        Settings(model_path=tiny_model, device="cpu", max_wait_ms=20, max_batch_size=16, max_queue=64),
+        analyzer=analyzer,
     )
 
     async def scenario():

@@ -1,26 +1,25 @@
-"""`/v1/classify`, `/v1/analyze` and `/v1/reply`: everything that needs the model."""
+"""`/v1/classify`, `/v1/analyze` and `/v1/reply`: everything that needs the model.
+
+Drafting renders templates and runs spaCy on the complaint, so it runs in the thread pool: a slow
+draft must not hold up every other request on the event loop.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from pipeline.schema import Analysis, Draft
-from serve.batching import InferenceError
-from serve.deps import ReadyDep, check_texts
-from serve.errors import ApiError
+from serve.deps import ReadyDep, check_texts, run_model
 from serve.schemas import AnalyzeResponse, ClassifyRequest, ClassifyResponse, ReplyRequest, ReplyResponse
 from serve.state import ServiceState
 
 router = APIRouter(tags=["análisis"])
 
 
-async def analyze_texts(state: ServiceState, texts: list[str]) -> list[Analysis]:
-    check_texts(state, texts)
-    assert state.batcher is not None
-    try:
-        return await state.batcher.submit(texts)
-    except InferenceError as exc:
-        raise ApiError(500, "inference_failed", str(exc)) from None
+async def analyze_texts(state: ServiceState, texts: list[str], field: str = "texts") -> list[Analysis]:
+    check_texts(state, texts, field)
+    return await run_model(state, texts)
 
 
 def make_draft(state: ServiceState, analysis: Analysis, request: ReplyRequest) -> Draft:
@@ -32,24 +31,30 @@ def make_draft(state: ServiceState, analysis: Analysis, request: ReplyRequest) -
     return draft_reply(analysis, policy, channel=request.channel, complaint_text=request.text)
 
 
+async def analysis_for(state: ServiceState, body: ReplyRequest) -> Analysis:
+    """The given analysis (the model is not called) or a new one; the text is checked either way."""
+    if body.analysis is None:
+        return (await analyze_texts(state, [body.text], "text"))[0]
+    check_texts(state, [body.text], "text")
+    return body.analysis
+
+
 @router.post(
     "/classify", response_model=ClassifyResponse, summary="Causas, sentimiento y riesgos de una o varias quejas"
 )
 async def classify(body: ClassifyRequest, state: ReadyDep) -> ClassifyResponse:
-    return ClassifyResponse(results=await analyze_texts(state, body.items))
+    field = "text" if body.text is not None else "texts"
+    return ClassifyResponse(results=await analyze_texts(state, body.items, field))
 
 
 @router.post("/analyze", response_model=AnalyzeResponse, summary="Clasificación y borrador de respuesta en una llamada")
 async def analyze(body: ReplyRequest, state: ReadyDep) -> AnalyzeResponse:
-    analysis = body.analysis or (await analyze_texts(state, [body.text]))[0]
-    return AnalyzeResponse(analysis=analysis, draft=make_draft(state, analysis, body))
+    analysis = await analysis_for(state, body)
+    draft = await run_in_threadpool(make_draft, state, analysis, body)
+    return AnalyzeResponse(analysis=analysis, draft=draft)
 
 
 @router.post("/reply", response_model=ReplyResponse, summary="Borrador de respuesta para una queja")
 async def reply(body: ReplyRequest, state: ReadyDep) -> ReplyResponse:
-    if body.analysis is None:
-        analysis = (await analyze_texts(state, [body.text]))[0]
-    else:
-        check_texts(state, [body.text])
-        analysis = body.analysis
-    return ReplyResponse(draft=make_draft(state, analysis, body))
+    analysis = await analysis_for(state, body)
+    return ReplyResponse(draft=await run_in_threadpool(make_draft, state, analysis, body))

@@ -1,11 +1,16 @@
-"""`/v1/review`: checks an agent's draft against the seven steps; needs no model."""
+"""`/v1/review`: checks an agent's draft against the seven steps; needs no model.
+
+The checks are regular expressions and spaCy over the draft, so they run in the thread pool, never
+on the event loop that every other request shares.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from pipeline.schema import Review
-from serve.deps import StateDep
+from serve.deps import StateDep, run_model
 from serve.errors import ApiError
 from serve.schemas import ReviewRequest
 
@@ -24,6 +29,6 @@ async def review(body: ReviewRequest, state: StateDep) -> Review:
             raise ApiError(413, "text_too_long", f"El campo {name} tiene {len(value)} caracteres (máximo {limit}).")
     analysis = None
     if body.complaint and body.complaint.strip() and state.ready and state.batcher is not None:
-        analysis = (await state.batcher.submit([body.complaint]))[0]
+        analysis = (await run_model(state, [body.complaint]))[0]
     customer_name = body.customer_name or (analysis.entities.customer_name if analysis else None)
-    return review_draft(body.draft, analysis=analysis, customer_name=customer_name)
+    return await run_in_threadpool(review_draft, body.draft, analysis=analysis, customer_name=customer_name)

@@ -4,12 +4,15 @@ The page uploads a CSV or XLSX here and gets the rows back as a table plus the c
 the complaint. It then sends the texts to `/v1/classify` in small chunks (so it can show
 progress and every chunk goes through the same micro-batcher as any other request) and builds
 the labelled CSV in the browser. Parsing lives on the server because XLSX needs it and because
-one parser means CSV quirks (separators, BOM, Windows encodings) are handled in one place.
+one parser means CSV quirks (separators, BOM, Windows and Asian encodings) are handled in one place.
+Untrusted files are checked before they are expanded (`serve.file_safety`) and read row by row up to
+the row limit, off the event loop.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import unicodedata
 from typing import Annotated
@@ -17,16 +20,17 @@ from typing import Annotated
 import pandas as pd
 from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from serve.deps import StateDep
 from serve.errors import ApiError
+from serve.file_safety import check_xlsx_archive, decode_text
 
 router = APIRouter(tags=["lote"])
 
 # Column names that hold the complaint, in order of preference (compared without case or accents).
 TEXT_COLUMNS = ("texto", "queja", "comentario", "descripcion", "mensaje", "text")
-MAX_FILE_BYTES = 20 * 1024 * 1024
-CSV_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
+EXCEL_CELL_CHARS = 32_767  # Excel's own limit; a longer cell was not written by a spreadsheet
 SEPARATORS = (";", ",", "\t", "|")
 
 
@@ -70,64 +74,94 @@ def _cell(value: object) -> str:
         pass
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat(sep=" ") if value.time().isoformat() != "00:00:00" else value.date().isoformat()
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ") if value.time() != dt.time(0) else value.date().isoformat()
     return str(value)
 
 
-def _looks_like_text(values: pd.Series) -> bool:
-    """True when most non-empty cells are strings that are not numbers."""
-    cells = [v for v in values.tolist() if isinstance(v, str) and v.strip()]
+def _letter_share(cell: str) -> float:
+    visible = [ch for ch in cell if not ch.isspace()]
+    return sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0
+
+
+def _text_score(values: pd.Series) -> float:
+    """Mean length of the column's cells when most of them are mostly letters, else 0.
+
+    Ids ("PED-48213", "A001"), amounts and dates are mostly digits and signs, so they score 0 and are
+    never taken for the complaint; among the columns of words the longest wins (a complaint is longer
+    than a channel name or a city).
+    """
+    cells = [_cell(v).strip() for v in values.tolist()]
+    cells = [c for c in cells if c]
     if not cells:
-        return False
-    numeric = pd.to_numeric(pd.Series(cells).str.replace(",", ".", regex=False), errors="coerce").notna().sum()
-    return numeric < len(cells) / 2
+        return 0.0
+    wordy = sum(_letter_share(c) >= 0.5 for c in cells)
+    return sum(len(c) for c in cells) / len(cells) if wordy >= len(cells) / 2 else 0.0
 
 
 def detect_text_column(frame: pd.DataFrame) -> str:
-    """The complaint column: a known name first, else the first column that holds text."""
+    """The complaint column: a known name first, else the longest column made mostly of letters."""
     folded = {_fold(str(c)): str(c) for c in reversed(list(frame.columns))}
     for name in TEXT_COLUMNS:
         if name in folded:
             return folded[name]
-    for column in frame.columns:
-        if _looks_like_text(frame[column]):
-            return str(column)
+    scores = {str(column): _text_score(frame[column]) for column in frame.columns}
+    best = max(scores, key=scores.get) if scores else None
+    if best is not None and scores[best] > 0:
+        return best
+    listed = ", ".join(f"«{c}»" for c in frame.columns)
     raise ApiError(
         422,
         "no_text_column",
-        "No se encontró ninguna columna con texto. Llame a la columna de las quejas «texto», «queja» o «comentario».",
+        f"No se encontró ninguna columna con texto (columnas: {listed}). Llame a la columna de las quejas «texto», "
+        "«queja» o «comentario».",
     )
 
 
-def _read_csv(data: bytes) -> pd.DataFrame:
-    for encoding in CSV_ENCODINGS:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - latin-1 decodes any byte string
-        raise ApiError(422, "bad_file", "No se pudo leer el CSV: guárdelo con codificación UTF-8.")
+def _too_many_rows(limit: int) -> ApiError:
+    return ApiError(
+        413, "too_many_rows", f"El archivo tiene más de {limit} filas y el máximo es {limit}. Divídalo en archivos más "
+        "pequeños."
+    )
+
+
+def _check_cell(value: str, row: int, column: int, max_chars: int) -> None:
+    if len(value) > max_chars:
+        raise ApiError(
+            413,
+            "cell_too_large",
+            f"La celda de la fila {row}, columna {column} tiene {len(value)} caracteres (máximo {max_chars}).",
+        )
+
+
+def _read_csv(data: bytes, max_rows: int, max_cell_chars: int) -> pd.DataFrame:
+    text = decode_text(data)
     separator = guess_separator(text)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
     try:
-        records = [
-            row for row in csv.reader(io.StringIO(text, newline=""), delimiter=separator) if any(c.strip() for c in row)
-        ]
+        for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1):
+            if not any(c.strip() for c in row):
+                continue
+            for column, value in enumerate(row, start=1):
+                _check_cell(value, number, column, max_cell_chars)
+            if header is None:
+                header = row
+                continue
+            if len(row) > len(header):
+                raise ApiError(
+                    422,
+                    "bad_file",
+                    f"La fila {number} del CSV tiene {len(row)} campos y la cabecera {len(header)}. Si un texto "
+                    f'contiene el separador «{separator}», póngalo entre comillas ("...").',
+                )
+            if len(rows) == max_rows:
+                raise _too_many_rows(max_rows)
+            rows.append(row + [""] * (len(header) - len(row)))
     except csv.Error as exc:
         raise ApiError(422, "bad_file", f"No se pudo leer el CSV: {exc}.") from None
-    if not records:
+    if header is None:
         raise ApiError(422, "empty_file", "El archivo está vacío.")
-    header, rows = records[0], records[1:]
-    for number, row in enumerate(rows, start=2):
-        if len(row) > len(header):
-            raise ApiError(
-                422,
-                "bad_file",
-                f"La fila {number} del CSV tiene {len(row)} campos y la cabecera {len(header)}. Si un texto contiene "
-                f'el separador «{separator}», póngalo entre comillas ("...").',
-            )
-    rows = [row + [""] * (len(header) - len(row)) for row in rows]
     return pd.DataFrame(rows, columns=_unique(header), dtype=str)
 
 
@@ -155,11 +189,68 @@ def guess_separator(text: str) -> str:
         return ","
 
 
-def _read_xlsx(data: bytes) -> pd.DataFrame:
+def _read_xlsx(data: bytes, max_rows: int, max_cell_chars: int) -> pd.DataFrame:
+    """The first sheet, streamed row by row (openpyxl read-only) and stopped at the row limit."""
+    from openpyxl import load_workbook
+
+    check_xlsx_archive(data)
     try:
-        return pd.read_excel(io.BytesIO(data), engine="openpyxl", sheet_name=0)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds of errors for a broken file
         raise ApiError(422, "bad_file", f"No se pudo leer el Excel: {type(exc).__name__}: {exc}") from None
+    try:
+        header: list[str] | None = None
+        rows: list[list[str]] = []
+        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
+            cells = [_cell(v) for v in values]
+            if not any(c.strip() for c in cells):
+                continue
+            for column, value in enumerate(cells, start=1):
+                _check_cell(value, number, column, max_cell_chars)
+            if header is None:
+                header = cells
+                continue
+            if len(rows) == max_rows:
+                raise _too_many_rows(max_rows)
+            rows.append(cells)
+    except ApiError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet fails while streaming, not when opened
+        raise ApiError(422, "bad_file", f"No se pudo leer el Excel: {type(exc).__name__}: {exc}") from None
+    finally:
+        book.close()
+    if header is None:
+        raise ApiError(422, "empty_file", "El archivo no tiene filas de datos.")
+    width = max([len(r) - _blank_tail(r) for r in [header, *rows]])
+    rows = [(r + [""] * width)[:width] for r in rows]
+    return pd.DataFrame(rows, columns=_unique((header + [""] * width)[:width]), dtype=str)
+
+
+def _blank_tail(cells: list[str]) -> int:
+    """How many cells at the end of a row are blank (formatting, not columns)."""
+    count = 0
+    for cell in reversed(cells):
+        if cell.strip():
+            break
+        count += 1
+    return count
+
+
+def parse_upload(name: str, data: bytes, max_rows: int, max_cell_chars: int) -> ParsedFile:
+    """Parse an uploaded file into the page's table; CPU-bound, so the route runs it in the thread pool."""
+    lower = name.lower()
+    if lower.endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
+        frame = _read_xlsx(data, max_rows, max_cell_chars)
+    elif lower.endswith((".csv", ".txt", ".tsv")) or not lower.rpartition(".")[1]:
+        frame = _read_csv(data, max_rows, max_cell_chars)
+    else:
+        raise ApiError(415, "unsupported_file", "Formato no admitido: suba un archivo .csv o .xlsx.")
+    if frame.columns.empty or frame.empty:
+        raise ApiError(422, "empty_file", "El archivo no tiene filas de datos.")
+    text_column = detect_text_column(frame)
+    columns = [str(c) for c in frame.columns]
+    rows = [list(row) for row in frame.itertuples(index=False, name=None)]
+    return ParsedFile(filename=name, columns=columns, text_column=text_column, rows=rows)
 
 
 @router.post(
@@ -172,29 +263,9 @@ async def parse_file(
     state: StateDep, file: Annotated[UploadFile, File(description="CSV (`,` o `;`) o XLSX con una queja por fila.")]
 ) -> ParsedFile:
     name = file.filename or "archivo"
-    data = await file.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        raise ApiError(413, "file_too_large", f"El archivo pesa más de {MAX_FILE_BYTES // (1024 * 1024)} MB.")
+    data = await file.read()  # the request body limit (QUEJAS_MAX_BODY_BYTES) already bounds it
     if not data.strip():
         raise ApiError(422, "empty_file", "El archivo está vacío.")
-    lower = name.lower()
-    if lower.endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
-        frame = _read_xlsx(data)
-    elif lower.endswith((".csv", ".txt", ".tsv")) or not lower.rpartition(".")[1]:
-        frame = _read_csv(data)
-    else:
-        raise ApiError(415, "unsupported_file", "Formato no admitido: suba un archivo .csv o .xlsx.")
-    frame = frame.dropna(how="all")
-    if frame.columns.empty or frame.empty:
-        raise ApiError(422, "empty_file", "El archivo no tiene filas de datos.")
-    limit = state.settings.max_upload_rows
-    if len(frame) > limit:
-        raise ApiError(
-            413,
-            "too_many_rows",
-            f"El archivo tiene {len(frame)} filas y el máximo es {limit}. Divídalo en archivos más pequeños.",
-        )
-    text_column = detect_text_column(frame)
-    columns = [str(c) for c in frame.columns]
-    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    return ParsedFile(filename=name, columns=columns, text_column=text_column, rows=rows)
+    settings = state.settings
+    max_cell_chars = max(EXCEL_CELL_CHARS, settings.max_text_chars)
+    return await run_in_threadpool(parse_upload, name, data, settings.max_upload_rows, max_cell_chars)

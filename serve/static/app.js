@@ -697,8 +697,11 @@
     }
   }
 
+  // A cell a spreadsheet would run as a formula (=, +, -, @, or a leading tab or carriage return) gets a
+  // leading single quote (OWASP "CSV Injection"); plain numbers such as -0.420 stay numbers.
   function csvCell(value) {
-    const text = value === null || value === undefined ? "" : String(value);
+    let text = value === null || value === undefined ? "" : String(value);
+    if (/^[=+\-@\t\r]/.test(text) && !/^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$/.test(text)) text = `'${text}`;
     return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   }
 
