@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from pipeline.taxonomy import CauseGroup, ComplaintGroup, SentimentLabel
 
-ReplyChannel = Literal["email", "chat"]
+ReplyChannel = Literal["email", "chat", "public"]
 ReplyStep = Literal["greeting", "purpose", "apology", "resolution", "benefit", "follow_up", "call_to_action"]
 REPLY_STEPS: tuple[str, ...] = (
     "greeting",
