@@ -225,7 +225,7 @@ def repeated_commitments(text: str) -> list[ReviewFinding]:
 _ASK = re.compile(
     r"\b(?:ind[ií]qu\w*|ind[ií]ca(?:nos|me)?|env[ií](?:e|a)(?:nos|me)?|facil[ií]t\w*|necesit(?:o|amos|aria|ariamos)|"
     r"resp[oó]nd\w*|d[ií]g(?:a|anos|ame)|d[ií](?:nos|me)|confirm(?:e|a)(?:nos|me)?|p[aá]s(?:e|a)nos|"
-    r"compart\w*nos|adjunt\w*|m[aá]nd\w*nos|escr[ií]b\w*nos|pod(?:r[ií]a|r[ií]as|ria)\s+(?:indicar|enviar|facilitar|"
+    r"compart\w*nos|adjunt\w*|m[aá]nd(?:e|a)nos|escr[ií]b(?:a|e)nos|pod(?:r[ií]a|r[ií]as|ria)\s+(?:indicar|enviar|facilitar|"
     r"decir|confirmar|pasar)|puede\s+(?:indicar|enviar|facilitar|decir|confirmar|pasar)|hace\s+falta|nos\s+falta)\b"
 )
 KNOWN_INFO_PATTERNS = {

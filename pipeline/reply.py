@@ -387,8 +387,8 @@ def _context(
     rules = [policy.causes[c] for c in causes]
     if level >= 4:
         rules = rules[:2]
-    rest = "lo demás" if level < 2 else None
-    if channel != "email" and level >= 3:
+    rest = "lo demás" if level < 1 or channel == "email" else None
+    if channel != "email" and level >= 1:
         context.ref_paren = ""
     issues = [say(r.issue_fact) if r.issue_fact and amount else say(r.issue) for r in rules]
     context.issues = join_within(issues, budgets["issues"], rest)
@@ -412,7 +412,9 @@ def _context(
             if not commitment_keys(clause) & {k for a in actions for k in commitment_keys(a)}:
                 actions.append(clause)
         context.chat_actions = "; ".join(actions)
-    context.ask = _ask(policy, rules, say, known)
+    context.ask = _ask(policy, rules if channel == "email" or (channel == "chat" and level < 2) else [], say, known)
+    if channel != "email" and level >= 3:
+        context.ask = None
     days = max(r.follow_up_days for r in rules)
     follow = add_business_days(today, days, policy.country, policy.subdivision)
     context.follow_date = format_date_es(follow, today)

@@ -183,7 +183,7 @@ _RESOLUTION = re.compile(
     r"resolvemos|escribimos|pasamos|contestamos|entregamos)\b|"
     r"\bsale\s+hoy\b|\bme\s+encargo\b|\bme\s+quedo\s+con\b|\bllevo\s+yo\b|"
     r"\b(?:reviso|compruebo|corrijo|anulo|devuelvo|tramito|hablo|recupero|asigno|localizo|abro|pido|inicio|traslado|"
-    r"env[ií]o|aplico|reenv[ií]o|rectifico|paso\s+(?:el|la|su|tu))\b",
+    r"env[ií]o|aplico|reenv[ií]o|rectifico|contesto|paso\s+(?:el|la|su|tu))\b|\b(?:le|te)\s+escribo\s+cada\b",
     re.IGNORECASE,
 )
 _CALL_TO_ACTION = re.compile(
