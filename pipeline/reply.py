@@ -391,7 +391,7 @@ def _context(
     if channel != "email" and level >= 1:
         context.ref_paren = ""
     issues = [say(r.issue_fact) if r.issue_fact and amount else say(r.issue) for r in rules]
-    context.issues = join_within(issues, budgets["issues"], rest)
+    context.issues = join_within(issues, budgets["issues"], rest) if channel == "email" or level < 2 else ""
     if not legal and channel == "email":
         context.admitted = join_within([say(r.apology) for r in rules if r.admit_error], budgets["admitted"])
         if level < 3:
