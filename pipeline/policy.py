@@ -1,9 +1,14 @@
-"""The company's reply policy (``pipeline/policy.yaml``): signature, tone, what to do per cause, remedies.
+"""The company's reply policy (``pipeline/policy.yaml``): sector, signature, tone, what to do per cause, remedies.
 
-`load_policy` validates the file against the taxonomy and against the reply rules, so a policy that
-loads can only produce drafts that pass `pipeline.review`: every cause has steps and at least one
-remedy, texts use only known placeholders, and no text contains a vague promise, self-praise, an
-archaic formula or a sentence too long to read. Errors say which key to fix.
+A policy ``extends:`` a sector preset (``pipeline/policies/<sector>.yaml``, which itself extends the
+sector-neutral ``_common.yaml``) and overrides any part of it: mappings merge key by key, lists and
+texts replace. Presets exist because a reply only reads right in its own business: a bank customer
+must not be offered shipping, a hotel guest must not be asked for an order number.
+
+`load_policy` validates the merged result against the taxonomy and against the reply rules, so a
+policy that loads can only produce drafts that pass `pipeline.review`: every cause has steps, texts
+use only known placeholders, and no text contains a vague promise, self-praise, an archaic formula
+or a sentence too long to read. Errors say which key to fix.
 """
 
 from __future__ import annotations
@@ -11,18 +16,22 @@ from __future__ import annotations
 import re
 import string
 from pathlib import Path
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
 import holidays
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS
 from pipeline.taxonomy import TAXONOMY
 
 POLICY_PATH = Path(__file__).with_name("policy.yaml")
+PRESETS_DIR = Path(__file__).with_name("policies")
 
-RemedyId = Literal["refund", "discount", "priority", "callback"]
 Tone = Literal["usted", "tú"]
+RequestKind = Literal["refund", "cancel", "status", "fix", "explanation", "callback"]
+assert set(RequestKind.__args__) == set(REQUEST_PATTERNS)  # type: ignore[attr-defined]
 
 # {su}/{Su}/{le}/{Le} address the customer; the reply fills them for the policy's tone.
 TONE_FORMS: dict[str, dict[str, str]] = {
@@ -30,11 +39,17 @@ TONE_FORMS: dict[str, dict[str, str]] = {
     "tú": {"su": "tu", "Su": "Tu", "le": "te", "Le": "Te"},
 }
 TONE_PLACEHOLDERS = frozenset(TONE_FORMS["usted"])
-REMEDY_PLACEHOLDERS = {"refund": {"importe"}, "discount": {"percent"}}
 SIGNATURE_PLACEHOLDERS = {"agent", "company"}
+# Every text may name the sector's thing ({item}: "su pedido", "su póliza") and an amount ({importe}:
+# the one the complaint gives, else refund_default); {percent} is the discount.
+TEXT_PLACEHOLDERS = {"item", "importe", "percent"}
+SAMPLE_VALUES = {"importe": "95 €", "percent": "15", "item": "su pedido"}
+# "[ACCIÓN: ...]" marks what the agent must fill in: a preset writes one where no step fits every case.
+ACTION_PLACEHOLDER = re.compile(r"\[ACCI[ÓO]N:[^\]]+\]")
 
-# Word limits keep every sentence of a draft under the review's long-sentence limit.
-MAX_WORDS = {"issue": 12, "apology": 20, "step": 30, "chat": 18, "remedy": 20, "ask": 14}
+# Word limits keep every sentence of a draft under the review's long-sentence limit and e-mails short.
+MAX_WORDS = {"issue": 12, "issue_fact": 14, "apology": 20, "step": 26, "chat": 16, "remedy": 18, "ask": 12,
+             "done": 22, "answer": 26, "route": 20}
 
 
 class PolicyError(ValueError):
@@ -66,12 +81,24 @@ class CausePolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    issue: str = Field(description='Noun phrase for "su queja sobre <issue>".')
-    admit_error: bool = Field(description='True: "Tiene razón, nos equivocamos: <apology>". False: "Siento <apology>".')
+    issue: str = Field(description='Noun phrase for "le escribo por <issue>".')
+    issue_fact: str | None = Field(
+        default=None, description="The issue with the customer's amount ({importe}); used when the complaint gives one."
+    )
+    admit_error: bool = Field(
+        description='True: plainly our fault, "Tiene razón: <apology>" (never under a legal threat). '
+        'False: "Siento <apology>".'
+    )
     apology: str
-    steps: list[str] = Field(min_length=1, description="Resolution steps, first person, one sentence each.")
+    steps: list[str] = Field(min_length=1, description="What we will do, first person, one sentence each.")
     chat: str = Field(description="The resolution as one short clause for chat replies.")
-    remedies: list[RemedyId] = Field(min_length=1, description="Allowed remedies, preferred first.")
+    remedies: list[str] = Field(default_factory=list, description="Allowed remedies, preferred first.")
+    covers: list[RequestKind] = Field(
+        default_factory=list, description="Customer requests the steps already answer (refund, status...)."
+    )
+    resolved_by: list[str] = Field(
+        default_factory=list, description="Done actions that replace the steps when the caller confirms them."
+    )
     follow_up_days: int = Field(ge=1, le=30, description="Business days until the follow-up.")
     ask: str | None = Field(default=None, description="What we need from the customer (noun phrase).")
 
@@ -83,10 +110,11 @@ class NonComplaintPolicy(BaseModel):
 
 
 class Policy(BaseModel):
-    """The whole reply policy; see the comments in ``pipeline/policy.yaml`` for each field."""
+    """The whole reply policy; see the comments in ``pipeline/policy.yaml`` and the presets for each field."""
 
     model_config = ConfigDict(extra="forbid")
 
+    sector: str = Field(min_length=1, description="The preset this policy builds on (corpus sector id).")
     company: str = Field(min_length=1)
     agent: str = Field(min_length=1)
     signature: str = Field(min_length=1)
@@ -95,9 +123,23 @@ class Policy(BaseModel):
     subdivision: str | None = None
     follow_up_time: str | None = Field(default=None, description="HH:MM by which the follow-up happens.")
     discount_percent: int = Field(default=10, ge=1, le=100)
+    item: str = Field(min_length=1, description='The customer\'s thing in this sector: "{su} pedido", "{su} póliza".')
     refund_default: str = Field(min_length=1, description="{importe} when no amount is known.")
-    ask_reference: str = Field(min_length=1, description="What we ask for when no reference is known.")
-    remedies: dict[RemedyId, str]
+    ask_reference: str = Field(min_length=1, description="What we ask for when the complaint cites no reference.")
+    complaint_route: str = Field(
+        min_length=1, description="The formal complaint route, named when the customer threatens legal action."
+    )
+    reference_nouns: dict[str, str] = Field(
+        default_factory=dict, description='How a draft names each kind of reference: "(pedido PED-1)", "(reserva QX7)".'
+    )
+    vocabulary: list[str] = Field(
+        default_factory=list, description="Words that belong to this sector; the review flags them in other sectors."
+    )
+    remedies: dict[str, str]
+    done: dict[str, str] = Field(default_factory=dict, description="Past-tense sentence per confirmed action id.")
+    answers: dict[RequestKind, str] = Field(
+        default_factory=dict, description="A sentence answering a customer request that no step covers."
+    )
     non_complaint: NonComplaintPolicy = Field(default_factory=NonComplaintPolicy)
     causes: dict[str, CausePolicy]
 
@@ -127,7 +169,7 @@ class Policy(BaseModel):
         if missing:
             problems.append(
                 f"causes missing from the policy: {', '.join(missing)}; add an entry for each under 'causes' "
-                "(every cause in pipeline/taxonomy.yaml needs steps, remedies and follow_up_days)"
+                "(every cause in pipeline/taxonomy.yaml needs steps and follow_up_days)"
             )
         try:
             holidays.country_holidays(self.country, subdiv=self.subdivision)
@@ -141,6 +183,12 @@ class Policy(BaseModel):
         for remedy in sorted({r for c in self.causes.values() for r in c.remedies} - set(self.remedies)):
             users = [cid for cid, c in self.causes.items() if remedy in c.remedies]
             problems.append(f"remedy {remedy!r} (used by {', '.join(users)}) has no text under 'remedies'")
+        for action in sorted(set(self.done) - set(DONE_ACTION_IDS)):
+            problems.append(f"done.{action} is not a known action; known: {', '.join(DONE_ACTION_IDS)}")
+        for cause_id, cause in self.causes.items():
+            for action in cause.resolved_by:
+                if action not in self.done:
+                    problems.append(f"causes.{cause_id}.resolved_by names {action!r}, which has no text under 'done'")
         problems += self._text_problems()
         if problems:
             raise ValueError("; ".join(problems))
@@ -149,14 +197,19 @@ class Policy(BaseModel):
     def texts(self) -> list[tuple[str, str, str, set[str]]]:
         """Every customer-facing text: (location, text, length kind, extra placeholders allowed)."""
         out: list[tuple[str, str, str, set[str]]] = [
+            ("item", self.item, "issue", set()),
             ("refund_default", self.refund_default, "remedy", set()),
             ("ask_reference", self.ask_reference, "ask", set()),
+            ("complaint_route", self.complaint_route, "route", set()),
         ]
-        for remedy, text in self.remedies.items():
-            out.append((f"remedies.{remedy}", text, "remedy", REMEDY_PLACEHOLDERS.get(remedy, set())))
+        out += [(f"remedies.{rid}", text, "remedy", set()) for rid, text in self.remedies.items()]
+        out += [(f"done.{aid}", text, "done", set()) for aid, text in self.done.items()]
+        out += [(f"answers.{kind}", text, "answer", set()) for kind, text in self.answers.items()]
         for cause_id, cause in self.causes.items():
             where = f"causes.{cause_id}"
             out.append((f"{where}.issue", cause.issue, "issue", set()))
+            if cause.issue_fact:
+                out.append((f"{where}.issue_fact", cause.issue_fact, "issue_fact", set()))
             out.append((f"{where}.apology", cause.apology, "apology", set()))
             out.append((f"{where}.chat", cause.chat, "chat", set()))
             out += [(f"{where}.steps[{i}]", step, "step", set()) for i, step in enumerate(cause.steps)]
@@ -171,8 +224,11 @@ class Policy(BaseModel):
         bad_signature = placeholders(self.signature) - SIGNATURE_PLACEHOLDERS
         if bad_signature:
             problems.append(f"signature uses {sorted(bad_signature)}; allowed placeholders: {{agent}}, {{company}}")
+        item = fill(self.item, "usted")
         for where, text, kind, extra in self.texts():
-            allowed = TONE_PLACEHOLDERS | extra
+            allowed = TONE_PLACEHOLDERS | TEXT_PLACEHOLDERS | extra
+            if where == "item":
+                allowed = set(TONE_PLACEHOLDERS)
             try:
                 used = placeholders(text)
             except ValueError as exc:
@@ -184,11 +240,11 @@ class Policy(BaseModel):
                     + ", ".join(f"{{{p}}}" for p in sorted(allowed))
                 )
                 continue
-            sample = fill(text, "usted", importe="95 €", percent=str(self.discount_percent))
-            words = word_count(sample)
+            sample = fill(text, "usted", **{**SAMPLE_VALUES, "item": item})
+            words = word_count(ACTION_PLACEHOLDER.sub("X", sample))
             if words > MAX_WORDS[kind]:
                 limit = MAX_WORDS[kind] + 1
-                problems.append(f"{where} has {words} words; keep it under {limit} so replies stay readable")
+                problems.append(f"{where} has {words} words; keep it under {limit} so replies stay short")
             for finding in phrase_findings(sample):
                 if finding.kind == "long_sentence":
                     continue
@@ -196,9 +252,28 @@ class Policy(BaseModel):
         return problems
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    """Read and validate a policy file (default: ``pipeline/policy.yaml``)."""
-    path = Path(path) if path is not None else POLICY_PATH
+# --------------------------------------------------------------------------------------------
+# Presets and `extends:`
+# --------------------------------------------------------------------------------------------
+
+
+def sector_ids() -> list[str]:
+    """The sector presets shipped in ``pipeline/policies`` (files starting with "_" are shared parts)."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml") if not p.stem.startswith("_"))
+
+
+def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``: mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -206,7 +281,46 @@ def load_policy(path: str | Path | None = None) -> Policy:
     except yaml.YAMLError as exc:
         raise PolicyError(f"{path} is not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise PolicyError(f"{path} must be a YAML mapping with company, agent, tone, remedies, causes...")
+        raise PolicyError(f"{path} must be a YAML mapping with extends, company, agent, tone...")
+    return raw
+
+
+def _parent_path(name: str, child: Path) -> Path:
+    """A preset id ("banking") names a shipped preset; anything else is a file relative to the child."""
+    if re.fullmatch(r"_?[a-z_]+", name):
+        path = PRESETS_DIR / f"{name}.yaml"
+        if path.exists():
+            return path
+        raise PolicyError(
+            f"{child}: extends: {name!r} is not a sector preset; choose one of {', '.join(sector_ids())}"
+        )
+    return (child.parent / name).resolve()
+
+
+def resolve(path: Path, sector: str | None = None, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """The policy at ``path`` with its ``extends:`` chain merged in; ``sector`` replaces what it extends."""
+    if path.resolve() in _seen:
+        raise PolicyError(f"{path}: extends goes round in a circle ({' -> '.join(p.name for p in _seen)})")
+    raw = _read_yaml(path)
+    parent = raw.pop("extends", None)
+    if sector is not None:
+        if sector not in sector_ids():
+            raise PolicyError(f"unknown sector {sector!r}; choose one of {', '.join(sector_ids())}")
+        parent = sector
+    if parent is None:
+        return raw
+    base = resolve(_parent_path(str(parent), path), None, (*_seen, path.resolve()))
+    return merge(base, raw)
+
+
+def load_policy(path: str | Path | None = None, sector: str | None = None) -> Policy:
+    """Read, merge and validate a policy file (default: ``pipeline/policy.yaml``).
+
+    ``sector`` swaps the preset the file extends, keeping the file's own settings (company, agent,
+    tone...), so one company file serves as a quick way to try another sector.
+    """
+    path = Path(path) if path is not None else POLICY_PATH
+    raw = resolve(path, sector)
     try:
         return Policy.model_validate(raw)
     except ValidationError as exc:
@@ -219,3 +333,13 @@ def load_policy(path: str | Path | None = None) -> Policy:
                 message += f" (got {given!r})"
             lines.append(f"  - {where}: {message}" if where != "policy" else f"  - {message}")
         raise PolicyError(f"{path} is not a valid reply policy:\n" + "\n".join(lines)) from None
+
+
+@cache
+def sector_vocabulary() -> dict[str, tuple[str, ...]]:
+    """Each shipped preset's own words, for the review's other-sector check."""
+    out: dict[str, tuple[str, ...]] = {}
+    for sector in sector_ids():
+        raw = resolve(PRESETS_DIR / f"{sector}.yaml")
+        out[sector] = tuple(str(w).lower() for w in raw.get("vocabulary", []))
+    return out

@@ -22,9 +22,11 @@ from pathlib import Path
 import holidays
 import jinja2
 
+from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
+from pipeline.checks import KNOWN_INFO_PATTERNS, commitment_keys, fold, known_info
 from pipeline.policy import Policy, fill, normalise_tone
 from pipeline.review import first_name as greeting_name
-from pipeline.review import phrase_findings, word_count
+from pipeline.review import word_count
 from pipeline.schema import (
     REPLY_STEPS,
     Analysis,
@@ -42,19 +44,6 @@ from pipeline.text import analysis_with_entities, mask_contacts, sentence_spans
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
-# How a reply names each kind of reference: "(pedido PED-48213)".
-REFERENCE_NOUNS = {
-    "order": "pedido",
-    "ticket": "incidencia",
-    "case": "caso",
-    "invoice": "factura",
-    "contract": "contrato",
-    "account": "cuenta",
-    "tracking": "envío",
-    "reservation": "reserva",
-    "policy": "póliza",
-    "other": "referencia",
-}
 WEEKDAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
 MONTHS_ES = (
     "enero",
@@ -71,10 +60,12 @@ MONTHS_ES = (
     "diciembre",
 )
 
-# Word budgets for the parts that grow with the number of causes; they keep every sentence of a draft
-# under the review's 40-word limit (the loop in _render shrinks them further if a sentence still is not).
-EMAIL_BUDGETS = {"issues": 18, "admitted": 28, "regrets": 18, "remedies": 2, "asks": 2}
-CHAT_BUDGETS = {"issues": 10, "admitted": 0, "regrets": 0, "actions": 20, "remedies": 1, "asks": 1}
+# Word budgets for the parts that grow with the number of causes; the loop in draft_reply shrinks the
+# draft further (fewer items, no remedy) until it fits the review's sentence and channel limits.
+EMAIL_BUDGETS = {"issues": 22, "admitted": 24, "regrets": 14}
+CHAT_BUDGETS = {"issues": 10, "actions": 18}
+PUBLIC_BUDGETS = {"issues": 10}
+CHANNELS = ("email", "chat", "public")
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,9 +146,12 @@ class ReplyContext:
     issues: str = ""
     admitted: str = ""
     regrets: str = ""
+    legal: bool = False
+    route: str = ""
     steps: list[str] = field(default_factory=list)
+    answer: str = ""
     chat_actions: str = ""
-    remedies: list[str] = field(default_factory=list)
+    remedy: str | None = None
     follow_date: str = ""
     follow_time: str | None = None
     ask: str | None = None
@@ -225,7 +219,7 @@ def _seed(analysis: Analysis, complaint_text: str | None) -> str:
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()
 
 
-def _reference_paren(references: list[Reference]) -> str:
+def _reference_paren(references: list[Reference], nouns: dict[str, str]) -> str:
     cited: list[str] = []
     seen: set[str] = set()
     for ref in references:
@@ -233,7 +227,7 @@ def _reference_paren(references: list[Reference]) -> str:
         if key in seen or not ref.text.strip():
             continue
         seen.add(key)
-        cited.append(f"{REFERENCE_NOUNS.get(ref.kind, 'referencia')} {ref.text.strip()}")
+        cited.append(f"{nouns.get(ref.kind, 'referencia')} {ref.text.strip()}")
         if len(cited) == 2:
             break
     return f" ({join_es(cited)})" if cited else ""
@@ -247,28 +241,128 @@ def _message_kind(analysis: Analysis, complaint_text: str | None) -> str:
     return "request"
 
 
-def _amount_for_refund(analysis: Analysis, policy: Policy) -> str:
-    amounts = analysis.entities.amounts
-    if "billing_error" in analysis.cause_ids and len(amounts) == 1 and amounts[0].text.strip():
-        return amounts[0].text.strip()
-    return policy.refund_default
+def _amount(analysis: Analysis, complaint_text: str | None) -> str | None:
+    """The amount the draft may quote: the only one the complaint gives, or the one in its refund request.
+
+    With several amounts and no way to tell which one is claimed, none: a wrong figure is worse than
+    a generic phrase.
+    """
+    amounts = [a for a in analysis.entities.amounts if a.text.strip()]
+    distinct = list(dict.fromkeys(a.text.strip() for a in amounts))
+    if len(distinct) == 1:
+        return distinct[0]
+    if complaint_text and amounts:
+        for start, end in sentence_spans(complaint_text):
+            sentence = fold(complaint_text[start:end])
+            inside = [a for a in amounts if start <= a.start < end]
+            if len(inside) == 1 and re.search(REQUEST_PATTERNS["refund"], sentence):
+                return inside[0].text.strip()
+    return None
+
+
+def looks_public(text: str | None) -> bool:
+    """A post on a network or a review site: addressed to an @account, a hashtag, or a star rating."""
+    if not text:
+        return False
+    return bool(re.search(r"(?:^|\s)@\w{2,}|(?:^|\s)#\w{2,}|[★⭐]|\b[1-5]\s*/\s*5\b|\b[1-5] estrellas?\b", text))
+
+
+@dataclass
+class _Plan:
+    """What a complaint reply says, before any phrasing; shrunk step by step when a draft is too long."""
+
+    steps: list[str]
+    answer: str
+    remedy: str | None
+    keys: set[str]
+
+
+def _plan(rules: list, policy: Policy, say, done: list[str], requests: list[str], legal: bool) -> _Plan:
+    """One sentence per cause (a confirmed action replaces the cause's step), no promise made twice."""
+    steps: list[str] = []
+    keys: set[str] = set()
+    used_done: set[str] = set()
+
+    def add(sentence: str) -> bool:
+        sentence_keys = commitment_keys(sentence)
+        if sentence in steps or sentence_keys & keys:
+            return False
+        steps.append(sentence)
+        keys.update(sentence_keys)
+        return True
+
+    for rule in rules:
+        confirmed = [a for a in rule.resolved_by if a in done and a in policy.done and a not in used_done]
+        if confirmed:
+            used_done.add(confirmed[0])
+            add(_capitalise(say(policy.done[confirmed[0]])))
+        else:
+            add(_capitalise(say(rule.steps[0])))
+    for action in done:  # confirmed actions no cause asked for are still news to the customer
+        if action in policy.done and action not in used_done:
+            used_done.add(action)
+            add(_capitalise(say(policy.done[action])))
+    covered = {kind for rule in rules for kind in rule.covers}
+    answer = ""
+    for kind in requests:
+        if kind in covered or kind not in policy.answers:
+            continue
+        text = _capitalise(say(policy.answers[kind]))
+        if not commitment_keys(text) & keys:
+            answer = text
+            keys |= commitment_keys(text)
+        break
+    remedy = None
+    if not legal:
+        for rid in [r for rule in rules for r in rule.remedies]:
+            text = say(policy.remedies[rid])
+            if not commitment_keys(text) & keys:
+                remedy = text
+                keys |= commitment_keys(text)
+                break
+    return _Plan(steps=steps, answer=answer, remedy=remedy, keys=keys)
+
+
+def _ask(policy: Policy, rules: list, say, known: set[str]) -> str | None:
+    """What the draft needs from the customer: the sector's reference and one cause detail, never what is known."""
+    asks = []
+    if "reference" not in known:
+        asks.append(say(policy.ask_reference))
+    for rule in rules:
+        if rule.ask:
+            text = say(rule.ask)
+            if not any(re.search(KNOWN_INFO_PATTERNS[k], fold(text)) for k in known):
+                asks.append(text)
+                break
+    return join_es(asks[:2]) or None
 
 
 def _context(
-    analysis: Analysis, policy: Policy, channel: str, today: dt.date, complaint_text: str | None, level: int = 0
+    analysis: Analysis,
+    policy: Policy,
+    channel: str,
+    today: dt.date,
+    complaint_text: str | None,
+    done: list[str],
+    level: int = 0,
 ) -> tuple[ReplyContext, dt.date]:
-    """What the draft says. ``level`` > 0 asks for a shorter draft (fewer items listed in one sentence)."""
-    budgets = dict(CHAT_BUDGETS if channel == "chat" else EMAIL_BUDGETS)
-    for key in ("issues", "admitted", "regrets", "actions"):
-        if budgets.get(key):
-            budgets[key] = max(1, budgets[key] - 4 * level)
+    """What the draft says. ``level`` > 0 asks for a shorter draft (fewer items, no remedy, no extra answer)."""
+    budgets = dict({"chat": CHAT_BUDGETS, "public": PUBLIC_BUDGETS}.get(channel, EMAIL_BUDGETS))
+    for key in budgets:
+        budgets[key] = max(1, budgets[key] - 4 * level)
     tone = normalise_tone(policy.tone)
     entities = analysis.entities
-    values = {"importe": _amount_for_refund(analysis, policy), "percent": str(policy.discount_percent)}
+    amount = _amount(analysis, complaint_text)
+    values = {
+        "importe": amount or policy.refund_default,
+        "percent": str(policy.discount_percent),
+        "item": fill(policy.item, tone),
+    }
 
     def say(text: str) -> str:
         return fill(text, tone, **values)
 
+    legal = analysis.risk.legal
     context = ReplyContext(
         seed=_seed(analysis, complaint_text),
         tone=tone,
@@ -277,9 +371,12 @@ def _context(
         company=policy.company,
         agent_first=greeting_name(policy.agent) or policy.agent,
         signature=policy.signature.format(agent=policy.agent, company=policy.company).strip(),
-        ref_paren=_reference_paren(entities.references),
+        ref_paren="" if channel == "public" else _reference_paren(entities.references, policy.reference_nouns),
         follow_time=policy.follow_up_time,
+        legal=legal,
+        route=say(policy.complaint_route),
     )
+    known = known_info(entities, complaint_text)
     causes = [c for c in analysis.cause_ids if c in policy.causes]
     if not causes:
         context.kind = _message_kind(analysis, complaint_text)
@@ -288,44 +385,36 @@ def _context(
         return context, follow
 
     rules = [policy.causes[c] for c in causes]
-    rest = context.t("lo demás que nos cuenta", "lo demás que nos cuentas")
-    context.issues = join_within([say(r.issue) for r in rules], budgets["issues"], rest)
-    if budgets["admitted"]:
+    if level >= 4:
+        rules = rules[:2]
+    rest = "lo demás" if level < 1 or channel == "email" else None
+    if channel != "email" and level >= 1:
+        context.ref_paren = ""
+    issues = [say(r.issue_fact) if r.issue_fact and amount else say(r.issue) for r in rules]
+    context.issues = join_within(issues, budgets["issues"], rest) if channel == "email" or level < 2 else ""
+    if not legal and channel == "email":
         context.admitted = join_within([say(r.apology) for r in rules if r.admit_error], budgets["admitted"])
-        context.regrets = join_within([say(r.apology) for r in rules if not r.admit_error], budgets["regrets"])
-    else:  # chat: the apology is one short clause; only whether we admit an error matters
+        if level < 3:
+            context.regrets = join_within([say(r.apology) for r in rules if not r.admit_error], budgets["regrets"])
+    elif not legal:
         context.admitted = "yes" if any(r.admit_error for r in rules) else ""
-    steps: list[str] = []
-    for rule in rules:
-        for step in rule.steps:
-            text = _capitalise(say(step))
-            if text not in steps:
-                steps.append(text)
-    context.steps = steps
-    if "actions" in budgets:
-        # Chat clauses already contain "y": separate them with semicolons so the sentence stays readable.
+    requests = customer_requests(fold(complaint_text or ""))
+    plan = _plan(rules, policy, say, done, requests, legal)
+    context.steps = plan.steps if level < 5 else plan.steps[:2]
+    context.answer = plan.answer if level < 2 else ""
+    context.remedy = plan.remedy if level < 1 and channel == "email" else None
+    if channel == "chat":
         actions: list[str] = []
         for rule in rules:
-            if actions and word_count("; ".join(actions + [say(rule.chat)])) > budgets["actions"]:
-                if level < 2:
-                    actions.append(f"revisamos {rest}")
+            clause = say(rule.chat)
+            if actions and word_count("; ".join(actions + [clause])) > budgets["actions"]:
                 break
-            actions.append(say(rule.chat))
-        context.chat_actions = _capitalise("; ".join(actions))
-    # Round-robin over the causes: each cause's favourite remedy first, then second choices.
-    remedies: list[str] = []
-    for rank in range(max(len(r.remedies) for r in rules)):
-        for rule in rules:
-            if rank < len(rule.remedies) and rule.remedies[rank] not in remedies:
-                remedies.append(rule.remedies[rank])
-    texts = [say(policy.remedies[r]) for r in remedies]
-    if level >= 3:  # short of space: the shortest remedy the causes allow
-        texts.sort(key=word_count)
-    context.remedies = texts[: budgets["remedies"]]
-    asks = [say(r.ask) for r in rules if r.ask][:1]
-    if not entities.references:
-        asks.insert(0, say(policy.ask_reference))  # without a reference we cannot even find the case
-    context.ask = join_es(asks[: budgets["asks"]]) if asks else None
+            if not commitment_keys(clause) & {k for a in actions for k in commitment_keys(a)}:
+                actions.append(clause)
+        context.chat_actions = "; ".join(actions)
+    context.ask = _ask(policy, rules if channel == "email" or (channel == "chat" and level < 2) else [], say, known)
+    if channel != "email" and level >= 3:
+        context.ask = None
     days = max(r.follow_up_days for r in rules)
     follow = add_business_days(today, days, policy.country, policy.subdivision)
     context.follow_date = format_date_es(follow, today)
@@ -335,23 +424,24 @@ def _context(
 def _render(context: ReplyContext, channel: str) -> tuple[str, dict[str, str]]:
     complaint = context.kind == "complaint"
     if complaint:
-        macros = _macros("chat_steps.j2" if channel == "chat" else "email_steps.j2")
-        steps = REPLY_STEPS
+        template = {"chat": "chat_steps.j2", "public": "public_steps.j2"}.get(channel, "email_steps.j2")
+        macros = _macros(template)
+        steps = [s for s in REPLY_STEPS if hasattr(macros, s)]
     else:
         macros = _macros("other_steps.j2")
-        steps = ("greeting", "purpose", "follow_up", "call_to_action")
+        steps = ["greeting", "purpose", "follow_up", "call_to_action"]
     parts = {step: _tidy(str(getattr(macros, step)(context))) for step in steps}
     if channel == "email":
         parts["closing"] = str(macros.closing(context)).strip()
-    layout = _environment().get_template("chat.j2" if channel == "chat" else "email.j2")
+    layout = _environment().get_template("email.j2" if channel == "email" else "chat.j2")
     body = layout.render(parts={**{s: "" for s in REPLY_STEPS}, **parts})
-    if channel == "chat":
+    if channel == "email":
+        body = "\n".join(line.rstrip() for line in body.strip().splitlines())
+        body = re.sub(r"\n{3,}", "\n\n", body)
+    else:
         body = _tidy(body)
         # Each sentence starts with a capital letter (fragments are written in lower case).
         body = re.sub(r"([.!?] )(\w)", lambda m: m.group(1) + m.group(2).upper(), body)
-    else:
-        body = "\n".join(line.rstrip() for line in body.strip().splitlines())
-        body = re.sub(r"\n{3,}", "\n\n", body)
     return body, parts
 
 
@@ -359,9 +449,10 @@ def _subject(context: ReplyContext, analysis: Analysis, policy: Policy) -> str:
     if context.kind != "complaint":
         topic = {"thanks": "mensaje", "question": "consulta", "request": "solicitud"}[context.kind]
         return f"{context.Su} {topic}{context.ref_paren}"
-    first = next(c for c in analysis.cause_ids if c in policy.causes)
-    issue = fill(policy.causes[first].issue, context.tone)
-    more = " y otros puntos" if len([c for c in analysis.cause_ids if c in policy.causes]) > 1 else ""
+    causes = [c for c in analysis.cause_ids if c in policy.causes]
+    item = fill(policy.item, context.tone)
+    issue = fill(policy.causes[causes[0]].issue, context.tone, item=item, importe="", percent="")
+    more = " y otros puntos" if len(causes) > 1 else ""
     return f"{context.Su} queja sobre {issue}{more}{context.ref_paren}"
 
 
@@ -371,23 +462,38 @@ def draft_reply(
     channel: str = "email",
     today: dt.date | None = None,
     complaint_text: str | None = None,
+    done_actions: list[str] | tuple[str, ...] = (),
 ) -> Draft:
-    """A reply draft for ``analysis`` following ``policy``; ``channel`` is "email" or "chat".
+    """A reply draft for ``analysis`` following ``policy``; ``channel`` is "email", "chat" or "public".
 
-    When ``complaint_text`` is given and the analysis carries no entities yet (the model predicts
-    none), they are extracted from the text, so the draft can greet by name and cite references.
+    ``done_actions`` are what the agent confirms as already done (pipeline.actions): only those are
+    said in the past tense. An e-mail answering a public post (an @account, a review with stars) whose
+    analysis flags public exposure becomes a short public answer that moves to a private channel.
+    When ``complaint_text`` is given and the analysis carries no entities yet, they are extracted
+    from the text, so the draft can greet by name, cite references and quote the amount.
     """
-    if channel not in ("email", "chat"):
-        raise ValueError(f"channel must be 'email' or 'chat', not {channel!r}")
+    from pipeline.review import review_draft
+
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+    unknown = unknown_actions(list(done_actions))
+    if unknown:
+        raise ValueError(f"unknown done actions: {', '.join(unknown)}; known: {', '.join(DONE_ACTION_IDS)}")
+    done = list(dict.fromkeys(done_actions))
     today = today or dt.date.today()
     if complaint_text and analysis.entities == Entities():
         analysis = analysis_with_entities(analysis, complaint_text, reference_date=today)
-    for level in range(6):
-        context, follow = _context(analysis, policy, channel, today, complaint_text, level)
+    if channel == "email" and analysis.risk.public and looks_public(complaint_text):
+        channel = "public"
+    for level in range(7):
+        context, follow = _context(analysis, policy, channel, today, complaint_text, done, level)
         body, parts = _render(context, channel)
         body = mask_contacts(body)
-        if not any(f.kind == "long_sentence" for f in phrase_findings(body)):
-            break  # otherwise list fewer items per sentence and try again
+        review = review_draft(
+            body, analysis=analysis, channel=channel, done_actions=done, legal=analysis.risk.legal
+        )
+        if not any(f.kind in ("long_sentence", "too_long") for f in review.findings):
+            break  # otherwise say less and try again
     subject = mask_contacts(_subject(context, analysis, policy))
     covered = [step for step in REPLY_STEPS if parts.get(step)]
     return Draft(

@@ -5,6 +5,11 @@ finding names the problem, where it is (character offsets into the draft; 0-0 fo
 is missing) and how to fix it. The same phrase lists guard ``pipeline/policy.yaml`` (the loader
 rejects policy texts that would fail them) and every draft ``pipeline.reply`` writes must come out
 of this review with no findings.
+
+Beyond wording, the review checks what a draft claims against what is known (pipeline/checks.py):
+past-tense actions nobody confirmed, words of another sector, a commitment said twice, a request
+for something the complaint already gives, fault admitted under a legal threat, and length over
+what the channel allows.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from pipeline.schema import Analysis, Review, ReviewFinding
+from pipeline.schema import Analysis, Entities, Review, ReviewFinding
 from pipeline.text import sentence_spans
 
 LONG_SENTENCE_WORDS = 40
@@ -30,6 +35,12 @@ PENALTIES = {
     "blames_customer": 20,
     "no_call_to_action": 10,
     "long_sentence": 5,
+    "unconfirmed_action": 20,
+    "other_sector": 15,
+    "repeated_commitment": 10,
+    "asks_known_info": 10,
+    "fault_under_legal": 20,
+    "too_long": 10,
 }
 
 
@@ -151,7 +162,8 @@ _APOLOGY = re.compile(
 )
 _PURPOSE = re.compile(
     r"\b(?:le|te|les)\s+(?:escribo|escribimos|respondo|respondemos|contesto|contestamos)\s+(?:por|sobre|en\s+relaci|"
-    r"respecto|a\s+(?:su|tu))\b|"
+    r"respecto|a\s+(?:su|tu))\b|\b(?:siento|lamento|sentimos|lamentamos)\s+(?:mucho\s+)?(?:el|la|los|las|lo)\b|"
+    r"\bentiendo\s+(?:su|tu)\s+malestar\s+por\b|"
     r"\b(?:su|tu)\s+(?:queja|reclamaci[oó]n|reclamo|mensaje|consulta|solicitud|comentario|rese[nñ]a|correo|"
     r"petici[oó]n|incidencia|pregunta)\b|"
     r"\ben\s+relaci[oó]n\s+(?:con|a)\b|\brespecto\s+(?:a|de)\b|\bgracias\s+por\s+(?:escrib|cont|avis|su\b|tu\b)\w*",
@@ -169,7 +181,9 @@ _RESOLUTION = re.compile(
     r"\b(?:reembolsamos|devolvemos|enviamos|anulamos|recogemos|aplicamos|cambiamos|reponemos|llamamos|abonamos|"
     r"cancelamos|corregimos|cumplimos|reparamos|sustituimos|revisamos|tramitamos|gestionamos|asignamos|"
     r"resolvemos|escribimos|pasamos|contestamos|entregamos)\b|"
-    r"\bsale\s+hoy\b|\bme\s+encargo\b|\bme\s+quedo\s+con\b|\bllevo\s+yo\b",
+    r"\bsale\s+hoy\b|\bme\s+encargo\b|\bme\s+quedo\s+con\b|\bllevo\s+yo\b|"
+    r"\b(?:reviso|compruebo|corrijo|anulo|devuelvo|tramito|hablo|recupero|asigno|localizo|abro|pido|inicio|traslado|"
+    r"env[ií]o|aplico|reenv[ií]o|rectifico|contesto|paso\s+(?:el|la|su|tu))\b|\b(?:le|te)\s+escribo\s+cada\b",
     re.IGNORECASE,
 )
 _CALL_TO_ACTION = re.compile(
@@ -244,12 +258,36 @@ def _absent(kind: str, message: str, suggestion: str, start: int = 0, end: int =
     return ReviewFinding(kind=kind, message=message, suggestion=suggestion, start=start, end=end)
 
 
-def review_draft(draft_text: str, analysis: Analysis | None = None, customer_name: str | None = None) -> Review:
+def _legal_cue(complaint: str | None) -> bool:
+    """Without an analysis, the guide's legal phrases (a lawyer, a complaint form...) tell a legal threat."""
+    if not complaint:
+        return False
+    from pipeline.cues import find_cues
+
+    return any(cue.risk == "legal" for cue in find_cues(complaint))
+
+
+def review_draft(
+    draft_text: str,
+    analysis: Analysis | None = None,
+    customer_name: str | None = None,
+    *,
+    channel: str | None = None,
+    sector: str | None = None,
+    complaint: str | None = None,
+    done_actions: list[str] | tuple[str, ...] = (),
+    legal: bool | None = None,
+) -> Review:
     """Findings for ``draft_text`` and a score from 0 to 100 (100: nothing to fix).
 
     With ``analysis`` of a non-complaint (thanks, a question), the apology and resolution checks are
-    skipped; without an analysis the draft is taken to answer a complaint.
+    skipped; without an analysis the draft is taken to answer a complaint. The content checks use
+    what is given: ``done_actions`` (what the agent confirmed as done; past tense for anything else is
+    flagged), ``sector`` (words of other sectors), ``complaint`` (what it already gives; legal cue
+    phrases when ``legal`` and ``analysis`` are not given), ``channel`` (guessed from line breaks).
     """
+    from pipeline import checks
+
     text = draft_text or ""
     is_complaint = analysis.is_complaint if analysis is not None else True
     name = customer_name or (analysis.entities.customer_name if analysis is not None else None)
@@ -303,6 +341,24 @@ def review_draft(draft_text: str, analysis: Analysis | None = None, customer_nam
                 "Cierre con una acción clara: «Responda a este correo con una foto del defecto».",
             )
         )
+    findings += checks.unconfirmed_actions(text, done_actions)
+    if sector:
+        findings += checks.other_sector_words(text, sector, complaint)
+    findings += checks.repeated_commitments(text)
+    if complaint or analysis is not None:
+        entities = analysis.entities if analysis is not None else Entities()
+        if complaint and entities == Entities():
+            from pipeline.text import extract_entities
+
+            entities = extract_entities(complaint)
+        if name and not entities.customer_name:
+            entities = entities.model_copy(update={"customer_name": name})
+        findings += checks.asks_known(text, checks.known_info(entities, complaint))
+    if legal is None:
+        legal = analysis.risk.legal if analysis is not None else _legal_cue(complaint)
+    if legal:
+        findings += checks.fault_admissions(text)
+    findings += checks.too_long(text, channel or checks.guess_channel(text))
     findings.sort(key=lambda f: (f.start, f.end, f.kind))
     score = max(0.0, 100.0 - sum(PENALTIES.get(f.kind, 5) for f in findings))
     return Review(score=score, findings=findings)

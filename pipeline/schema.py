@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, model_validator
 from pipeline.priority import priority_of
 from pipeline.taxonomy import TAXONOMY, CauseGroup, ComplaintGroup, PriorityLevel, ScoreKind, SentimentLabel
 
-ReplyChannel = Literal["email", "chat"]
+ReplyChannel = Literal["email", "chat", "public"]
 ReplyStep = Literal["greeting", "purpose", "apology", "resolution", "benefit", "follow_up", "call_to_action"]
 REPLY_STEPS: tuple[str, ...] = (
     "greeting",

@@ -95,6 +95,8 @@ _SELF_CUES = [
     ["firmado", ":"],
     ["fdo", "."],
     ["fdo.", ":"],
+    ["lectora"],
+    ["lector"],
 ]
 # Staff roles: the name after them belongs to an employee, never to the customer.
 _STAFF_ROLES = (
@@ -342,8 +344,12 @@ def _parse_name(segment: str, offset: int, *, whole_line: bool, alone: bool = Tr
         if not segment[closing.end() :].strip():
             return None
         segment, offset, had_closing = segment[closing.end() :], offset + closing.end(), True
-    # "— Rubén, Getafe", "Natalia Quintero, pedido 7719-CO", "Ernesto Villaseñor y Laura Díaz"
+    # Readers' letters: "Pedro Sánchez Gil (Sevilla)", "José Martínez López. Valencia"
     cut_suffix = False
+    place = re.search(r"\s*\([^()\n]{1,40}\)\s*\.?\s*$", segment) or re.search(r"(?<=[^\s.]{3})\.\s+\S[^.]*$", segment)
+    if place and place.start() > 0 and len(segment[place.start() :].split()) <= 4:
+        segment, cut_suffix = segment[: place.start()], True
+    # "— Rubén, Getafe", "Natalia Quintero, pedido 7719-CO", "Ernesto Villaseñor y Laura Díaz"
     for separator in (",", " y ", " - ", " – ", " — ", " / ", " | "):
         head, sep, tail = segment.partition(separator)
         if sep and head.strip() and len(tail.split()) <= 5:
@@ -355,8 +361,9 @@ def _parse_name(segment: str, offset: int, *, whole_line: bool, alone: bool = Tr
     if not 1 <= len(words) <= 6 or words[0] in _PARTICLES:
         return None
     names = [w for w in words if w not in _PARTICLES]
+    shouted = len(names) >= 2 and all(w.isupper() for w in names)  # "JOSÉ MARTÍNEZ LÓPEZ" under a letter
     for index, word in enumerate(names):
-        if _is_name_word(word):
+        if _is_name_word(word.title() if shouted else word):
             continue
         if index == 0 and word in _NAME_ABBREVIATIONS:
             continue
