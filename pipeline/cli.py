@@ -153,6 +153,17 @@ def _run_training(config) -> None:
             results["encoder only"] = result.metrics["test_encoder_only"]
         results.update(result.metrics.get("baselines", {}))
         console.print(comparison_table(results, title="Test split (thresholds tuned on dev)"))
+    block = result.metrics.get("intensity") or {}
+    if block.get("test"):
+        from pipeline.evaluate import intensity_table
+
+        source = block["source"]
+        columns = {
+            f"{name} (chosen)" if name == source else name: numbers
+            for name, numbers in block["test"].items()
+            if name != "model"
+        }
+        console.print(intensity_table(columns, title=f"How upset, test split (chosen on dev: {source})"))
 
 
 @app.command("blend")
@@ -162,17 +173,44 @@ def blend_command(
         True, "--neighbours/--no-neighbours", help="Also tune the nearest-training-texts vote into the causes."
     ),
 ) -> None:
-    """Add the TF-IDF blend to an encoder-only model: fit on train, tune on dev, score test, update the folder."""
+    """Add the TF-IDF blend to an encoder-only model: fit on train, tune on dev, score test, update the folder.
+
+    The intensity is chosen again afterwards, since its mapping reads the (now blended) sentiment probabilities.
+    """
     from pipeline.blend import add_lexical_blend
     from pipeline.data import load_dataset_dict
     from pipeline.evaluate import comparison_table
+    from pipeline.intensity import fit_intensity
 
     try:
-        metrics = add_lexical_blend(model, load_dataset_dict(), neighbours=neighbours)
+        dataset = load_dataset_dict()
+        metrics = add_lexical_blend(model, dataset, neighbours=neighbours)
+        fit_intensity(model, dataset)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
     results = {"model": metrics["test"], "encoder only": metrics["test_encoder_only"], **metrics.get("baselines", {})}
     console.print(comparison_table(results, title=f"Test split: {model} (blend weights {metrics['blend_weights']})"))
+
+
+@app.command("intensity")
+def intensity_command(
+    model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder to update."),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+) -> None:
+    """Choose a model folder's intensity (sentiment.score) again on dev: its regression head if it has one, or the
+    isotonic mapping of P(pos) - P(neg), which also gives folders trained before the intensity a graded score."""
+    from pipeline.data import load_dataset_dict
+    from pipeline.evaluate import intensity_table
+    from pipeline.intensity import fit_intensity
+    from pipeline.model import read_model_config
+
+    try:
+        read_model_config(model)
+        block = fit_intensity(model, load_dataset_dict(), device=device)
+    except (ValueError, FileNotFoundError) as exc:
+        fail(str(exc))
+    console.print(intensity_table(block["dev"], title=f"Dev split (5-fold cross-fitted mapping): {model}"))
+    console.print(f"chosen: {block['source']}; written to {model}/config.json, metrics.json and MODEL_CARD.md")
 
 
 @app.command("export-onnx")
@@ -209,7 +247,14 @@ def eval_command(
     import json
 
     from pipeline.data import load_dataset_dict
-    from pipeline.evaluate import baseline_metrics, comparison_table, intensity_table, model_metrics, test_splits
+    from pipeline.evaluate import (
+        baseline_metrics,
+        comparison_table,
+        intensity_columns,
+        intensity_table,
+        model_metrics,
+        test_splits,
+    )
     from pipeline.model import read_model_config
 
     titles = {"test": "Corpus test split", "real_test": "Real test split (public reviews and posts)"}
@@ -237,7 +282,7 @@ def eval_command(
         console.print(comparison_table(results, title=f"{titles[split]}: {model}"))
         gap = results["model"]["cause_macro_f1"] - results["tfidf_logreg"]["cause_macro_f1"]
         console.print(f"{titles[split]}: cause macro-F1, model minus TF-IDF: {gap * 100:+.1f} points")
-        console.print(intensity_table(results, title=f"How upset, {titles[split].lower()}: {model}"))
+        console.print(intensity_table(intensity_columns(results), title=f"How upset, {titles[split].lower()}: {model}"))
     if by_split["test"]["model"]["intensity"]["source"] == "polarity":
         console.print("this model folder predates the intensity: its sentiment.score is P(positive) - P(negative)")
     if output:

@@ -127,9 +127,8 @@ def _cell(value) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
 
-def intensity_table(results: dict[str, dict], title: str = "How upset: score against the labels") -> Table:
-    """MAE and Spearman rank correlation with the labelled score, beside the saturating baseline."""
-    columns = intensity_columns(results)
+def intensity_table(columns: dict[str, dict], title: str = "How upset: score against the labels") -> Table:
+    """MAE and Spearman rank correlation with the labelled score per system (see `intensity_columns`)."""
     table = Table(title=title)
     table.add_column("metric")
     for name in columns:

@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pipeline.priority import priority_display
 from pipeline.schema import Analysis
 from pipeline.taxonomy import TAXONOMY
 
@@ -30,7 +31,9 @@ def analysis_table(analysis: Analysis) -> Table:
         table.add_row("causa", "ninguna (no es una queja)", "")
     table.add_row("grupo", TAXONOMY.groups.get(analysis.group, analysis.group), "")
     sentiment = TAXONOMY.sentiments.get(analysis.sentiment.label, analysis.sentiment.label)
-    table.add_row("sentimiento", sentiment, f"{analysis.sentiment.score:+.2f}")
+    kind = "intensidad" if analysis.sentiment.score_kind == "intensity" else "P(pos) - P(neg)"
+    table.add_row("sentimiento", f"{sentiment} [dim]({kind})[/dim]", f"{analysis.sentiment.score:+.2f}")
+    table.add_row("prioridad", f"{analysis.priority} · {priority_display(analysis.priority)}", "")
     scores = analysis.risk.scores.model_dump()
     for risk in TAXONOMY.risks:
         flag = getattr(analysis.risk, risk.id)

@@ -197,6 +197,7 @@ def test_results_equal_analyzer_analyze(engine, analyzer, tiny_model, texts, tmp
         assert row["sentiment_score"] == pytest.approx(analysis.sentiment.score, abs=1e-6)
         for risk in TAXONOMY.risk_ids:
             assert row[risk_column(risk)] == getattr(analysis.risk, risk)
+        assert row["priority"] == analysis.priority
         for cause in analysis.causes:
             assert row[score_column(cause.id)] == pytest.approx(cause.score, abs=1e-6)
         assert json.loads(row["entities"]) == json.loads(analysis.entities.model_dump_json())

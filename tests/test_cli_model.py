@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -21,6 +22,7 @@ def test_analyze_one_text_prints_a_table(tiny_model):
     result = run("analyze", "El técnico no vino y nadie me llama", "--model", str(tiny_model), "--device", "cpu")
     assert result.exit_code == 0, result.output
     assert "sentimiento" in result.output and "riesgo" in result.output
+    assert "intensidad" in result.output and re.search(r"prioridad\W+P[1-4] · ", result.output)
 
 
 def test_analyze_file_writes_one_analysis_per_line_in_order(tiny_model, tmp_path):

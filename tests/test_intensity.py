@@ -172,8 +172,8 @@ def test_the_score_is_the_source_the_folder_names(tiny_model, tmp_path, source):
         assert analysis.sentiment.label == analyzer.config.sentiments[int(np.argmax(probs.sentiment[row]))]
 
 
-def test_a_folder_from_before_the_intensity_loads_and_says_polarity(tiny_model, tmp_path):
-    folder = tmp_path / "old"
+def old_folder(tiny_model, folder):
+    """The tiny model as a folder written before the intensity: no head weights, no intensity fields."""
     shutil.copytree(tiny_model, folder)
     raw = json.loads((folder / CONFIG_FILE).read_text())
     for key in ("intensity_head", "intensity_source", "intensity_mapping"):
@@ -181,6 +181,11 @@ def test_a_folder_from_before_the_intensity_loads_and_says_polarity(tiny_model, 
     (folder / CONFIG_FILE).write_text(json.dumps(raw))
     weights = load_file(str(folder / WEIGHTS_FILE))
     save_file({k: v for k, v in weights.items() if not k.startswith("intensity_head.")}, str(folder / WEIGHTS_FILE))
+    return folder
+
+
+def test_a_folder_from_before_the_intensity_loads_and_says_polarity(tiny_model, tmp_path):
+    folder = old_folder(tiny_model, tmp_path / "old")
 
     for runtime in ("torch", "onnx"):
         analyzer = Analyzer.load(folder, device="cpu", runtime=runtime)
@@ -216,3 +221,20 @@ def test_eval_prints_the_intensity_beside_the_baseline(tiny_model, tiny_dataset,
     # The same numbers as scoring the model directly: eval measures the folder, it does not copy metrics.json.
     direct = model_metrics(tiny_model, tiny_dataset, device="cpu", blend=True)["intensity"]
     assert expected["intensity"]["mae"] == pytest.approx(direct["mae"])
+
+
+def test_an_old_folder_gets_the_mapping_from_the_intensity_command(tiny_model, tiny_dataset, monkeypatch, tmp_path):
+    from pipeline import data
+
+    folder = old_folder(tiny_model, tmp_path / "old")
+    monkeypatch.setattr(data, "load_dataset_dict", lambda: tiny_dataset)
+    result = CliRunner().invoke(app, ["intensity", "--model", str(folder), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    config = read_model_config(folder)
+    assert config.intensity_source == "mapping" and config.score_kind == "intensity"  # no head: the mapping
+    expected = apply_mapping(config.intensity_mapping, polarity(
+        Analyzer.load(folder, device="cpu").probabilities(TEXTS).sentiment, config.sentiments))
+    analyses = Analyzer.load(folder, device="cpu").analyze(TEXTS, entities=False)
+    assert [a.sentiment.score_kind for a in analyses] == ["intensity"] * len(TEXTS)
+    np.testing.assert_allclose([a.sentiment.score for a in analyses], expected, atol=1e-6)
+    assert set(json.loads((folder / "metrics.json").read_text())["intensity"]["dev"]) == {"mapping", "polarity"}

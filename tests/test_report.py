@@ -14,7 +14,17 @@ from typer.testing import CliRunner
 from pipeline.analyzer import Analyzer
 from pipeline.batch import LabelOptions, LocalEngine, label_file, model_manifest
 from pipeline.cli import app
-from pipeline.report import SECTION_IDS, collect, render_csv, render_markdown
+from pipeline.priority import priority_display
+from pipeline.report import (
+    HISTOGRAM_BINS,
+    SECTION_IDS,
+    URGENT_ROWS,
+    collect,
+    negative_spread,
+    render_csv,
+    render_markdown,
+    urgent_rows,
+)
 from pipeline.taxonomy import TAXONOMY
 
 runner = CliRunner()
@@ -249,3 +259,60 @@ def test_report_refuses_a_file_that_is_not_labelled(tmp_path):
     assert result.exit_code == 1
     assert "quejas label" in result.output and "Traceback" not in result.output
     assert pd.read_csv(io.StringIO(plain.read_text())).shape == (1, 2)
+
+
+def _expected_urgent(truth: pd.DataFrame) -> list[int]:
+    """Row numbers (from 1) of the most urgent rows: highest level, then most negative score, then first."""
+    ok = truth[truth["error"] == ""].copy()
+    ok["row"] = ok.index + 1
+    ok["score"] = ok["sentiment_score"].astype(float)
+    ordered = ok.sort_values(["priority", "score", "row"], kind="stable")  # "P1" < "P2": text order is level order
+    return ordered["row"].head(URGENT_ROWS).tolist()
+
+
+def test_the_most_urgent_section_lists_rows_by_priority_then_intensity(labelled, truth, tmp_path):
+    data = collect(labelled)
+    ok = truth[truth["error"] == ""]
+    assert dict(data.priorities) == dict(Counter(ok["priority"]))
+    assert [u["fila"] for u in urgent_rows(data)] == _expected_urgent(truth)
+    assert collect(labelled, chunk_size=7).urgent == data.urgent  # the same whatever the chunking
+
+    out = tmp_path / "informe.html"
+    report(labelled, out)
+    section = parse(out).section("urgentes")
+    assert section.startswith("Las más urgentes")
+    for level in ("P1", "P2", "P3", "P4"):
+        assert f"{level} · {priority_display(level)}: {data.priorities[level]} ·" in section
+    first = urgent_rows(data)[0]
+    assert f"{first['prioridad']} · {first['nombre']}" in section
+    assert " ".join(first["texto"][:40].split()) in section
+    md = tmp_path / "resumen.md"
+    report(labelled, md)
+    text = md.read_text(encoding="utf-8")
+    table = text.split("| Fila | Prioridad |")[1].split("\n\n")[0].splitlines()[2:]
+    rows = [int(line.split("|")[1]) for line in table]
+    assert rows == _expected_urgent(truth)
+
+
+def test_a_file_labelled_before_the_priority_says_how_to_get_it(labelled, tmp_path):
+    older = tmp_path / "antiguo.csv"
+    pd.read_csv(labelled, dtype=str, keep_default_na=False).drop(columns=["priority"]).to_csv(older, index=False)
+    out = tmp_path / "informe.html"
+    report(older, out)
+    section = parse(out).section("urgentes")
+    assert "no tiene la columna priority" in section and "Vuelva a etiquetarlo" in section
+
+
+def test_the_histogram_shows_the_spread_of_the_score(labelled, truth, tmp_path):
+    out = tmp_path / "informe.html"
+    report(labelled, out)
+    html = out.read_text(encoding="utf-8")
+    sentiment = html[html.index('<section id="sentimiento">'):html.index('<section id="riesgos">')]
+    assert sentiment.count("<rect") == len(TAXONOMY.sentiments) + HISTOGRAM_BINS == 3 + 20  # 0.1-wide bins
+    ok = truth[truth["error"] == ""]
+    negative = ok.loc[ok["sentiment"] == "negative", "sentiment_score"].astype(float)
+    spread = negative_spread(collect(labelled))
+    assert spread["n"] == len(negative)
+    assert abs(spread["median"] - negative.median()) <= 0.011
+    assert spread["below_0_9"] == pytest.approx((negative < -0.9).mean())
+    assert f"Entre los {len(negative)} mensajes negativos: mediana" in parse(out).section("dispersion")

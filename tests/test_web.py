@@ -19,6 +19,7 @@ import pytest
 from live_server import LiveServer
 
 from pipeline.analyzer import Analyzer
+from pipeline.priority import priority_display
 from serve.settings import Settings
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
@@ -305,3 +306,49 @@ def test_parse_file_reads_xlsx_and_semicolon_csv(server):
 
     config = httpx.get(f"{server.url}/v1/config").json()
     assert config["max_upload_rows"] == MAX_UPLOAD_ROWS and config["api_key_required"] is False
+
+
+def test_priority_badge_and_sorting_the_batch_by_priority(page, analyzer, tmp_path):
+    page.fill("#complaint", COMPLAINT)
+    page.press("#complaint", "Control+Enter")
+    expected = analyzer.analyze([COMPLAINT])[0].priority
+    badge = page.locator("#result-priority")
+    expect(badge).to_have_attribute("data-priority", expected)
+    expect(badge).to_have_text(f"{expected} · {priority_display(expected)}")
+
+    texts = [
+        "¡Muchas gracias por la ayuda!",
+        "El pedido PED-1 no llega y nadie contesta.",
+        "Me cobraron dos veces. Pediré la hoja de reclamaciones y os demandaré; lo publicaré en Twitter.",
+        "¿A qué hora abren el sábado?",
+    ]
+    source = tmp_path / "quejas.csv"
+    source.write_text("texto\n" + "".join(f'"{t}"\n' for t in texts), encoding="utf-8")
+    page.click("#tab-batch")
+    page.set_input_files("#batch-file", str(source))
+    page.click("#batch-start")
+    expect(page.locator("#batch-progress-text")).to_contain_text("Listo")
+
+    analyses = analyzer.analyze(texts)
+    levels = ["P1", "P2", "P3", "P4"]
+    urgent_first = sorted(range(len(texts)), key=lambda i: (levels.index(analyses[i].priority),
+                                                            analyses[i].sentiment.score, i))
+    assert urgent_first != list(range(len(texts)))  # the cue-raised risks make the sort move rows
+
+    def shown() -> list[tuple[int, str]]:
+        rows = page.locator("#batch-table tbody tr")
+        return [(int(rows.nth(k).get_attribute("data-row")),
+                 rows.nth(k).locator(".badge-priority").get_attribute("data-priority")) for k in range(rows.count())]
+
+    assert shown() == [(i, analyses[i].priority) for i in range(len(texts))]
+    page.click("#batch-sort")
+    expect(page.locator("#batch-sort-header")).to_have_attribute("aria-sort", "ascending")
+    assert shown() == [(i, analyses[i].priority) for i in urgent_first]
+    page.click("#batch-sort")
+    expect(page.locator("#batch-sort-header")).to_have_attribute("aria-sort", "none")
+    assert [row for row, _ in shown()] == list(range(len(texts)))
+
+    with page.expect_download() as info:
+        page.click("#batch-download")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
+    assert [row["prioridad"] for row in rows] == [a.priority for a in analyses]

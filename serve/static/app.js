@@ -8,6 +8,9 @@
 
   const GROUPS = { operational: "Operativa", emotional: "Emocional", mixed: "Mixta", none: "Sin queja" };
   const SENTIMENTS = { negative: "Negativo", neutral: "Neutro", positive: "Positivo" };
+  // Triage levels of pipeline/taxonomy.yaml (`priority:`), most urgent first.
+  const PRIORITIES = { P1: "Urgente", P2: "Alta", P3: "Normal", P4: "Baja" };
+  const PRIORITY_ORDER = Object.keys(PRIORITIES);
   const RISKS = [
     ["churn", "Baja"],
     ["legal", "Legal"],
@@ -36,6 +39,7 @@
     batch: null,
     running: false,
     stop: false,
+    sortByPriority: false,
   };
 
   /* ---------- small DOM helpers ---------- */
@@ -270,6 +274,20 @@
     return el("span", { class: `badge badge-${group in GROUPS ? group : "none"}`, text: GROUPS[group] || group });
   }
 
+  function priorityBadge(priority, id) {
+    const known = priority in PRIORITIES;
+    return el("span", {
+      class: `badge badge-priority badge-${known ? priority.toLowerCase() : "none"}`, id, "data-priority": priority,
+      title: "Prioridad de triaje: enfado, riesgos legal, público y de baja, esperas largas y promesas rotas",
+    }, known ? `${priority} · ${PRIORITIES[priority]}` : priority);
+  }
+
+  function scoreTitle(sentiment) {
+    return sentiment.score_kind === "polarity"
+      ? "P(positivo) − P(negativo): modelo anterior a la intensidad"
+      : "Intensidad: de −1 (muy enfadado) a +1 (muy satisfecho)";
+  }
+
   function renderAnalysis(analysis) {
     const box = $("analysis");
     const sentiment = analysis.sentiment;
@@ -277,13 +295,16 @@
 
     const summary = el("div", { class: "summary" },
       el("div", { class: "stat" },
+        el("span", { class: "stat-label", text: "Prioridad" }),
+        el("span", {}, priorityBadge(analysis.priority, "result-priority"))),
+      el("div", { class: "stat" },
         el("span", { class: "stat-label", text: "Grupo" }),
         el("span", { id: "result-group" }, groupBadge(analysis.group))),
       el("div", { class: "stat" },
         el("span", { class: "stat-label", text: "Sentimiento" }),
         el("span", { class: `sentiment sentiment-${sentiment.label}`, id: "result-sentiment" },
           SENTIMENTS[sentiment.label] || sentiment.label, " ",
-          el("span", { class: "sentiment-score", text: signed(sentiment.score) })),
+          el("span", { class: "sentiment-score", title: scoreTitle(sentiment), text: signed(sentiment.score) })),
         el("div", { class: "diverging", role: "img", "aria-label": `Puntuación ${signed(sentiment.score)} entre −1 y +1` },
           el("span", { class: "diverging-mark", style: `left: ${position.toFixed(1)}%` }))),
       el("div", { class: "stat" },
@@ -525,7 +546,7 @@
   /* ---------- batch ---------- */
 
   const ADDED = ["causas", "causas_ids", "grupo", "sentimiento", "puntuacion_sentimiento", "riesgo_baja", "riesgo_legal",
-    "riesgo_publico", "nombre_cliente", "referencias", "error"];
+    "riesgo_publico", "prioridad", "nombre_cliente", "referencias", "error"];
 
   function resetBatch() {
     state.batch = null;
@@ -580,24 +601,47 @@
         el("td", { class: "text-cell" }, (row[column] || "").trim()
           ? el("span", { class: "clamp", text: row[column] })
           : el("span", { class: "muted", text: "(vacía)" })),
-        el("td"), el("td"), el("td"), el("td"),
+        el("td"), el("td"), el("td"), el("td"), el("td"),
         el("td", { class: "state-pending", text: "Pendiente" }));
       return tr;
     });
     $("batch-table").tBodies[0].replaceChildren(...rows);
     $("batch-table-card").hidden = false;
+    sortRows();
+  }
+
+  // Sorting by priority: P1 first, within a level the most upset first; rows without a result go last.
+  function urgency(index) {
+    const result = state.batch && state.batch.results[index];
+    if (!result || !result.analysis) return [PRIORITY_ORDER.length, 0, index];
+    const level = PRIORITY_ORDER.indexOf(result.analysis.priority);
+    return [level < 0 ? PRIORITY_ORDER.length : level, result.analysis.sentiment.score, index];
+  }
+
+  function sortRows() {
+    const body = $("batch-table").tBodies[0];
+    const rows = Array.from(body.rows);
+    const key = (tr) => (state.sortByPriority ? urgency(Number(tr.dataset.row)) : [Number(tr.dataset.row)]);
+    rows.sort((a, b) => {
+      const x = key(a), y = key(b);
+      for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) return x[i] - y[i];
+      return 0;
+    });
+    body.append(...rows);
+    $("batch-sort-header").setAttribute("aria-sort", state.sortByPriority ? "ascending" : "none");
+    $("batch-sort").setAttribute("aria-pressed", String(Boolean(state.sortByPriority)));
   }
 
   function fillRow(index) {
-    const tr = $("batch-table").tBodies[0].rows[index];
+    const tr = $("batch-table").tBodies[0].querySelector(`tr[data-row="${index}"]`);
     const result = state.batch.results[index];
     if (!tr || !result) return;
     const cells = tr.cells;
     if (result.error) {
       tr.className = "row-error";
-      for (const i of [2, 3, 4, 5]) cells[i].replaceChildren();
-      cells[6].className = "state-error";
-      cells[6].textContent = result.error;
+      for (const i of [2, 3, 4, 5, 6]) cells[i].replaceChildren();
+      cells[7].className = "state-error";
+      cells[7].textContent = result.error;
       return;
     }
     const a = result.analysis;
@@ -611,8 +655,9 @@
     cells[5].replaceChildren(risky.length
       ? el("span", { class: "badges" }, risky.map(([, name]) => el("span", { class: "badge badge-risk", text: name })))
       : el("span", { class: "muted", text: "—" }));
-    cells[6].className = "state-done";
-    cells[6].textContent = "Etiquetada";
+    cells[6].replaceChildren(priorityBadge(a.priority));
+    cells[7].className = "state-done";
+    cells[7].textContent = "Etiquetada";
   }
 
   function progress(done, total, errors) {
@@ -679,6 +724,7 @@
         const items = todo.slice(start, start + chunkSize);
         await classifyChunk(items);
         items.forEach((item) => fillRow(item.index));
+        if (state.sortByPriority) sortRows();
         progress(count(), total, errors());
       }
       if (state.stop) $("batch-progress-text").textContent += " · detenido";
@@ -726,6 +772,7 @@
           a.risk.churn ? "sí" : "no",
           a.risk.legal ? "sí" : "no",
           a.risk.public ? "sí" : "no",
+          a.priority,
           entities.customer_name || "",
           (entities.references || []).map((r) => r.text).join("; "),
           "",
@@ -764,6 +811,10 @@
       runBatch();
     });
     $("batch-cancel").addEventListener("click", () => { state.stop = true; });
+    $("batch-sort").addEventListener("click", () => {
+      state.sortByPriority = !state.sortByPriority;
+      if (state.batch) sortRows();
+    });
     $("batch-download").addEventListener("click", download);
   }
 
