@@ -5,7 +5,14 @@ Both services run the same model in their own process (uvicorn on 127.0.0.1); th
 split texts) is sent at concurrency 1, 8 and 32; then a single 60-word complaint is timed alone,
 and a soak of 2,000 requests at concurrency 32 checks errors and server memory.
 
-    python bench/serve.py --model models/latest [--requests 256] [--soak 2000]
+``--overload 64`` then drives the batched service with 64 clients, more than 2 cores can serve, once
+with the bounded queue (``QUEJAS_MAX_QUEUE``, default setting) and once with an unbounded one, and
+reports the latency of accepted requests and of the 503s that shed the rest. Clients wait
+``Retry-After`` after a 503, as a well-behaved helpdesk tool does (``--no-honour-retry-after`` retries
+at once instead).
+
+    python bench/serve.py --model models/latest [--requests 256] [--soak 2000] [--overload 64]
+    python bench/serve.py --model models/latest --levels "" --soak 0 --overload 64   # overload only
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -32,15 +39,20 @@ sys.path.insert(0, str(REPO))
 console = Console()
 
 
+def percentile_ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
 @dataclass
 class Run:
     latencies: list[float]
     seconds: float
     errors: int
+    shed: list[float] = field(default_factory=list)  # latencies of 503 answers (load shedding)
 
     def pct(self, q: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+        return percentile_ms(self.latencies, q)
 
     @property
     def rps(self) -> float:
@@ -97,11 +109,13 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def load(url: str, texts: list[str], concurrency: int) -> Run:
+async def load(url: str, texts: list[str], concurrency: int, honour_retry_after: bool = True) -> Run:
+    """Each text is sent once by one of ``concurrency`` clients; a 503 counts as shed (its latency is kept)."""
     queue: asyncio.Queue[str] = asyncio.Queue()
     for text in texts:
         queue.put_nowait(text)
     latencies: list[float] = []
+    shed: list[float] = []
     errors = 0
 
     async def worker(client: httpx.AsyncClient) -> None:
@@ -114,11 +128,16 @@ async def load(url: str, texts: list[str], concurrency: int) -> Run:
             started = time.perf_counter()
             try:
                 response = await client.post(f"{url}/v1/classify", json={"text": text})
-                ok = response.status_code == 200
+                status = response.status_code
             except httpx.HTTPError:
-                ok = False
-            if ok:
-                latencies.append(time.perf_counter() - started)
+                status = 0
+            elapsed = time.perf_counter() - started
+            if status == 200:
+                latencies.append(elapsed)
+            elif status == 503:
+                shed.append(elapsed)
+                if honour_retry_after:
+                    await asyncio.sleep(float(response.headers.get("retry-after", "1")))
             else:
                 errors += 1
 
@@ -126,7 +145,7 @@ async def load(url: str, texts: list[str], concurrency: int) -> Run:
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
-        return Run(latencies, time.perf_counter() - started, errors)
+        return Run(latencies, time.perf_counter() - started, errors, shed)
 
 
 def request_mix(n: int, seed: int = 7) -> list[str]:
@@ -146,6 +165,37 @@ def sixty_word_complaint() -> str:
     return min(records, key=lambda r: (abs(len(r.text.split()) - 60), r.id)).text
 
 
+def overload_table(
+    model: Path, env: dict[str, str], clients: int, requests: int, max_queue: int | None, honour: bool
+) -> None:
+    """The batched service under ``clients`` concurrent clients: bounded queue (503s) against an unbounded one."""
+    from serve.settings import Settings
+
+    bounded = max_queue or Settings.model_fields["max_queue"].default
+    table = Table(title=f"Overload: {clients} clients, {requests} requests, {os.cpu_count()} cores, "
+                  f"{'clients wait Retry-After' if honour else 'clients retry at once'} after a 503")
+    for column in ("queue", "accepted", "503", "other errors", "accepted p50 ms", "accepted p95 ms",
+                   "accepted p99 ms", "max ms", "503 p50 ms", "503 p99 ms", "accepted req/s"):
+        table.add_column(column, justify="right")
+    for label, limit in ((f"bounded ({bounded} texts)", bounded), ("unbounded", 1_000_000)):
+        port = free_port()
+        server = start_server(model.resolve(), port, {**env, "QUEJAS_MAX_QUEUE": str(limit)})
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_ready(url, server)
+            asyncio.run(load(url, request_mix(16), 4))  # warm-up
+            run = asyncio.run(load(url, request_mix(requests, seed=5), clients, honour))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        table.add_row(label, str(len(run.latencies)), str(len(run.shed)), str(run.errors), f"{run.pct(0.5):.0f}",
+                      f"{run.pct(0.95):.0f}", f"{run.pct(0.99):.0f}", f"{run.pct(1.0):.0f}",
+                      f"{percentile_ms(run.shed, 0.5):.1f}", f"{percentile_ms(run.shed, 0.99):.1f}", f"{run.rps:.1f}")
+        console.print(f"overload {label}: accepted {len(run.latencies)}, p99 {run.pct(0.99):.0f} ms, 503s "
+                      f"{len(run.shed)} (p99 {percentile_ms(run.shed, 0.99):.1f} ms)")
+    console.print(table)
+
+
 def main(
     model: Path = typer.Option(Path("models/latest"), help="Model folder for both services."),
     requests: int = typer.Option(256, help="Requests per concurrency level."),
@@ -155,11 +205,15 @@ def main(
     runtime: str = typer.Option("torch", help="torch or onnx (QUEJAS_RUNTIME) in both services."),
     bf16: bool = typer.Option(False, help="bfloat16 autocast (QUEJAS_BF16=1, PyTorch runtime) in both services."),
     max_wait_ms: float = typer.Option(8.0, help="QUEJAS_MAX_WAIT_MS of the batched service."),
+    overload: int = typer.Option(0, help="Clients of the overload run (bounded vs unbounded queue); 0 skips it."),
+    overload_requests: int = typer.Option(1000, help="Requests sent in each overload run."),
+    max_queue: int = typer.Option(None, help="QUEJAS_MAX_QUEUE of the bounded overload run (default: the setting's)."),
+    honour_retry_after: bool = typer.Option(True, help="Overload clients wait Retry-After after a 503."),
 ) -> None:
-    """Benchmark the micro-batched API against a naive one-request-per-forward-pass baseline."""
+    """Benchmark the micro-batched API against a naive one-request-per-forward-pass baseline, and under overload."""
     if not (model / "config.json").exists():
         raise SystemExit(f"no model at {model}; run `make train` first")
-    concurrency = [int(c) for c in levels.split(",")]
+    concurrency = [int(c) for c in levels.split(",") if c.strip()]
     texts = request_mix(requests)
     results: dict[tuple[str, int], Run] = {}
     extra: dict[str, object] = {}
@@ -172,6 +226,11 @@ def main(
         ("batched", {"QUEJAS_MAX_WAIT_MS": str(max_wait_ms)}),
         ("naive", {"QUEJAS_MAX_BATCH_SIZE": "1", "QUEJAS_MAX_WAIT_MS": "0"}),
     )
+    if overload:
+        overload_table(model, {**common, "QUEJAS_MAX_WAIT_MS": str(max_wait_ms)}, overload, overload_requests,
+                       max_queue, honour_retry_after)
+    if not concurrency:
+        return
     for name, env in services:
         env = {**common, **env}
         port = free_port()

@@ -5,12 +5,15 @@ million rows never sits in memory whole. Every finished chunk is written atomica
 sidecar folder ``<output>.parts/`` next to a manifest (input path, size, mtime and the options that
 change the result). A run that is interrupted (Ctrl-C, kill -9, a crash) is resumed by running the same
 command again: chunks with a part file are skipped, the rest are labelled, then the parts are
-concatenated into the output and the sidecar is removed. No row is lost or written twice.
+concatenated into the output and the sidecar is removed. No row is lost or written twice: each part's
+row count and SHA-256 are recorded before it is written and checked before it is trusted (a damaged
+part is named and labelled again), and a lock next to the output stops a second run on the same output.
 
 Each output row is the input row unchanged (same columns, same order, same values) plus the result
 columns from `added_columns()`. Rows whose text cannot be analysed (empty, missing, a number, too long,
 undecodable bytes, an unreadable JSON line) get an ``error`` kind and empty result columns; they are
-counted in the summary instead of stopping the run.
+counted in the summary instead of stopping the run; so is a CSV row with more fields than the header.
+CSV output escapes cells a spreadsheet would run as formulas (`pipeline.spreadsheet_safety`).
 
 Two engines produce the same rows: ``local`` runs the `Analyzer` in this process; ``ray`` runs the same
 `Analyzer` inside Ray Data ``map_batches`` with an actor pool (one model load per actor), on a local Ray
@@ -19,6 +22,8 @@ instance or a cluster.
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import json
 import logging
 import math
@@ -28,6 +33,7 @@ import time
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,13 +74,16 @@ ERROR_KINDS: dict[str, str] = {
     "too_long": "longer than --max-chars",
     "undecodable": "bytes that are not valid in the input encoding",
     "invalid_json": "JSONL line that is not a JSON object",
+    "malformed_row": "CSV row with more fields than the header (an unquoted separator?); first fields kept",
     "analysis_failed": "the model raised an error on this text",
 }
 _NA_TOKENS = {"nan", "null", "none", "n/a", "na", "#n/a", "<na>"}
 _READ_ERROR = "__quejas_read_error__"  # reader-side error column; removed before output
+log = logging.getLogger("quejas.batch")
+
 PARTS_SUFFIX = ".parts"
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: parts carry a checksum; CSV cells are escaped against formula injection
 
 
 class BatchError(ValueError):
@@ -198,10 +207,7 @@ def scan_input(path: Path, fmt: str, encoding: str = "utf-8") -> InputInfo:
             return InputInfo([], 0)
         if not columns:
             return InputInfo([], 0)
-        rows = 0
-        for chunk in pd.read_csv(path, usecols=[0], chunksize=100_000, **options):
-            rows += len(chunk)
-        return InputInfo(columns, rows)
+        return InputInfo(columns, sum(1 for _ in _csv_rows(path, fmt, len(columns), encoding)))
     if fmt == "jsonl":
         keys: dict[str, None] = {}
         rows = 0
@@ -266,7 +272,8 @@ def read_chunks(
     if chunk_size < 1:
         raise BatchError("--chunk-size must be at least 1")
     if fmt in ("csv", "tsv"):
-        frames = _csv_frames(path, fmt, columns, chunk_size, encoding)
+        rows = _csv_rows(path, fmt, len(columns), encoding) if columns else iter(())
+        frames = _rows_to_frames(rows, columns + [_READ_ERROR], chunk_size)
     elif fmt == "jsonl":
         frames = _rows_to_frames(_jsonl_rows(path, columns, encoding), columns + [_READ_ERROR], chunk_size)
     elif fmt == "parquet":
@@ -282,23 +289,25 @@ def read_chunks(
         yield frame
 
 
-def _csv_frames(path: Path, fmt: str, columns: list[str], chunk_size: int, encoding: str) -> Iterator[pd.DataFrame]:
-    if not columns:
-        return
-    reader = pd.read_csv(
-        path,
-        sep="\t" if fmt == "tsv" else ",",
-        dtype=str,
-        keep_default_na=False,
-        na_filter=False,
-        encoding=_encoding(encoding),
-        encoding_errors="replace",
-        chunksize=chunk_size,
-    )
-    with reader:
-        for frame in reader:
-            frame.columns = columns
-            yield frame.astype(object)
+def _csv_rows(path: Path, fmt: str, width: int, encoding: str) -> Iterator[list]:
+    """Data rows as lists of ``width`` strings plus the reader's error (None, or ``malformed_row``).
+
+    The header line and blank lines are skipped, as pandas does. A row with more fields than the header
+    (an unquoted separator inside a text) keeps its first ``width`` fields and is marked
+    ``malformed_row`` instead of stopping the whole run; a shorter row is padded with empty cells.
+    """
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))  # a long complaint is a row error, not a crash
+    with open(path, encoding=_encoding(encoding), errors="replace", newline="") as fh:
+        header_seen = False
+        for row in csv.reader(fh, delimiter="\t" if fmt == "tsv" else ","):
+            if not row or (len(row) == 1 and not row[0].strip()):
+                continue
+            if not header_seen:
+                header_seen = True
+            elif len(row) > width:
+                yield row[:width] + ["malformed_row"]
+            else:
+                yield row + [""] * (width - len(row)) + [None]
 
 
 def _jsonl_rows(path: Path, columns: list[str], encoding: str) -> Iterator[list]:
@@ -675,19 +684,32 @@ def parts_folder(output: Path) -> Path:
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
+    _fsync(tmp)
     os.replace(tmp, path)
 
 
-class PartStore:
-    """Finished chunks as part files in ``<output>.parts/`` plus a manifest that says what they belong to."""
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
 
-    def __init__(self, output: Path, manifest: dict, fmt: str, restart: bool = False):
+
+class PartStore:
+    """Finished chunks as part files in ``<output>.parts/`` plus a manifest that says what they belong to.
+
+    Each part has an entry ``part-N.stats.json`` (its summary counts, row count and SHA-256), written before
+    the part file appears. A resumed run checks every part against its entry before trusting it: a part
+    that was truncated, overwritten or has an unreadable entry is reported by name and labelled again, so
+    the joined output never misses or garbles a row.
+    """
+
+    def __init__(
+        self, output: Path, manifest: dict, fmt: str, restart: bool = False, warn: Callable[[str], None] | None = None
+    ):
         self.output = output
         self.folder = parts_folder(output)
         self.fmt = fmt
         self.manifest = manifest
+        self.warn = warn or log.warning
         if restart and self.folder.exists():
             shutil.rmtree(self.folder)
         if self.folder.exists():
@@ -702,9 +724,11 @@ class PartStore:
         path = self.folder / MANIFEST
         try:
             previous = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            raise BatchError(f"{self.folder} holds progress without a readable {MANIFEST}; remove it or pass "
-                             "--restart") from None
+            if not isinstance(previous, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise BatchError(f"the progress manifest {path} is missing or damaged ({type(exc).__name__}); pass "
+                             "--restart to start over (or remove the folder)") from None
         if previous != self.manifest:
             changed = sorted(k for k in set(previous) | set(self.manifest) if previous.get(k) != self.manifest.get(k))
             raise BatchError(f"{self.folder} holds progress from a run with a different {', '.join(changed)}; "
@@ -717,20 +741,55 @@ class PartStore:
         return self.folder / f"part-{number:06d}.stats.json"
 
     def done(self) -> set[int]:
+        """Numbers of the chunks whose part file matches its entry; damaged parts are removed (and redone)."""
         done = set()
-        for path in self.folder.glob(f"part-*.{self.fmt}"):
-            number = int(path.name.split(".")[0].removeprefix("part-"))
-            if self._stats(number).exists():
+        for path in sorted(self.folder.glob(f"part-*.{self.fmt}")):
+            try:
+                number = int(path.name.split(".")[0].removeprefix("part-"))
+            except ValueError:
+                continue  # not a part of ours
+            problem = self._verify(number)
+            if problem is None:
                 done.add(number)
+                continue
+            self.warn(f"{problem}; chunk {number} will be labelled again (pass --restart to redo every chunk)")
+            path.unlink(missing_ok=True)
+            self._stats(number).unlink(missing_ok=True)
         return done
+
+    def _verify(self, number: int) -> str | None:
+        """Why part ``number`` cannot be trusted, or None when its size, checksum and row count match its entry."""
+        part, entry = self._part(number), self._stats(number)
+        try:
+            stats = json.loads(entry.read_text(encoding="utf-8"))
+            expected = (int(stats["rows"]), str(stats["sha256"]), int(stats["bytes"]))
+        except FileNotFoundError:
+            return f"part {part} has no entry {entry.name}"
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            return f"the entry {entry} is damaged ({type(exc).__name__})"
+        rows, digest, size = expected
+        if part.stat().st_size != size or _sha256(part) != digest:
+            return f"part {part} does not match its checksum (truncated or changed since it was written)"
+        try:
+            counted = _count_rows(part, self.fmt)
+        except Exception as exc:  # noqa: BLE001 - any reader error means the part cannot be used
+            return f"part {part} cannot be read ({type(exc).__name__})"
+        if counted != rows:
+            return f"part {part} holds {counted} rows, its entry says {rows}"
+        return None
 
     def stats(self, number: int) -> dict:
         return json.loads(self._stats(number).read_text(encoding="utf-8"))
 
     def write(self, number: int, labelled: pd.DataFrame, stats: dict) -> None:
-        # Stats first, data second: a part file that exists always has its stats next to it.
-        _atomic_write(self._stats(number), lambda p: p.write_text(json.dumps(stats), encoding="utf-8"))
-        _atomic_write(self._part(number), lambda p: _write_part(labelled, p, self.fmt))
+        # Entry first, data second: a part file that exists always has the entry that verifies it.
+        part = self._part(number)
+        tmp = part.with_name(part.name + ".tmp")
+        _write_part(labelled, tmp, self.fmt)
+        _fsync(tmp)
+        entry = {**stats, "sha256": _sha256(tmp), "bytes": tmp.stat().st_size}
+        _atomic_write(self._stats(number), lambda p: p.write_text(json.dumps(entry), encoding="utf-8"))
+        os.replace(tmp, part)
 
     def finish(self, chunks: int, columns: list[str]) -> None:
         """Concatenate parts 0..chunks-1 into the output (atomically), then remove the sidecar folder."""
@@ -740,6 +799,49 @@ class PartStore:
         parts = [self._part(n) for n in range(chunks)]
         _atomic_write(self.output, lambda p: _concatenate(parts, p, self.fmt, columns))
         shutil.rmtree(self.folder)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _count_rows(path: Path, fmt: str) -> int:
+    if fmt == "csv":
+        with open(path, encoding="utf-8", newline="") as fh:
+            return sum(1 for _ in csv.reader(fh))
+    if fmt == "jsonl":
+        with open(path, encoding="utf-8") as fh:
+            return sum(1 for line in fh if line.strip())
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+@contextmanager
+def output_lock(output: Path) -> Iterator[None]:
+    """Held for a whole run on ``output``: a second `quejas label` on the same output stops with a clear message.
+
+    The lock file sits next to the output (not in the parts folder, which --restart deletes) and is
+    removed when the run leaves no progress behind.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(output.with_name(output.name + ".lock")), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise BatchError(f"another `quejas label` is writing {output} (it holds {lock.lock_file}); wait for it to "
+                         "finish or stop it, or write to another output") from None
+    try:
+        yield
+    finally:
+        lock.release()
+        if not parts_folder(output).exists():
+            Path(lock.lock_file).unlink(missing_ok=True)
 
 
 def _write_part(labelled: pd.DataFrame, path: Path, fmt: str) -> None:
@@ -916,39 +1018,46 @@ def label_file(
         "model": model_info,
     }
     output_path.parent.mkdir(parents=True, exist_ok=True)
-    store = PartStore(output_path, manifest, fmt_out, restart=options.restart)
-    done = store.done()
-    summary = LabelSummary(output=output_path, engine=engine.name)
-    for number in sorted(done):
-        summary.add(store.stats(number))
-    summary.resumed_rows = summary.rows
-    chunk_count = 0
+    with output_lock(output_path):
+        store = PartStore(output_path, manifest, fmt_out, restart=options.restart, warn=_warner(console))
+        done = store.done()
+        summary = LabelSummary(output=output_path, engine=engine.name)
+        for number in sorted(done):
+            summary.add(store.stats(number))
+        summary.resumed_rows = summary.rows
+        chunk_count = 0
 
-    def pending() -> Iterator[Chunk]:
-        nonlocal chunk_count
-        frames = read_chunks(input_path, fmt_in, info.columns, options.chunk_size, options.encoding)
-        for number, frame in enumerate(frames):
-            chunk_count = number + 1
-            if number not in done:
-                yield prepare_chunk(number, frame, text_column, options.max_chars)
+        def pending() -> Iterator[Chunk]:
+            nonlocal chunk_count
+            frames = read_chunks(input_path, fmt_in, info.columns, options.chunk_size, options.encoding)
+            for number, frame in enumerate(frames):
+                chunk_count = number + 1
+                if number not in done:
+                    yield prepare_chunk(number, frame, text_column, options.max_chars)
 
-    bar = _progress_bar(console, info.rows, summary.rows, input_path.name) if progress else None
-    try:
-        for chunk, records in engine.run(pending()):
-            labelled = result_frame(chunk, records)
-            stats = chunk_stats(labelled)
-            store.write(chunk.number, labelled, stats)
-            summary.add(stats)
+        bar = _progress_bar(console, info.rows, summary.rows, input_path.name) if progress else None
+        try:
+            for chunk, records in engine.run(pending()):
+                labelled = result_frame(chunk, records)
+                stats = chunk_stats(labelled)
+                store.write(chunk.number, labelled, stats)
+                summary.add(stats)
+                if bar is not None:
+                    bar.advance(len(labelled))
+                if after_chunk is not None:
+                    after_chunk(chunk.number)
+        finally:
             if bar is not None:
-                bar.advance(len(labelled))
-            if after_chunk is not None:
-                after_chunk(chunk.number)
-    finally:
-        if bar is not None:
-            bar.stop()
-    store.finish(chunk_count, info.columns + added_columns())
+                bar.stop()
+        store.finish(chunk_count, info.columns + added_columns())
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _warner(console: Console | None) -> Callable[[str], None]:
+    if console is None:
+        return log.warning
+    return lambda message: console.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
 
 
 class _Bar:

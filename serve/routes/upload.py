@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import io
 import unicodedata
+from collections.abc import Callable, Iterable
 from typing import Annotated
 
 import pandas as pd
@@ -134,34 +135,48 @@ def _check_cell(value: str, row: int, column: int, max_chars: int) -> None:
         )
 
 
+def _table(
+    records: Iterable[list[str]], max_rows: int, max_cell_chars: int, too_wide: Callable[[int, int, int], None]
+) -> tuple[list[str], list[list[str]]]:
+    """Header and data rows of a stream of records; blank records skipped; stops at the first row too many."""
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    for number, cells in enumerate(records, start=1):
+        if not any(c.strip() for c in cells):
+            continue
+        for column, value in enumerate(cells, start=1):
+            _check_cell(value, number, column, max_cell_chars)
+        if header is None:
+            header = cells
+            continue
+        if len(cells) > len(header):
+            too_wide(number, len(cells), len(header))
+        if len(rows) == max_rows:
+            raise _too_many_rows(max_rows)
+        rows.append(cells)
+    if header is None:
+        raise ApiError(422, "empty_file", "El archivo está vacío.")
+    return header, rows
+
+
 def _read_csv(data: bytes, max_rows: int, max_cell_chars: int) -> pd.DataFrame:
     text = decode_text(data)
     separator = guess_separator(text)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
+
+    def too_wide(number: int, fields: int, expected: int) -> None:
+        raise ApiError(
+            422,
+            "bad_file",
+            f"La fila {number} del CSV tiene {fields} campos y la cabecera {expected}. Si un texto "
+            f'contiene el separador «{separator}», póngalo entre comillas ("...").',
+        )
+
     try:
-        for number, row in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=separator), start=1):
-            if not any(c.strip() for c in row):
-                continue
-            for column, value in enumerate(row, start=1):
-                _check_cell(value, number, column, max_cell_chars)
-            if header is None:
-                header = row
-                continue
-            if len(row) > len(header):
-                raise ApiError(
-                    422,
-                    "bad_file",
-                    f"La fila {number} del CSV tiene {len(row)} campos y la cabecera {len(header)}. Si un texto "
-                    f'contiene el separador «{separator}», póngalo entre comillas ("...").',
-                )
-            if len(rows) == max_rows:
-                raise _too_many_rows(max_rows)
-            rows.append(row + [""] * (len(header) - len(row)))
+        records = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+        header, rows = _table(records, max_rows, max_cell_chars, too_wide)
     except csv.Error as exc:
         raise ApiError(422, "bad_file", f"No se pudo leer el CSV: {exc}.") from None
-    if header is None:
-        raise ApiError(422, "empty_file", "El archivo está vacío.")
+    rows = [row + [""] * (len(header) - len(row)) for row in rows]
     return pd.DataFrame(rows, columns=_unique(header), dtype=str)
 
 
@@ -198,29 +213,18 @@ def _read_xlsx(data: bytes, max_rows: int, max_cell_chars: int) -> pd.DataFrame:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds of errors for a broken file
         raise ApiError(422, "bad_file", f"No se pudo leer el Excel: {type(exc).__name__}: {exc}") from None
+    def wider(number: int, fields: int, expected: int) -> None:
+        pass  # cells past the header are data under a blank header cell: the columns are widened below
+
     try:
-        header: list[str] | None = None
-        rows: list[list[str]] = []
-        for number, values in enumerate(book.worksheets[0].iter_rows(values_only=True), start=1):
-            cells = [_cell(v) for v in values]
-            if not any(c.strip() for c in cells):
-                continue
-            for column, value in enumerate(cells, start=1):
-                _check_cell(value, number, column, max_cell_chars)
-            if header is None:
-                header = cells
-                continue
-            if len(rows) == max_rows:
-                raise _too_many_rows(max_rows)
-            rows.append(cells)
+        records = ([_cell(v) for v in values] for values in book.worksheets[0].iter_rows(values_only=True))
+        header, rows = _table(records, max_rows, max_cell_chars, wider)
     except ApiError:
         raise
     except Exception as exc:  # noqa: BLE001 - a damaged sheet fails while streaming, not when opened
         raise ApiError(422, "bad_file", f"No se pudo leer el Excel: {type(exc).__name__}: {exc}") from None
     finally:
         book.close()
-    if header is None:
-        raise ApiError(422, "empty_file", "El archivo no tiene filas de datos.")
     width = max([len(r) - _blank_tail(r) for r in [header, *rows]])
     rows = [(r + [""] * width)[:width] for r in rows]
     return pd.DataFrame(rows, columns=_unique((header + [""] * width)[:width]), dtype=str)
