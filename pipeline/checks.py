@@ -232,7 +232,8 @@ _ASK = re.compile(
     r"decir|confirmar|pasar)|puede\s+(?:indicar|enviar|facilitar|decir|confirmar|pasar)|hace\s+falta|nos\s+falta)\b"
 )
 KNOWN_INFO_PATTERNS = {
-    "reference": r"\b(?:numero|n\.?o|codigo)\s+de\s+(?:la\s+|el\s+|su\s+|tu\s+)?(?:pedido|reserva|poliza|siniestro|cuenta|"
+    "reference": r"\b(?:numero|n\.?o|codigo)\s+de\s+(?:la\s+|el\s+|su\s+|tu\s+)?"
+    r"(?:pedido|reserva|poliza|siniestro|cuenta|"
     r"expediente|factura|contrato|cliente|orden|aviso|seguimiento|referencia|caso|solicitud|incidencia|registro|"
     r"matricula|serie|billete|localizador|linea|tarjeta|ticket|folio)\b|\blocalizador\b|\breferencia\b|\bcups\b|"
     r"\bticket\s+de\s+compra\b|\bultimos\s+digitos\b|\bnumero\s+de\s+poliza\b",

@@ -61,6 +61,16 @@ class ReplyRequest(BaseModel):
     analysis: Analysis | None = Field(
         default=None, description="An analysis from /v1/classify; when given the model is not called again."
     )
+    sector: str | None = Field(
+        default=None,
+        description="Sector preset to use instead of the policy's (GET /v1/policy lists them).",
+        examples=["banking"],
+    )
+    done_actions: list[str] = Field(
+        default_factory=list,
+        description="Actions already done (GET /v1/policy lists them); only these are said in the past tense.",
+        examples=[["refund_issued"]],
+    )
 
 
 class ReplyResponse(BaseModel):
@@ -89,6 +99,22 @@ class ReviewRequest(BaseModel):
     draft: str = Field(description="The reply an agent wrote or edited.")
     complaint: str | None = Field(default=None, description="The complaint it answers (enables cause-aware checks).")
     customer_name: str | None = Field(default=None, description="The customer's name, if known.")
+    channel: ReplyChannel | None = Field(default=None, description="email, chat or public (length limits).")
+    sector: str | None = Field(default=None, description="The company's sector: words of other sectors are flagged.")
+    done_actions: list[str] = Field(
+        default_factory=list, description="Actions already done; any other past-tense action is flagged."
+    )
+
+
+class DoneActionInfo(BaseModel):
+    id: str
+    label: str
+
+
+class PolicyResponse(BaseModel):
+    sector: str = Field(description="The sector of the loaded policy.")
+    sectors: list[str] = Field(description="Sector presets a request may ask for.")
+    done_actions: list[DoneActionInfo]
 
 
 class LabelInfo(BaseModel):

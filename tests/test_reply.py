@@ -20,7 +20,7 @@ from pipeline.reply import (
     join_es,
 )
 from pipeline.review import review_draft, word_count
-from pipeline.schema import REPLY_STEPS, Amount, Entities, Reference
+from pipeline.schema import Amount, Entities, Reference
 from pipeline.taxonomy import TAXONOMY
 
 TODAY = dt.date(2024, 3, 1)  # a Friday
