@@ -52,7 +52,8 @@ REQUEST_PATTERNS: dict[str, str] = {
     "refund": r"\b(?:devuelv\w*|devolver\w*|devolucion|reembols\w*|reintegr\w*|abonen|mi dinero|el dinero)\b",
     "cancel": r"\b(?:dar(?:me)? de baja|darme de baja|la baja|cancel(?:ar|en|ad)\w*|rescindir)\b",
     "status": r"(?:¿\s*|\bpara\s+)cuando\b|\bcuando\s+(?:llega\w*|me\s+\w+|van|piensan|vienen|viene|estara\w*)\b|"
-    r"\b(?:que dia|en que punto|donde esta|fecha (?:real|concreta|firme)|saber (?:algo|que pasa|donde|cuando|en que))\b",
+    r"\b(?:que dia|en que punto|donde esta|fecha (?:real|concreta|firme)|"
+    r"saber (?:algo|que pasa|donde|cuando|en que))\b",
     "fix": r"\b(?:arreglen\w*|reparen\w*|cambien\w*|sustituyan|repongan|uno nuevo|una nueva|que lo arreglen)\b",
     "explanation": r"\b(?:por que|expliquen\w*|explicacion|motivo)\b",
     "callback": r"\b(?:llamenme|que me llamen|me llamen|contacten conmigo|que alguien me llame)\b",

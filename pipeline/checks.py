@@ -39,7 +39,7 @@ def _word_count(text: str) -> int:
 # Perfect tenses that report no action on the customer's case.
 _NOT_ACTIONS = set(
     "recibido leido visto entendido comprendido sentido sido estado podido querido tenido intentado notado "
-    "lamentado dicho escrito contestado respondido producido ocurrido pasado tomado".split()
+    "lamentado dicho escrito contestado respondido producido ocurrido tomado".split()
 )
 _ACTION_STEMS = (
     r"(?:anulad|cancelad|reembolsad|devuelt|enviad|corregid|aplicad|tramitad|restablecid|resuelt|solucionad|"
@@ -145,8 +145,11 @@ def other_sector_words(text: str, sector: str, complaint: str | None = None) -> 
                     continue
                 if " " not in word and _IDIOM_BEFORE.search(folded.text[max(0, span[0] - 6) : span[0]]):
                     continue
-                taken.append(span)
                 s, e = folded.original(*span)
+                before = text[:s].rstrip()
+                if text[s].isupper() and before and before[-1] not in ".!?:¿¡\n":
+                    continue  # a capital inside a sentence: a proper name ("Tienda Aurora"), not the noun
+                taken.append(span)
                 findings.append(
                     _finding(
                         "other_sector",
@@ -229,7 +232,8 @@ _ASK = re.compile(
     r"decir|confirmar|pasar)|puede\s+(?:indicar|enviar|facilitar|decir|confirmar|pasar)|hace\s+falta|nos\s+falta)\b"
 )
 KNOWN_INFO_PATTERNS = {
-    "reference": r"\b(?:numero|n\.?o|codigo)\s+de\s+(?:la\s+|el\s+|su\s+|tu\s+)?(?:pedido|reserva|poliza|siniestro|cuenta|"
+    "reference": r"\b(?:numero|n\.?o|codigo)\s+de\s+(?:la\s+|el\s+|su\s+|tu\s+)?"
+    r"(?:pedido|reserva|poliza|siniestro|cuenta|"
     r"expediente|factura|contrato|cliente|orden|aviso|seguimiento|referencia|caso|solicitud|incidencia|registro|"
     r"matricula|serie|billete|localizador|linea|tarjeta|ticket|folio)\b|\blocalizador\b|\breferencia\b|\bcups\b|"
     r"\bticket\s+de\s+compra\b|\bultimos\s+digitos\b|\bnumero\s+de\s+poliza\b",

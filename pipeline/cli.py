@@ -498,29 +498,55 @@ def serve_command(
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
 
 
+def _sector_ids() -> list[str]:
+    from pipeline.policy import sector_ids
+
+    return sector_ids()
+
+
+def _done_ids() -> tuple[str, ...]:
+    from pipeline.actions import DONE_ACTION_IDS
+
+    return DONE_ACTION_IDS
+
+
 @app.command("reply")
 def reply_command(
     text: str = typer.Argument(..., help="The customer's complaint."),
-    channel: str = typer.Option("email", "--channel", "-c", help="email (letter with subject) or chat (3 sentences)."),
+    channel: str = typer.Option(
+        "email", "--channel", "-c", help="email (letter), chat (two sentences) or public (answer to a post or review)."
+    ),
     model: Path = typer.Option(Path("models/latest"), "--model", "-m", help="Model folder."),
     policy: Path = typer.Option(None, "--policy", "-p", help="Reply policy YAML (default: pipeline/policy.yaml)."),
+    sector: str = typer.Option(
+        None, "--sector", "-s", help="Sector preset instead of the policy's: " + ", ".join(_sector_ids()) + "."
+    ),
+    done: list[str] = typer.Option(
+        [], "--done", "-d", help="An action already done, said in the past tense (repeat): " + ", ".join(_done_ids())
+    ),
 ) -> None:
-    """Analyse a complaint and print a reply draft that follows the seven steps and the company policy."""
+    """Analyse a complaint and print a reply draft that follows the seven steps and the company policy.
+
+    Nothing is said as done unless --done says so; e.g. `quejas reply "..." --sector banking --done refund_issued`.
+    """
     from datetime import date
 
     from rich.panel import Panel
     from rich.text import Text
 
+    from pipeline.actions import DONE_ACTION_IDS, unknown_actions
     from pipeline.policy import load_policy
     from pipeline.reply import draft_reply
     from pipeline.text import analysis_with_entities
 
-    if channel not in ("email", "chat"):
-        fail(f"--channel must be email or chat, not {channel!r}")
+    if channel not in ("email", "chat", "public"):
+        fail(f"--channel must be email, chat or public, not {channel!r}")
     if not text.strip():
         fail("the text is empty; nothing to answer")
+    if unknown_actions(done):
+        fail(f"unknown --done {', '.join(unknown_actions(done))}; choose from {', '.join(DONE_ACTION_IDS)}")
     try:
-        reply_policy = load_policy(policy)
+        reply_policy = load_policy(policy, sector=sector)
     except ValueError as exc:
         fail(str(exc).replace("\n", " "))
     try:
@@ -533,8 +559,8 @@ def reply_command(
     from pipeline.render import print_analysis
 
     print_analysis(console, analysis)
-    draft = draft_reply(analysis, reply_policy, channel=channel, complaint_text=text)
-    title = f"Borrador ({channel}) · pasos: {len(draft.steps_covered)}/7"
+    draft = draft_reply(analysis, reply_policy, channel=channel, complaint_text=text, done_actions=done)
+    title = f"Borrador ({draft.channel}, {reply_policy.sector}) · pasos: {len(draft.steps_covered)}/7"
     subtitle = Text(f"Asunto: {draft.subject}")
     console.print(Panel(Text(draft.body), title=title, subtitle=subtitle, expand=False))
 
@@ -544,8 +570,19 @@ def review_command(
     draft: Path = typer.Argument(..., help="Text file with the reply an agent wrote."),
     complaint: Path = typer.Option(None, "--complaint", help="Text file with the complaint it answers."),
     name: str = typer.Option(None, "--name", help="The customer's name, when the complaint does not say it."),
+    sector: str = typer.Option(
+        None, "--sector", "-s", help="The company's sector: words of other sectors are flagged."
+    ),
+    channel: str = typer.Option(None, "--channel", "-c", help="email, chat or public (default: guessed)."),
+    done: list[str] = typer.Option(
+        [], "--done", "-d", help="An action already done (repeat); see `quejas reply --help`."
+    ),
 ) -> None:
-    """Check a reply draft against the seven steps: findings with where they are and how to fix them."""
+    """Check a reply draft against the seven steps: findings with where they are and how to fix them.
+
+    With --complaint it also catches requests for what the complaint already gives and, under a legal
+    threat, admissions of fault; past-tense actions not listed with --done are always flagged.
+    """
     from rich.markup import escape
     from rich.table import Table
 
@@ -558,10 +595,23 @@ def review_command(
     text = draft.read_text(encoding="utf-8")
     if not text.strip():
         fail(f"{draft} is empty; nothing to review")
+    from pipeline.actions import DONE_ACTION_IDS, unknown_actions
+    from pipeline.policy import sector_ids
+
+    if sector is not None and sector not in sector_ids():
+        fail(f"unknown --sector {sector!r}; choose from {', '.join(sector_ids())}")
+    if channel is not None and channel not in ("email", "chat", "public"):
+        fail(f"--channel must be email, chat or public, not {channel!r}")
+    if unknown_actions(done):
+        fail(f"unknown --done {', '.join(unknown_actions(done))}; choose from {', '.join(DONE_ACTION_IDS)}")
     customer_name = name
-    if complaint is not None and customer_name is None:
-        customer_name = extract_entities(complaint.read_text(encoding="utf-8")).customer_name
-    result = review_draft(text, customer_name=customer_name)
+    complaint_text = complaint.read_text(encoding="utf-8") if complaint is not None else None
+    if complaint_text is not None and customer_name is None:
+        customer_name = extract_entities(complaint_text).customer_name
+    result = review_draft(
+        text, customer_name=customer_name, channel=channel, sector=sector, complaint=complaint_text,
+        done_actions=done,
+    )
     if result.findings:
         table = Table(title=f"Revisión de {draft.name}", show_header=True, show_lines=True)
         for column in ("problema", "dónde", "qué pasa", "cómo arreglarlo"):

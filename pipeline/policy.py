@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import re
 import string
-from pathlib import Path
 from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 import holidays

@@ -384,9 +384,8 @@ def _context(
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
-    rules = [policy.causes[c] for c in causes]
-    if level >= 4:
-        rules = rules[:2]
+    all_rules = [policy.causes[c] for c in causes]
+    rules = all_rules[:2] if level >= 4 else all_rules
     rest = "lo demás" if level < 1 or channel == "email" else None
     if channel != "email" and level >= 1:
         context.ref_paren = ""
@@ -415,7 +414,7 @@ def _context(
     context.ask = _ask(policy, rules if channel == "email" or (channel == "chat" and level < 2) else [], say, known)
     if channel != "email" and level >= 3:
         context.ask = None
-    days = max(r.follow_up_days for r in rules)
+    days = max(r.follow_up_days for r in all_rules)
     follow = add_business_days(today, days, policy.country, policy.subdivision)
     context.follow_date = format_date_es(follow, today)
     return context, follow

@@ -14,6 +14,8 @@ from pipeline.schema import Analysis, Draft, ReplyChannel
 TEXT_CHARS_CEILING = 200_000
 ITEMS_CEILING = 1024
 NAME_CHARS = 200
+SECTOR_CHARS = 64  # a sector or done-action id
+DONE_ACTIONS_CEILING = 32
 NESTED_CHARS = 1_000  # any string inside a nested object (an analysis sent back): names, references, labels
 
 
@@ -119,6 +121,18 @@ class ReplyRequest(RequestModel):
     analysis: Analysis | None = Field(
         default=None, description="An analysis from /v1/classify; when given the model is not called again."
     )
+    sector: str | None = Field(
+        default=None,
+        max_length=SECTOR_CHARS,
+        description="Sector preset to use instead of the policy's (GET /v1/policy lists them).",
+        examples=["banking"],
+    )
+    done_actions: list[Annotated[str, Field(max_length=SECTOR_CHARS)]] = Field(
+        default_factory=list,
+        max_length=DONE_ACTIONS_CEILING,
+        description="Actions already done (GET /v1/policy lists them); only these are said in the past tense.",
+        examples=[["refund_issued"]],
+    )
 
 
 class ReplyResponse(BaseModel):
@@ -152,6 +166,26 @@ class ReviewRequest(RequestModel):
     customer_name: str | None = Field(
         default=None, max_length=NAME_CHARS, description="The customer's name, if known."
     )
+    channel: ReplyChannel | None = Field(default=None, description="email, chat or public (length limits).")
+    sector: str | None = Field(
+        default=None, max_length=SECTOR_CHARS, description="The company's sector: words of other sectors are flagged."
+    )
+    done_actions: list[Annotated[str, Field(max_length=SECTOR_CHARS)]] = Field(
+        default_factory=list,
+        max_length=DONE_ACTIONS_CEILING,
+        description="Actions already done; any other past-tense action is flagged.",
+    )
+
+
+class DoneActionInfo(BaseModel):
+    id: str
+    label: str
+
+
+class PolicyResponse(BaseModel):
+    sector: str = Field(description="The sector of the loaded policy.")
+    sectors: list[str] = Field(description="Sector presets a request may ask for.")
+    done_actions: list[DoneActionInfo]
 
 
 class LabelInfo(BaseModel):

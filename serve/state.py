@@ -25,6 +25,17 @@ class ServiceState:
     ready: bool = False
     load_error: str | None = None
     policy: object | None = None
+    sector_policies: dict = field(default_factory=dict)
+
+    def policy_for(self, sector: str | None):
+        """The loaded policy, or the same file on another sector preset (loaded once per sector)."""
+        from pipeline.policy import load_policy
+
+        if sector is None or sector == getattr(self.policy, "sector", None):
+            return self.policy
+        if sector not in self.sector_policies:
+            self.sector_policies[sector] = load_policy(self.settings.policy_path, sector=sector)
+        return self.sector_policies[sector]
 
     def analyze(self, texts: list[str]):
         """Runs in the batcher's worker thread."""

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
 import yaml
-
-import re
 
 from pipeline.policy import (
     POLICY_PATH,

@@ -187,6 +187,41 @@ def test_cli_review_of_a_good_draft(tmp_path):
     assert result.exit_code == 0 and "100/100" in result.output
 
 
+def test_cli_review_with_sector_done_and_complaint(tmp_path):
+    draft = tmp_path / "draft.txt"
+    draft.write_text(
+        "Hola, Ana:\n\nTiene razón, nos equivocamos con su pedido. Hemos anulado el cargo.\n\n"
+        "Respóndame a este correo con el número de pedido.",
+        encoding="utf-8",
+    )
+    complaint = tmp_path / "complaint.txt"
+    complaint.write_text("Pedido PED-48213 cobrado dos veces. Iré a la OMIC.\nAna Pérez", encoding="utf-8")
+    args = ["review", str(draft), "--complaint", str(complaint), "--sector", "hotels"]
+    expected = review_draft(
+        draft.read_text(encoding="utf-8"), sector="hotels", complaint=complaint.read_text(encoding="utf-8")
+    )
+    assert {"unconfirmed_action", "asks_known_info", "fault_under_legal"} <= set(kinds(expected))
+    assert "other_sector" not in kinds(expected)  # "pedido" is the customer's own word
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"{expected.score:.0f}/100" in result.output
+    done = runner.invoke(app, [*args, "--done", "charge_cancelled"])
+    assert f"{expected.score + PENALTIES['unconfirmed_action']:.0f}/100" in done.output
+    assert runner.invoke(app, [*args, "--sector", "shop"]).exit_code == 1
+    assert runner.invoke(app, [*args, "--done", "refunded"]).exit_code == 1
+
+
+def test_cli_reply_sector_and_done(tiny_model):
+    text = "Me han cobrado dos veces 95 € en la cuenta. Un saludo, Ana Pérez"
+    result = runner.invoke(
+        app, ["reply", text, "--model", str(tiny_model), "--sector", "banking", "--done", "refund_issued"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "banking" in result.output and "Ana" in result.output
+    bad = runner.invoke(app, ["reply", text, "--model", str(tiny_model), "--sector", "bank"])
+    assert bad.exit_code == 1 and "banking" in bad.output
+
+
 def test_cli_review_missing_file():
     result = runner.invoke(app, ["review", "/nonexistent/draft.txt"])
     assert result.exit_code == 1

@@ -99,6 +99,42 @@ def test_reply_with_given_analysis_skips_the_model(client):
     assert reply.status_code == 200
 
 
+def test_reply_sector_and_done_actions(client):
+    """A given analysis fixes the causes, so the draft is checked against what the sector preset says."""
+    from pipeline.policy import PRESETS_DIR, fill, load_policy
+    from pipeline.reply import analysis_from_causes
+
+    text = "Me han cobrado dos veces 95 € en la cuenta. Un saludo, Lucía Ferrer"
+    analysis = analysis_from_causes(["billing_error"]).model_dump(mode="json")
+    body = {"text": text, "analysis": analysis, "sector": "banking"}
+    bank = client.post("/v1/reply", json=body)
+    assert bank.status_code == 200, bank.text
+    draft = bank.json()["draft"]["body"]
+    banking = load_policy(PRESETS_DIR / "banking.yaml")
+    assert fill(banking.causes["billing_error"].steps[0], "usted", importe="95 €", item="su cuenta") in draft
+    assert "Hemos anulado" not in draft and "pedido" not in draft
+    done = client.post("/v1/analyze", json={**body, "done_actions": ["charge_cancelled"]})
+    assert done.status_code == 200 and "Hemos anulado ese cargo." in done.json()["draft"]["body"]
+    public = client.post("/v1/reply", json={**body, "channel": "public"})
+    assert public.json()["draft"]["channel"] == "public" and "mensaje privado" in public.json()["draft"]["body"]
+    assert error_code(client.post("/v1/reply", json={**body, "sector": "bank"})) == "unknown_sector"
+    assert error_code(client.post("/v1/reply", json={**body, "done_actions": ["refunded"]})) == "unknown_done_action"
+
+
+def test_policy_lists_sectors_and_done_actions_and_review_uses_them(client):
+    policy = client.get("/v1/policy").json()
+    assert policy["sector"] == "ecommerce" and "banking" in policy["sectors"] and len(policy["sectors"]) >= 15
+    assert {"refund_issued", "charge_cancelled", "visit_booked"} <= {a["id"] for a in policy["done_actions"]}
+    draft = "Hola, Lucía:\n\nSiento el cargo. Hemos anulado el cargo y le enviamos el pedido.\n\nRespóndame a este correo."
+    review = client.post("/v1/review", json={"draft": draft, "sector": "banking", "customer_name": "Lucía"}).json()
+    kinds = {f["kind"] for f in review["findings"]}
+    assert {"unconfirmed_action", "other_sector"} <= kinds
+    confirmed = client.post(
+        "/v1/review", json={"draft": draft, "sector": "banking", "done_actions": ["charge_cancelled"]}
+    ).json()
+    assert "unconfirmed_action" not in {f["kind"] for f in confirmed["findings"]}
+
+
 def test_labels_and_model(client, tiny_model):
     labels = client.get("/v1/labels").json()
     assert len(labels["causes"]) == 14 and {"operational", "emotional"} <= {c["group"] for c in labels["causes"]}

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.schema import Analysis, Draft
 from serve.deps import ReadyDep, check_texts, run_model
+from serve.errors import ApiError
 from serve.schemas import AnalyzeResponse, ClassifyRequest, ClassifyResponse, ReplyRequest, ReplyResponse
 from serve.state import ServiceState
 
@@ -22,13 +23,30 @@ async def analyze_texts(state: ServiceState, texts: list[str], field: str = "tex
     return await run_model(state, texts)
 
 
+def check_sector_and_actions(sector: str | None, done_actions: list[str]) -> None:
+    """Unknown sector or done action: a 422 that lists the known ones, before any model work."""
+    from pipeline.actions import DONE_ACTION_IDS, unknown_actions
+    from pipeline.policy import sector_ids
+
+    if sector is not None and sector not in sector_ids():
+        known = ", ".join(sector_ids())
+        raise ApiError(422, "unknown_sector", f"Sector desconocido: {sector!r}. Use uno de: {known}.")
+    unknown = unknown_actions(done_actions)
+    if unknown:
+        raise ApiError(
+            422, "unknown_done_action", f"Acción desconocida: {', '.join(unknown)}. Use: {', '.join(DONE_ACTION_IDS)}."
+        )
+
+
 def make_draft(state: ServiceState, analysis: Analysis, request: ReplyRequest) -> Draft:
     from pipeline.reply import draft_reply
 
-    policy = state.policy
+    policy = state.policy_for(request.sector)
     if request.tone is not None:
         policy = policy.model_copy(update={"tone": request.tone})
-    return draft_reply(analysis, policy, channel=request.channel, complaint_text=request.text)
+    return draft_reply(
+        analysis, policy, channel=request.channel, complaint_text=request.text, done_actions=request.done_actions
+    )
 
 
 async def analysis_for(state: ServiceState, body: ReplyRequest) -> Analysis:
@@ -49,6 +67,7 @@ async def classify(body: ClassifyRequest, state: ReadyDep) -> ClassifyResponse:
 
 @router.post("/analyze", response_model=AnalyzeResponse, summary="Clasificación y borrador de respuesta en una llamada")
 async def analyze(body: ReplyRequest, state: ReadyDep) -> AnalyzeResponse:
+    check_sector_and_actions(body.sector, body.done_actions)
     analysis = await analysis_for(state, body)
     draft = await run_in_threadpool(make_draft, state, analysis, body)
     return AnalyzeResponse(analysis=analysis, draft=draft)
@@ -56,5 +75,6 @@ async def analyze(body: ReplyRequest, state: ReadyDep) -> AnalyzeResponse:
 
 @router.post("/reply", response_model=ReplyResponse, summary="Borrador de respuesta para una queja")
 async def reply(body: ReplyRequest, state: ReadyDep) -> ReplyResponse:
+    check_sector_and_actions(body.sector, body.done_actions)
     analysis = await analysis_for(state, body)
     return ReplyResponse(draft=await run_in_threadpool(make_draft, state, analysis, body))

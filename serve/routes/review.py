@@ -9,10 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from pipeline.actions import DONE_ACTIONS
+from pipeline.policy import sector_ids
 from pipeline.schema import Review
 from serve.deps import StateDep, run_model
 from serve.errors import ApiError
-from serve.schemas import ReviewRequest
+from serve.routes.analysis import check_sector_and_actions
+from serve.schemas import DoneActionInfo, PolicyResponse, ReviewRequest
 
 router = APIRouter(tags=["revisión"])
 
@@ -31,4 +34,26 @@ async def review(body: ReviewRequest, state: StateDep) -> Review:
     if body.complaint and body.complaint.strip() and state.ready and state.batcher is not None:
         analysis = (await run_model(state, [body.complaint]))[0]
     customer_name = body.customer_name or (analysis.entities.customer_name if analysis else None)
-    return await run_in_threadpool(review_draft, body.draft, analysis=analysis, customer_name=customer_name)
+    check_sector_and_actions(body.sector, body.done_actions)
+    return await run_in_threadpool(
+        review_draft,
+        body.draft,
+        analysis=analysis,
+        customer_name=customer_name,
+        channel=body.channel,
+        sector=body.sector,
+        complaint=body.complaint,
+        done_actions=body.done_actions,
+    )
+
+
+@router.get("/policy", response_model=PolicyResponse, summary="Sectores y acciones ya hechas que admite un borrador")
+async def policy(state: StateDep) -> PolicyResponse:
+    from pipeline.policy import load_policy
+
+    loaded = state.policy or load_policy(state.settings.policy_path)
+    return PolicyResponse(
+        sector=loaded.sector,
+        sectors=sector_ids(),
+        done_actions=[DoneActionInfo(id=a.id, label=a.label) for a in DONE_ACTIONS.values()],
+    )

@@ -28,7 +28,15 @@
     no_apology: "Sin disculpa", name_not_used: "No usa el nombre", no_purpose: "Sin propósito claro",
     no_resolution: "Sin solución concreta", vague_promise: "Promesa vaga", self_praise: "Autoelogio",
     archaic_formula: "Fórmula anticuada", blames_customer: "Culpa al cliente", no_call_to_action: "Sin siguiente paso",
-    long_sentence: "Frase demasiado larga",
+    long_sentence: "Frase demasiado larga", unconfirmed_action: "Acción no confirmada", other_sector: "Palabra de otro sector",
+    repeated_commitment: "Compromiso repetido", asks_known_info: "Pide un dato ya dado",
+    fault_under_legal: "Admite culpa con riesgo legal", too_long: "Demasiado largo",
+  };
+  const SECTORS = {
+    airlines: "Aerolínea", appliances: "Electrodomésticos", banking: "Banca", car_repair: "Taller", clinics: "Clínica",
+    delivery_apps: "Reparto a domicilio", ecommerce: "Tienda online", education: "Educación", hotels: "Hotel",
+    insurance: "Seguros", public_services: "Administración", retail: "Tienda física", telecom: "Telecomunicaciones",
+    transport: "Transporte", utilities: "Luz, gas y agua",
   };
 
   const $ = (id) => document.getElementById(id);
@@ -208,7 +216,31 @@
     setTimeout(pollReady, 2000);
   }
 
+  async function loadPolicy() {
+    try {
+      const policy = await api("/v1/policy");
+      state.policySector = policy.sector;
+      const select = $("sector");
+      select.replaceChildren(el("option", { value: "", text: `El de la política (${SECTORS[policy.sector] || policy.sector})` }),
+        ...policy.sectors.map((id) => el("option", { value: id, text: SECTORS[id] || id })));
+      $("done-actions").replaceChildren(el("legend", { text: "Ya hecho (solo esto se dice en pasado)" }),
+        ...policy.done_actions.map((action) => el("label", {},
+          el("input", { type: "checkbox", name: "done", value: action.id }), action.label)));
+    } catch {
+      $("done-actions").hidden = true;
+    }
+  }
+
+  function replyOptions() {
+    const options = {};
+    const sector = $("sector").value;
+    if (sector) options.sector = sector;
+    options.done_actions = Array.from(document.querySelectorAll('input[name="done"]:checked')).map((i) => i.value);
+    return options;
+  }
+
   async function loadConfig() {
+    loadPolicy();
     try {
       state.config = await api("/v1/config");
       if (state.config.api_key_required) $("key-toggle").hidden = false;
@@ -373,7 +405,8 @@
     $("draft-subject").value = draft.subject || "";
     $("draft-body").value = draft.body || "";
     const steps = (draft.steps_covered || []).map((s) => STEPS[s] || s);
-    const parts = [draft.channel === "chat" ? "Chat" : "Correo"];
+    const parts = [{ chat: "Chat", public: "Respuesta pública" }[draft.channel] || "Correo"];
+    state.channel = draft.channel;
     if (steps.length) parts.push(`Pasos: ${steps.join(", ")}`);
     if (draft.follow_up_date) parts.push(`Seguimiento: ${new Date(`${draft.follow_up_date}T12:00:00`).toLocaleDateString("es-ES")}`);
     $("draft-meta").textContent = parts.join(" · ");
@@ -402,7 +435,7 @@
     setBusy(button, true);
     $("analysis").setAttribute("aria-busy", "true");
     try {
-      const result = await api("/v1/analyze", { method: "POST", json: { text, channel, tone } });
+      const result = await api("/v1/analyze", { method: "POST", json: { text, channel, tone, ...replyOptions() } });
       state.analysis = result.analysis;
       state.complaint = text;
       renderAnalysis(result.analysis);
@@ -503,7 +536,9 @@
       $("draft-body").focus();
       return;
     }
-    const body = { draft };
+    const body = { draft, ...replyOptions() };
+    if (state.channel) body.channel = state.channel;
+    if (!body.sector && state.policySector) body.sector = state.policySector;
     if (state.complaint.trim()) body.complaint = state.complaint;
     const name = state.analysis && state.analysis.entities && state.analysis.entities.customer_name;
     if (name) body.customer_name = name;
