@@ -18,7 +18,8 @@ from pipeline.metrics import evaluation_metrics
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
 
-def _metrics(pred: Predictions, split) -> dict:
+def split_metrics(pred: Predictions, split) -> dict:
+    """The metrics of `quejas eval` for predictions on one split of the dataset."""
     gold = label_arrays(split)
     return evaluation_metrics(pred.causes, gold["causes"], pred.sentiment, gold["sentiment"], pred.risk, gold["risk"])
 
@@ -34,8 +35,8 @@ def baseline_metrics(dataset: DatasetDict, split: str = "test") -> dict[str, dic
     tfidf = TfidfBaseline().fit(list(train["text"]), gold_train["causes"], gold_train["sentiment"], gold_train["risk"])
     tfidf.tune(list(dev["text"]), gold_dev["causes"], gold_dev["risk"])
     return {
-        "tfidf_logreg": _metrics(tfidf.predict(list(test["text"])), test),
-        "keywords": _metrics(KeywordBaseline().predict(list(test["text"])), test),
+        "tfidf_logreg": split_metrics(tfidf.predict(list(test["text"])), test),
+        "keywords": split_metrics(KeywordBaseline().predict(list(test["text"])), test),
     }
 
 
@@ -64,7 +65,7 @@ def model_metrics(
         sentiment=probs.sentiment.argmax(axis=1),
         risk=(probs.risk >= analyzer.risk_cut).astype(int),
     )
-    metrics = _metrics(pred, test)
+    metrics = split_metrics(pred, test)
     gold = label_arrays(test)
     negative = gold["sentiment"] == SENTIMENT_IDS.index("negative")
     baseline = polarity(probs.sentiment, analyzer.config.sentiments)
