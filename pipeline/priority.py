@@ -1,6 +1,6 @@
 """Triage priority (P1 first): the `priority:` rule of taxonomy.yaml added up for one analysis.
 
-The rule is data (docs/TAXONOMY.md section 6), so this module only counts points: a helpdesk that
+The rule is data (docs/TAXONOMY.md section 7), so this module only counts points: a helpdesk that
 wants legal threats always on top edits the YAML, not the code.
 """
 
@@ -14,7 +14,7 @@ from pipeline.taxonomy import TAXONOMY, PriorityLevel, PriorityRule, ScoreKind
 def _rule(rule: PriorityRule | None) -> PriorityRule:
     rule = rule or TAXONOMY.priority
     if rule is None:
-        raise ValueError("taxonomy.yaml has no `priority:` section; see docs/TAXONOMY.md section 6")
+        raise ValueError("taxonomy.yaml has no `priority:` section; see docs/TAXONOMY.md section 7")
     return rule
 
 

@@ -143,7 +143,7 @@ class Analysis(BaseModel):
     priority: PriorityLevel = Field(
         default="P4",
         description="Triage priority, P1 (urgent) to P4, by the rule in pipeline/taxonomy.yaml (docs/TAXONOMY.md "
-        "section 6): intensity, legal and public risk, churn, and long-wait or broken-promise causes raise it. "
+        "section 7): intensity, legal and public risk, churn, and long-wait or broken-promise causes raise it. "
         "Derived from the other fields when not given.",
     )
 

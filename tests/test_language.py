@@ -33,6 +33,7 @@ def test_other_languages_are_flagged(text, code):
         "el tecnico no vino!!! y nadie me llama",
         "Pésimo servicio.",
         "llevo 3 dias sin internet y nadie me dice nada, q onda con ustedes",
+        "El tecnico no vino",
     ],
 )
 def test_informal_spanish_is_spanish(text):

@@ -22,7 +22,7 @@ def raw_taxonomy() -> dict:
 
 
 # What the rule means, case by case. A change of points or levels that moves any of these is a change of
-# meaning: update docs/TAXONOMY.md section 6 and this table together.
+# meaning: update docs/TAXONOMY.md section 7 and this table together.
 CASES = [
     # (score, kind, causes, risks, level, why)
     (0.8, "intensity", [], [], "P4", "thanks: no complaint, nothing raised"),
@@ -82,10 +82,10 @@ def test_a_broken_rule_is_refused_when_the_taxonomy_loads(edit, message):
 
 
 def test_the_labeling_guide_documents_the_same_points():
-    """docs/TAXONOMY.md section 6 lists every number of the rule; they cannot drift apart silently."""
+    """docs/TAXONOMY.md section 7 lists every number of the rule; they cannot drift apart silently."""
     rule = TAXONOMY.priority
     doc = DOC.read_text(encoding="utf-8")
-    section = doc[doc.index("## 6. Triage priority"):]
+    section = doc[doc.index("## 7. Triage priority"):]
     assert f"| complaint (at least one cause) | {rule.complaint} |" in section
     for at_most, points in rule.intensity:
         assert f"| score ≤ {at_most} | {points} |" in section
