@@ -136,8 +136,8 @@ class Analysis(BaseModel):
     language: LanguageGuess | None = Field(default=None, description="Detected language of the text.")
     confidence: CauseConfidence = Field(
         default="medium",
-        description="How far the cause set is from the model's decision thresholds, cut where the cause set "
-        "was exactly right on dev 85% (high) and 50% (medium) of the time; 'low' for text that is not Spanish.",
+        description="How far the cause set is from the model's decision thresholds: 'high' where dev cause sets "
+        "were exactly right 85% of the time, 'low' where at most 35%; always 'low' for text that is not Spanish.",
     )
     model: ModelInfo
     priority: PriorityLevel = Field(

@@ -35,8 +35,8 @@ def test_tuned_levels_are_right_as_often_as_they_promise():
     assert shares["medium"]["exact_set_accuracy"] < shares["high"]["exact_set_accuracy"]
     below_medium = set_margins(probs, cuts) < cutoffs["medium"]
     exact = ((probs >= cuts) == (gold > 0.5)).all(axis=1)
-    assert below_medium.sum() >= 20 and exact[below_medium].mean() <= 0.5
-    assert shares["low"]["exact_set_accuracy"] <= 0.5
+    assert below_medium.sum() >= 20 and exact[below_medium].mean() <= 0.35
+    assert shares["low"]["exact_set_accuracy"] <= 0.35
     assert sum(level["share"] for level in shares.values()) == pytest.approx(1.0)
 
 
