@@ -319,7 +319,7 @@ def test_priority_badge_and_sorting_the_batch_by_priority(page, analyzer, tmp_pa
     texts = [
         "¡Muchas gracias por la ayuda!",
         "El pedido PED-1 no llega y nadie contesta.",
-        "Me cobraron dos veces. Pediré la hoja de reclamaciones y os demandaré; lo publicaré en Twitter.",
+        "Me cobraron dos veces. Pediré la hoja de reclamaciones y os demandaré y lo publicaré en Twitter.",
         "¿A qué hora abren el sábado?",
     ]
     source = tmp_path / "quejas.csv"
