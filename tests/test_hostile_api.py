@@ -174,8 +174,10 @@ def test_review_does_not_block_the_event_loop(tiny_model, analyzer, monkeypatch)
     import pipeline.review
 
     real = pipeline.review.review_draft
+    reviewing = threading.Event()
 
     def slow_review(*args, **kwargs):
+        reviewing.set()
         time.sleep(0.8)  # a heavy draft
         return real(*args, **kwargs)
 
@@ -195,7 +197,8 @@ def test_review_does_not_block_the_event_loop(tiny_model, analyzer, monkeypatch)
                     return response
 
                 review = asyncio.create_task(timed("review", c.post("/v1/review", json={"draft": "Lo sentimos."})))
-                await asyncio.sleep(0.05)
+                while not reviewing.is_set():  # on the event loop, this only runs again after the review
+                    await asyncio.sleep(0.005)
                 live = await timed("live", c.get("/health/live"))
                 assert (await review).status_code == 200 and live.status_code == 200
                 return finished

@@ -104,7 +104,7 @@ def test_page_csv_download_escapes_formula_cells(tmp_path):
     source = (REPO / "serve" / "static" / "app.js").read_text(encoding="utf-8")
     start = source.index("  function csvCell(value)")
     end = source.index("\n  }\n", start) + 4
-    script = source[start:end] + "\nconsole.log(JSON.stringify(JSON.parse(process.argv[1]).map(csvCell)));\n"
+    script = source[start:end] + "\nconsole.log(JSON.stringify(JSON.parse(process.argv[2]).map((v) => csvCell(v))));\n"
     (tmp_path / "cell.js").write_text(script, encoding="utf-8")
     values = [*FORMULAS, "-0.420", "hola", "a, b"]
     out = subprocess.run([node, str(tmp_path / "cell.js"), json.dumps(values)], capture_output=True, text=True,
@@ -118,8 +118,11 @@ def test_page_csv_download_escapes_formula_cells(tmp_path):
 # ------------------------------------------------------------------------------------------ damaged progress
 
 
-@pytest.mark.parametrize("damage", ["truncate", "random", "delete_stats", "garble_stats"])
-@pytest.mark.parametrize("ext", [".csv", ".jsonl", ".parquet"])
+@pytest.mark.parametrize(
+    "damage, ext",
+    [("truncate", ".csv"), ("random", ".jsonl"), ("garble_stats", ".parquet"), ("delete_stats", ".csv"),
+     ("truncate", ".parquet")],
+)
 def test_a_damaged_part_is_found_and_labelled_again(engine, tiny_model, texts, tmp_path, damage, ext, caplog):
     source = tmp_path / "in.csv"
     pd.DataFrame({"id": [f"{i:03d}" for i in range(len(texts))], "texto": texts}).to_csv(source, index=False)

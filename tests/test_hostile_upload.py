@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
 import time
 import zipfile
 
@@ -103,8 +104,10 @@ def test_parsing_runs_off_the_event_loop(tiny_model, analyzer, monkeypatch):
     import serve.routes.upload as upload_route
 
     real = upload_route.parse_upload
+    parsing = threading.Event()
 
     def slow_parse(*args):
+        parsing.set()
         time.sleep(0.8)  # a big file
         return real(*args)
 
@@ -117,7 +120,8 @@ def test_parsing_runs_off_the_event_loop(tiny_model, analyzer, monkeypatch):
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
                 started = time.perf_counter()
                 parse = asyncio.create_task(c.post("/v1/parse-file", files={"file": ("q.csv", b"texto\nhola\n")}))
-                await asyncio.sleep(0.05)
+                while not parsing.is_set():
+                    await asyncio.sleep(0.005)
                 live = await c.get("/health/live")
                 live_seconds = time.perf_counter() - started
                 parsed = await parse
