@@ -237,7 +237,7 @@ KNOWN_INFO_PATTERNS = {
     r"expediente|factura|contrato|cliente|orden|aviso|seguimiento|referencia|caso|solicitud|incidencia|registro|"
     r"matricula|serie|billete|localizador|linea|tarjeta|ticket|folio)\b|\blocalizador\b|\breferencia\b|\bcups\b|"
     r"\bticket\s+de\s+compra\b|\bultimos\s+digitos\b|\bnumero\s+de\s+poliza\b",
-    "phone": r"\b(?:telefono|movil|numero\s+de\s+contacto)\b",
+    "phone": r"\b(?:telefono|movil|numero\s+de\s+contacto|numero\s+de\s+(?:la\s+)?linea)\b",
     "address": r"\b(?:direccion(?!\s+de\s+correo)|domicilio)\b",
     "email": r"\b(?:correo\s+electronico|e-?mail|direccion\s+de\s+correo)\b",
     "name": r"\b(?:su|tu)\s+nombre(?:\s+completo)?\b|\bnombre\s+completo\b",

@@ -390,7 +390,7 @@ def _context(
     if channel != "email" and level >= 1:
         context.ref_paren = ""
     issues = [say(r.issue_fact) if r.issue_fact and amount else say(r.issue) for r in rules]
-    context.issues = join_within(issues, budgets["issues"], rest) if channel == "email" or level < 2 else ""
+    context.issues = join_within(issues, budgets["issues"], rest) if channel == "email" or level < 3 else ""
     if not legal and channel == "email":
         context.admitted = join_within([say(r.apology) for r in rules if r.admit_error], budgets["admitted"])
         if level < 3:
@@ -411,8 +411,8 @@ def _context(
             if not commitment_keys(clause) & {k for a in actions for k in commitment_keys(a)}:
                 actions.append(clause)
         context.chat_actions = "; ".join(actions)
-    context.ask = _ask(policy, rules if channel == "email" or (channel == "chat" and level < 2) else [], say, known)
-    if channel != "email" and level >= 3:
+    context.ask = _ask(policy, rules if channel == "email" or (channel == "chat" and level < 1) else [], say, known)
+    if channel != "email" and level >= 2:
         context.ask = None
     days = max(r.follow_up_days for r in all_rules)
     follow = add_business_days(today, days, policy.country, policy.subdivision)
@@ -444,13 +444,15 @@ def _render(context: ReplyContext, channel: str) -> tuple[str, dict[str, str]]:
     return body, parts
 
 
-def _subject(context: ReplyContext, analysis: Analysis, policy: Policy) -> str:
+def _subject(context: ReplyContext, analysis: Analysis, policy: Policy, amount: str | None) -> str:
     if context.kind != "complaint":
         topic = {"thanks": "mensaje", "question": "consulta", "request": "solicitud"}[context.kind]
         return f"{context.Su} {topic}{context.ref_paren}"
     causes = [c for c in analysis.cause_ids if c in policy.causes]
     item = fill(policy.item, context.tone)
-    issue = fill(policy.causes[causes[0]].issue, context.tone, item=item, importe="", percent="")
+    rule = policy.causes[causes[0]]
+    text = rule.issue_fact if rule.issue_fact and amount else rule.issue
+    issue = fill(text, context.tone, item=item, importe=amount or "", percent="")
     more = " y otros puntos" if len(causes) > 1 else ""
     return f"{context.Su} queja sobre {issue}{more}{context.ref_paren}"
 
@@ -493,7 +495,7 @@ def draft_reply(
         )
         if not any(f.kind in ("long_sentence", "too_long") for f in review.findings):
             break  # otherwise say less and try again
-    subject = mask_contacts(_subject(context, analysis, policy))
+    subject = mask_contacts(_subject(context, analysis, policy, _amount(analysis, complaint_text)))
     covered = [step for step in REPLY_STEPS if parts.get(step)]
     return Draft(
         subject=subject,

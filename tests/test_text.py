@@ -74,11 +74,23 @@ def test_pipeline_is_built_once_and_splits_sentences():
         ("Tres semanas sin frigorífico. — Rubén, Getafe", "Rubén"),
         ("Mi cuenta es la 5510-4478-21, a nombre de Héctor Ramírez.", "Héctor Ramírez"),
         ("Buenas, habla Jairo Benítez, es la cuarta vez que llamo.", "Jairo Benítez"),
+        # Readers' letters to a newspaper: signed in capitals, with the town after a full stop or in brackets,
+        # or introduced in the third person.
+        ("Nadie contesta en la compañía desde hace tres meses.\n\nJOSÉ MARTÍNEZ LÓPEZ\nMadrid", "JOSÉ MARTÍNEZ LÓPEZ"),
+        ("Nadie contesta en la compañía desde hace tres meses.\nJosé Martínez López. Valencia", "José Martínez López"),
+        ("El banco cobra comisiones que no están en el contrato.\n— Pedro Sánchez Gil (Sevilla)", "Pedro Sánchez Gil"),
+        ("Me cobran dos veces la cuota y no lo devuelven. Teresa Blanco (Granada)", "Teresa Blanco"),
+        ("Carta de la lectora Rosa María Vidal: la aerolínea perdió mi maleta y nadie responde.", "Rosa María Vidal"),
     ],
 )
 def test_customer_name(text, name):
     entities = extract_entities(text)
     assert entities.customer_name == name
+
+
+def test_a_shouted_complaint_is_not_a_signature():
+    assert extract_entities("NO ME DEVUELVEN EL DINERO\nQUE VERGÜENZA").customer_name is None
+    assert extract_entities("Llevo un mes sin luz.\nMadrid").customer_name is None
 
 
 @pytest.mark.parametrize(

@@ -163,6 +163,25 @@ def test_analyze_edit_review_and_copy(page):
     assert page.evaluate("navigator.clipboard.readText()") == "Hola, Lucía. Lo vemos hoy."
 
 
+def test_sector_and_done_actions_are_sent_with_the_complaint(page):
+    options = page.locator("#sector option")
+    expect(options).to_have_count(16)  # the policy's own sector plus the 15 presets
+    expect(page.locator("#done-actions input[type=checkbox]")).to_have_count(8)
+    page.select_option("#sector", "banking")
+    page.check("#done-actions input[value=refund_issued]")
+    page.check("#channel-public", force=True)
+    page.fill("#complaint", COMPLAINT)
+    with page.expect_request("**/v1/analyze") as request:
+        page.click("#analyze")
+    sent = request.value.post_data_json
+    assert sent["sector"] == "banking" and sent["done_actions"] == ["refund_issued"] and sent["channel"] == "public"
+    expect(page.locator("#draft-card")).to_be_visible()
+    with page.expect_request("**/v1/review") as review:
+        page.click("#review")
+    assert review.value.post_data_json["sector"] == "banking"
+    assert review.value.post_data_json["done_actions"] == ["refund_issued"]
+
+
 def test_errors_are_readable_spanish_messages(page):
     page.fill("#complaint", "   ")
     page.click("#analyze")
