@@ -153,6 +153,7 @@ def test_another_worker_sees_the_correction(tiny_model, analyzer, tiny_dataset, 
         ({"agent_id": "x" * 201}, "invalid_request", ["body", "agent_id"]),
         ({"causes": ["delay"] * 65}, "invalid_request", ["body", "causes"]),
         ({"extra": 1}, "unknown_field", ["body", "extra"]),
+        ({"text": "El pedido no llegó\x00 y nadie contesta"}, "invalid_text", None),
     ],
 )
 def test_bad_corrections_get_422_listing_what_is_valid(client, change, code, where):
@@ -165,6 +166,20 @@ def test_bad_corrections_get_422_listing_what_is_valid(client, change, code, whe
         assert where in [d["loc"] for d in error["details"]]
     if code == "unknown_label":
         assert ("billing_error" in error["message"]) or ("churn" in error["message"])
+
+
+def test_a_saved_correction_can_be_updated(client, feedback_url):
+    analysis = classify(client, COMPLAINT)
+    stored = client.post("/v1/feedback", json=correction_for(analysis, COMPLAINT, ["delay"])).json()
+    response = client.patch(f"/v1/feedback/{stored['id']}", json={"causes": ["billing_error"], "final_reply": "Hola"})
+    assert response.status_code == 200, response.text
+    (row,) = FeedbackStore(feedback_url).corrections()
+    assert row.causes == ["billing_error"] and row.final_reply == "Hola" and row.sentiment == "negative"
+    assert client.patch("/v1/feedback/999999", json={"final_reply": "Hola"}).status_code == 404
+    assert client.patch(f"/v1/feedback/{2**40}", json={"final_reply": "Hola"}).status_code == 422
+    bad = client.patch(f"/v1/feedback/{stored['id']}", json={"causes": ["pizza_fria"]})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "unknown_label"
+    assert client.patch(f"/v1/feedback/{stored['id']}", json={}).json()["error"]["code"] == "empty_update"
 
 
 def test_store_down_is_503_and_analyses_go_on(tiny_model, analyzer, tmp_path):

@@ -15,7 +15,8 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +113,11 @@ def _stored(row: CorrectionRow) -> StoredCorrection:
 
 
 class FeedbackStore:
-    """Corrections and their embeddings in one database; opened and migrated on first use."""
+    """Corrections and their embeddings in one database; opened and migrated on first use.
+
+    Every database failure (unreachable server, a lock held past the busy timeout, a value the
+    backend refuses) comes out as `FeedbackStoreError`, so callers handle one exception.
+    """
 
     def __init__(self, url: str | None = None, mask: bool = True) -> None:
         self.url = url or default_feedback_url()
@@ -148,6 +153,21 @@ class FeedbackStore:
                 self._engine.dispose()
                 self._engine = None
 
+    @contextmanager
+    def _session(self, write: bool = False) -> Iterator[Session]:
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                if write:
+                    with session.begin():
+                        yield session
+                else:
+                    yield session
+        except IntegrityError:
+            raise
+        except SQLAlchemyError as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise FeedbackStoreError(f"feedback store {self.where} failed: {reason}") from None
+
     def add(self, correction: Correction) -> StoredCorrection:
         """Store one correction (contact and payment data masked unless the store was opened with mask=False)."""
         hide = mask_private if self.mask else str
@@ -169,7 +189,7 @@ class FeedbackStore:
             risks=list(correction.risks),
             final_reply=hide(correction.final_reply) if correction.final_reply else correction.final_reply,
         )
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with self._session(write=True) as session:
             session.add(row)
         return _stored(row)
 
@@ -183,7 +203,7 @@ class FeedbackStore:
         unknown = set(changes) - allowed
         if unknown:
             raise ValueError(f"cannot change {', '.join(sorted(unknown))}; only {', '.join(sorted(allowed))}")
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with self._session(write=True) as session:
             row = session.get(CorrectionRow, correction_id)
             if row is None:
                 return None
@@ -199,16 +219,16 @@ class FeedbackStore:
         where = CorrectionRow.id > after_id
         if changed_since is not None:
             where = or_(where, CorrectionRow.updated_at >= changed_since)
-        with Session(self.engine) as session:
+        with self._session() as session:
             rows = session.scalars(select(CorrectionRow).where(where).order_by(CorrectionRow.id))
             return [_stored(row) for row in rows]
 
     def count(self) -> int:
-        with Session(self.engine) as session:
+        with self._session() as session:
             return int(session.scalar(select(func.count(CorrectionRow.id))) or 0)
 
     def latest_id(self) -> int:
-        with Session(self.engine) as session:
+        with self._session() as session:
             return int(session.scalar(select(func.max(CorrectionRow.id))) or 0)
 
     def embeddings(self, model_key: str, ids: Iterable[int]) -> dict[int, np.ndarray]:
@@ -218,7 +238,7 @@ class FeedbackStore:
         query = select(CorrectionEmbedding).where(
             CorrectionEmbedding.model_key == model_key, CorrectionEmbedding.correction_id.in_(ids)
         )
-        with Session(self.engine) as session:
+        with self._session() as session:
             return {e.correction_id: np.frombuffer(e.vector, dtype=np.float32) for e in session.scalars(query)}
 
     def save_embeddings(self, model_key: str, vectors: dict[int, np.ndarray]) -> None:
@@ -226,7 +246,7 @@ class FeedbackStore:
         for correction_id, vector in vectors.items():
             blob = np.asarray(vector, dtype=np.float32).tobytes()
             try:
-                with Session(self.engine) as session, session.begin():
+                with self._session(write=True) as session:
                     session.add(CorrectionEmbedding(correction_id=correction_id, model_key=model_key, vector=blob))
             except IntegrityError:
                 pass  # another worker stored the same vector first

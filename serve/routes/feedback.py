@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -65,7 +65,7 @@ class FeedbackService:
 
 
 def attach_when_loaded(service: FeedbackService, state, loading: asyncio.Task) -> None:
-    """Give the model its correction memory as soon as it is loaded (before any request can use it)."""
+    """Give the model its correction memory as soon as it has loaded."""
     loading.add_done_callback(lambda _: service.attach(state.analyzer))
 
 
@@ -125,6 +125,12 @@ class FeedbackResponse(BaseModel):
     masked: bool = Field(description="Contact and payment data were masked before storing.")
 
 
+def refuse_nul(*values: str | None) -> None:
+    """PostgreSQL text cannot hold U+0000, and no complaint or reply needs it: refused on every backend alike."""
+    if any(value and "\x00" in value for value in values):
+        raise ApiError(422, "invalid_text", "El texto contiene el carácter nulo (U+0000), que no se puede guardar.")
+
+
 def _unavailable(exc: FeedbackStoreError) -> ApiError:
     log.error("%s", exc)
     return ApiError(503, "feedback_unavailable", "El almacén de correcciones no está disponible; inténtelo más tarde.")
@@ -133,6 +139,7 @@ def _unavailable(exc: FeedbackStoreError) -> ApiError:
 @router.post("", response_model=FeedbackResponse, status_code=201, summary="Guardar la corrección de un agente")
 async def record(body: FeedbackRequest, state: StateDep, feedback: FeedbackDep) -> FeedbackResponse:
     check_texts(state, [body.text], "text")
+    refuse_nul(body.text, body.final_reply, body.agent_id)
     correction = Correction(**body.model_dump())
     problems = label_problems(correction)
     if problems:
@@ -156,7 +163,10 @@ async def stats(feedback: FeedbackDep) -> FeedbackStats:
 
 
 @router.patch("/{correction_id}", response_model=FeedbackResponse, summary="Actualizar una corrección guardada")
-async def update(correction_id: int, body: FeedbackUpdate, feedback: FeedbackDep) -> FeedbackResponse:
+async def update(
+    correction_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: FeedbackUpdate, feedback: FeedbackDep
+) -> FeedbackResponse:
+    refuse_nul(body.final_reply)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if not changes:
         raise ApiError(422, "empty_update", "No hay nada que cambiar: envíe causes, sentiment, risks o final_reply.")
