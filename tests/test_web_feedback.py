@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from live_server import LiveServer
+from test_feedback_api import TINY_MODEL_MIN_SIMILARITY
 from test_web import browser, expect, settings_for  # noqa: F401 - browser is a fixture used below
 
 from pipeline.feedback.store import FeedbackStore
@@ -23,7 +24,9 @@ def store_url(tmp_path) -> str:
 
 @pytest.fixture
 def page(browser, tiny_model, analyzer, store_url):  # noqa: F811
-    with LiveServer(settings_for(tiny_model, feedback_url=store_url), analyzer) as server:
+    floor = TINY_MODEL_MIN_SIMILARITY
+    settings = settings_for(tiny_model, feedback_url=store_url, feedback_memory_min_similarity=floor)
+    with LiveServer(settings, analyzer) as server:
         context = browser.new_context(viewport={"width": 1280, "height": 1000})
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
         context.set_default_timeout(15_000)
