@@ -178,6 +178,8 @@ class Analyzer:
         self.device = device
         self.metrics = metrics or {}
         self.lexical = lexical
+        # Agents' corrections remembered until the next training (pipeline/feedback/memory.py); set by the service.
+        self.memory = None
         config = model.config
         causes, risks = config.cause_thresholds, config.risk_thresholds
         if lexical is None and config.blend_weights:
@@ -265,10 +267,18 @@ class Analyzer:
         if self.neighbours is not None:
             votes = self.neighbours.cause_probabilities(probs.embeddings)
             probs.causes = mix_votes(probs.causes, votes, self.config.neighbour_share)
+        if self.memory is not None:
+            probs.causes = self.memory.adjust(probs.causes, probs.embeddings)
         if self.cues:
             probs.risk = raise_cued_risks(probs.risk, texts, self.config.risks)
         probs.sentiment_score = sentiment_scores(self.config, probs)
         return probs
+
+    def embeddings(self, texts: list[str], batch_size: int = 32) -> np.ndarray | None:
+        """The pooled unit vector of each text's head+tail reading (None if the model gives none)."""
+        check_texts(texts)
+        batch_size = min(batch_size, getattr(self.model, "max_batch_size", batch_size))
+        return predict_probabilities(self.model, self.batcher, texts, batch_size, self.device, windows=False).embeddings
 
     def analyze(self, texts: list[str], batch_size: int = 32, entities: bool = True) -> list[Analysis]:
         """Analyse texts (any number; batched internally). Raises EmptyTextError on blank input.

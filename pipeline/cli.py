@@ -627,5 +627,73 @@ def review_command(
     console.print(f"Puntuación: [{colour}]{result.score:.0f}/100[/{colour}]")
 
 
+feedback_app = typer.Typer(
+    help="Agents' corrections: quality of the model on your own messages, and export for training.",
+    no_args_is_help=True,
+)
+app.add_typer(feedback_app, name="feedback")
+
+FEEDBACK_URL_HELP = (
+    "SQLAlchemy URL of the corrections store (default QUEJAS_FEEDBACK_URL, else ~/.local/share/quejas/feedback.db)."
+)
+
+
+def _feedback_corrections(url: str | None):
+    from pipeline.feedback.store import FeedbackStore, FeedbackStoreError
+
+    store = FeedbackStore(url)
+    if store.url.startswith("sqlite:///") and not Path(store.url.removeprefix("sqlite:///")).exists():
+        fail(f"no corrections store at {store.where}; corrections are stored by POST /v1/feedback")
+    try:
+        return store.corrections()
+    except FeedbackStoreError as exc:
+        fail(str(exc))
+
+
+@feedback_app.command("stats")
+def feedback_stats_command(
+    url: str = typer.Option(None, "--url", envvar="QUEJAS_FEEDBACK_URL", help=FEEDBACK_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON (the /v1/feedback/stats body)."),
+) -> None:
+    """Corrections per cause, and the model's precision / recall / F1 per cause against them."""
+    from rich.table import Table
+
+    from pipeline.feedback.stats import feedback_stats
+
+    stats = feedback_stats(_feedback_corrections(url))
+    if as_json:
+        typer.echo(stats.model_dump_json(indent=2))
+        return
+    if stats.overall is None:
+        console.print("No corrections stored yet.")
+        return
+    table = Table(title=f"{stats.n_corrections} corrections", show_header=True)
+    for column in ("cause", "agreed", "added", "removed", "precision", "recall", "F1"):
+        table.add_column(column, justify="left" if column == "cause" else "right")
+    for cause, counts in stats.per_cause.items():
+        quality = stats.overall.per_cause.get(cause)
+        scores = [f"{v:.2f}" for v in (quality.precision, quality.recall, quality.f1)] if quality else ["-"] * 3
+        table.add_row(cause, str(counts.corrected), str(counts.added), str(counts.removed), *scores)
+    console.print(table)
+    for name, quality in [("all", stats.overall), *stats.by_model_version.items()]:
+        console.print(
+            f"{'model ' + name if name != 'all' else 'overall'}: {quality.n_corrections} corrections, cause "
+            f"micro-F1 {quality.cause_micro_f1:.3f}, macro-F1 {quality.cause_macro_f1:.3f}, "
+            f"exact set {quality.exact_match:.1%}"
+        )
+
+
+@feedback_app.command("export")
+def feedback_export_command(
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL file to write (corpus record format)."),
+    url: str = typer.Option(None, "--url", envvar="QUEJAS_FEEDBACK_URL", help=FEEDBACK_URL_HELP),
+) -> None:
+    """Write every correction as a corpus record (data/README.md), ready to train on."""
+    from pipeline.feedback.export import write_jsonl
+
+    written = write_jsonl(_feedback_corrections(url), output)
+    console.print(f"{written} corrections written to {output}")
+
+
 if __name__ == "__main__":
     app()

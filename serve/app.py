@@ -20,7 +20,7 @@ from serve.deps import require_api_key
 from serve.errors import error_response, install_error_handlers
 from serve.limits import BodySizeLimit, route_template
 from serve.redact import install_secret_filter
-from serve.routes import analysis, health, meta, review, upload
+from serve.routes import analysis, feedback, health, meta, review, upload
 from serve.settings import Settings
 from serve.state import ServiceState
 
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
     """Build the app; pass ``analyzer`` to reuse an already loaded model (tests, benchmarks)."""
     settings = settings or Settings()
     state = ServiceState(settings=settings)
+    corrections = feedback.FeedbackService(settings)
 
     install_secret_filter(settings.api_keys)
 
@@ -47,9 +48,11 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
         install_secret_filter(settings.api_keys)  # again: the server may have configured logging since
         loading = asyncio.create_task(state.load(analyzer))
         app.state.loading = loading
+        feedback.attach_when_loaded(corrections, state, loading)
         yield
         loading.cancel()
         await state.close()
+        corrections.close(state.analyzer)
 
     app = FastAPI(
         title="quejas",
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
         },
     )
     app.state.quejas = state
+    app.state.feedback = corrections
     install_error_handlers(app)
 
     @app.middleware("http")
@@ -95,6 +99,7 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
     v1.include_router(review.router)
     v1.include_router(meta.router)
     v1.include_router(upload.router)
+    v1.include_router(feedback.router)
     app.include_router(v1)
     app.include_router(health.router)
 

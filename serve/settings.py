@@ -63,6 +63,21 @@ class Settings(BaseSettings):
         default="torch",
         description="onnx runs the model folder's ONNX export with ONNX Runtime (CPU; exported on first start).",
     )
+    feedback_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the corrections store (POST /v1/feedback): default an SQLite file in "
+        "$XDG_DATA_HOME/quejas (~/.local/share/quejas/feedback.db); postgresql://... when replicas share it.",
+    )
+    feedback_mask_contacts: bool = Field(
+        default=True, description="Mask e-mails, phones, card and IBAN numbers in corrections before storing."
+    )
+    feedback_memory: bool = Field(
+        default=True,
+        description="Near-identical complaints take the causes agents agreed on, before any retraining.",
+    )
+    feedback_memory_min_similarity: float = Field(
+        default=0.9, gt=0.0, lt=0.98, description="Cosine similarity below which a correction does not count."
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -92,3 +92,35 @@ def tiny_model(tmp_path_factory, tiny_base, tiny_dataset) -> Path:
         frozen_layers=1,  # the cached-lower-blocks path the real model trains with, on one of the two blocks
     )
     return train(config, tiny_dataset, corpus_hash="test").folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def feedback_store_in_tmp(tmp_path_factory):
+    """Services started by any test keep corrections in the session's temporary folder, not the user's."""
+    import os
+
+    previous = os.environ.get("QUEJAS_FEEDBACK_URL")
+    os.environ["QUEJAS_FEEDBACK_URL"] = f"sqlite:///{tmp_path_factory.mktemp('feedback') / 'feedback.db'}"
+    yield
+    if previous is None:
+        os.environ.pop("QUEJAS_FEEDBACK_URL", None)
+    else:
+        os.environ["QUEJAS_FEEDBACK_URL"] = previous
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """One throwaway PostgreSQL server for the session (tests/postgres_server.py)."""
+    from postgres_server import PostgresServer
+
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def feedback_url(request, tmp_path) -> str:
+    """A fresh, empty store URL on each backend the feedback store supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'feedback.db'}"
+    return request.getfixturevalue("postgres").new_database()

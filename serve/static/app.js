@@ -142,6 +142,8 @@
     return data;
   }
 
+  window.quejas = { api };  // for corrections.js
+
   /* ---------- API key ---------- */
 
   function openKeyPanel(open, focus) {
@@ -440,6 +442,7 @@
       state.complaint = text;
       renderAnalysis(result.analysis);
       renderDraft(result.draft);
+      document.dispatchEvent(new CustomEvent("quejas:analysis", { detail: { analysis: result.analysis, text } }));
     } catch (err) {
       showError(error, err.message);
     } finally {
@@ -474,6 +477,7 @@
       $("draft-body").focus();
     }
     status.textContent = ok ? "Copiado al portapapeles." : "No se pudo copiar: seleccione el texto y pulse Ctrl+C.";
+    if (ok) document.dispatchEvent(new CustomEvent("quejas:copied", { detail: { text } }));
   }
 
   /* Offsets from the server count Unicode code points (Python), JS strings count UTF-16 units:
