@@ -61,7 +61,7 @@ label: model  ## label a file: make label INPUT=quejas.csv OUTPUT=quejas.labeled
 
 bench: model  ## quality vs baselines, API latency/throughput and batch throughput
 	$(BIN)/quejas eval --model $(MODEL) --quantize --onnx
-	$(BIN)/python bench/serve.py --model $(MODEL) --runtime onnx --quantize --max-wait-ms 0
+	$(BIN)/python bench/serve.py --model $(MODEL) --runtime onnx --quantize --max-wait-ms 0 --overload 64
 	$(BIN)/python bench/batch.py --model $(MODEL)
 	$(BIN)/python bench/risk_cues.py --model $(MODEL)
 

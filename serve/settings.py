@@ -41,8 +41,8 @@ class Settings(BaseSettings):
         default=24,
         ge=1,
         description="Most texts waiting for or in the model at once; a request that would exceed it gets 503 with "
-        "Retry-After (a request alone is always admitted). 24 is about one second of work on 2 CPU cores, so an "
-        "accepted request answers within about two seconds under any load.",
+        "Retry-After (a request alone is always admitted). 24 is about one second of work on 2 idle CPU cores "
+        "(ONNX int8, about 20 texts/s), which bounds how long an accepted request waits.",
     )
     max_upload_rows: int = Field(default=2_000, ge=1, description="Most rows in one file uploaded to the page.")
     host: str = "127.0.0.1"
