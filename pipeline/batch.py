@@ -846,7 +846,9 @@ def output_lock(output: Path) -> Iterator[None]:
 
 def _write_part(labelled: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
-        escape_frame(labelled).to_csv(path, header=False, index=False, lineterminator="\n")
+        # CRLF line ends (RFC 4180, what spreadsheets write): a cell holding a bare "\r" is then quoted, so no
+        # spreadsheet can read it as a line break that starts a new row with a formula.
+        escape_frame(labelled).to_csv(path, header=False, index=False, lineterminator="\r\n")
     elif fmt == "jsonl":
         with open(path, "w", encoding="utf-8") as fh:
             columns = list(labelled.columns)
@@ -902,7 +904,7 @@ def _concatenate(parts: list[Path], target: Path, fmt: str, columns: list[str]) 
         with open(target, "wb") as out:
             if fmt == "csv":
                 header = pd.DataFrame(columns=[escape_cell(c) for c in columns])
-                out.write(header.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+                out.write(header.to_csv(index=False, lineterminator="\r\n").encode("utf-8"))
             for part in parts:
                 with open(part, "rb") as fh:
                     shutil.copyfileobj(fh, out, length=1 << 20)

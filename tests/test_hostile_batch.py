@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -62,8 +61,9 @@ def test_escape_cell_keeps_numbers_and_plain_text(value):
 def test_label_csv_output_escapes_formula_cells(engine, tiny_model, texts, tmp_path):
     source = tmp_path / "in.csv"
     cells = [*FORMULAS, "El pedido no llega y nadie contesta."]
+    # "\r\n" line ends make the writer quote the cell holding a bare "\r", as spreadsheets write it.
     pd.DataFrame({"=id": [f"=A{i}" for i in range(len(cells))], "texto": cells, "saldo": ["-12.50"] * len(cells)}
-                 ).to_csv(source, index=False)
+                 ).to_csv(source, index=False, lineterminator="\r\n")
     output = tmp_path / "out.csv"
     label(engine, tiny_model, source, output)
     result = pd.read_csv(output, dtype=str, keep_default_na=False)
@@ -161,26 +161,27 @@ def test_a_broken_manifest_names_the_file_and_suggests_restart(engine, tiny_mode
     assert label(engine, tiny_model, source, output, chunk_size=5, restart=True).rows == 10
 
 
-def test_a_second_run_on_the_same_output_is_refused_clearly(engine, tiny_model, corpus_records, tmp_path):
+def test_a_second_run_on_the_same_output_is_refused_clearly(tiny_model, corpus_records, tmp_path):
+    """While another run holds the output's lock, the CLI stops with a message, not a raw missing-file error.
+
+    The other run is this test holding the same lock file, so the check does not depend on how fast a real
+    first run would be (on an idle machine it can finish before a second process has even started).
+    """
+    from filelock import FileLock
+
     source = tmp_path / "in.csv"
-    pd.DataFrame({"texto": [r.text for r in corpus_records[:300]]}).to_csv(source, index=False)
+    pd.DataFrame({"texto": [r.text for r in corpus_records[:30]]}).to_csv(source, index=False)
     output = tmp_path / "out.jsonl"
     command = [sys.executable, "-m", "pipeline.cli", "label", str(source), "-o", str(output), "--model",
                str(tiny_model), "--device", "cpu", "--chunk-size", "5", "--no-progress"]
-    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        while not list(parts_folder(output).glob("part-*.jsonl")):
-            assert first.poll() is None, first.stderr.read().decode()
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
-        assert second.returncode != 0
-        assert "another `quejas label` is writing" in second.stderr and "Traceback" not in second.stderr
-    finally:
-        first.wait(timeout=300)
-    assert first.returncode == 0, first.stderr.read().decode()
-    assert len(output.read_text(encoding="utf-8").splitlines()) == 300
+    with FileLock(str(output) + ".lock", timeout=0):
+        second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert second.returncode != 0
+    assert "another `quejas label` is writing" in second.stderr and "Traceback" not in second.stderr
+    assert not output.exists()
+    first = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert len(output.read_text(encoding="utf-8").splitlines()) == 30
     assert not Path(str(output) + ".lock").exists()
 
 

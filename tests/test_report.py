@@ -233,10 +233,9 @@ def test_markdown_summary(labelled, tmp_path):
 
 @pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
 def test_jsonl_and_parquet_labelled_files_give_the_same_summary(tiny_model, labelled, tmp_path, fmt):
-    source = tmp_path / "quejas.csv"
-    pd.read_csv(labelled, dtype=str, keep_default_na=False)[["id", "fecha", "Canal", "sector", "texto"]].to_csv(
-        source, index=False
-    )
+    # The labelling input, not the labelled CSV's text column: CSV output escapes formula-leading cells
+    # ("@handle ..." becomes "'@handle ..."), which the model would read as a different text.
+    source = labelled.with_name("quejas.csv")
     other = tmp_path / f"quejas.labeled.{fmt}"
     engine = LocalEngine(Analyzer.load(tiny_model, device="cpu"))
     label_file(source, other, engine, model_manifest(tiny_model), LabelOptions(chunk_size=25), progress=False)
