@@ -142,7 +142,8 @@
     return data;
   }
 
-  window.quejas = { api };  // for corrections.js
+  // For corrections.js: one DOM builder, one API client and one set of display names for the page.
+  window.quejas = { api, el, SENTIMENTS, RISKS };
 
   /* ---------- API key ---------- */
 

@@ -1,31 +1,15 @@
 /* quejas triage page: correcting an analysis. The agent removes or adds causes, changes the sentiment
    and the risks, and saves the correction (POST /v1/feedback); the reply copied afterwards is recorded as
    the one finally sent, and saving again updates the same record (PATCH /v1/feedback/{id}). app.js announces each analysis and each copy with the
-   events "quejas:analysis" and "quejas:copied" and lends its API helper as window.quejas.api.
+   events "quejas:analysis" and "quejas:copied" and lends its API client, DOM builder and display names as window.quejas.
    Text is only ever inserted with textContent, never as HTML. */
 "use strict";
 
 (() => {
-  const SENTIMENTS = { negative: "Negativo", neutral: "Neutro", positive: "Positivo" };
-  const RISKS = [["churn", "Baja"], ["legal", "Legal"], ["public", "Pública"]];
+  const { api, el, SENTIMENTS, RISKS } = window.quejas;
   const $ = (id) => document.getElementById(id);
   const state = { labels: null, analysis: null, text: "", causes: [], savedId: null, reply: null };
 
-  function el(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "class") node.className = value;
-      else if (name === "text") node.textContent = value;
-      else node.setAttribute(name, value === true ? "" : String(value));
-    }
-    for (const child of children.flat()) {
-      if (child !== null && child !== undefined) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
-
-  const api = (...args) => window.quejas.api(...args);
   const display = (id) => {
     const cause = state.labels && state.labels.causes.find((c) => c.id === id);
     return cause ? cause.display : id;
