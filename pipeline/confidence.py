@@ -38,27 +38,22 @@ def confidence_level(margin: float, cutoffs: dict[str, float]) -> CauseConfidenc
     return "low"
 
 
-def _lowest_cut(margins: np.ndarray, exact: np.ndarray, share: float) -> float:
-    """The smallest margin above which cause sets are exactly right at least ``share`` of the time."""
-    order = np.argsort(-margins, kind="stable")
+def _cut(margins: np.ndarray, exact: np.ndarray, share: float, from_top: bool) -> float:
+    """A margin cut-off from dev cause sets, walking the margins from the top or from the bottom.
+
+    From the top: the smallest margin above which sets are exactly right at least ``share`` of the time.
+    From the bottom: the margin below which they are right at most ``share`` of the time, as large as can be.
+    A cut at a margin takes every text with that margin, so only the last of a run of ties is a candidate.
+    """
+    order = np.argsort(-margins if from_top else margins, kind="stable")
     sorted_margins = margins[order]
     counted = np.arange(1, len(order) + 1)
     running = np.cumsum(exact[order]) / counted
-    # A cut at a margin takes every text with that margin, so only the last of a run of ties is a candidate.
     last_of_tie = np.append(sorted_margins[1:] != sorted_margins[:-1], True)
-    ok = np.nonzero((running >= share) & (counted >= MIN_ROWS) & last_of_tie)[0]
-    return float(sorted_margins[ok[-1]]) if len(ok) else 1.0
-
-
-def _highest_cut(margins: np.ndarray, exact: np.ndarray, share: float) -> float:
-    """The largest margin below which cause sets are exactly right at most ``share`` of the time."""
-    order = np.argsort(margins, kind="stable")
-    sorted_margins = margins[order]
-    counted = np.arange(1, len(order) + 1)
-    running = np.cumsum(exact[order]) / counted
-    # Texts below a cut at the next larger margin: a run of ties is taken whole.
-    last_of_tie = np.append(sorted_margins[1:] != sorted_margins[:-1], True)
-    ok = np.nonzero((running <= share) & (counted >= MIN_ROWS) & last_of_tie)[0]
+    meets = running >= share if from_top else running <= share
+    ok = np.nonzero(meets & (counted >= MIN_ROWS) & last_of_tie)[0]
+    if from_top:
+        return float(sorted_margins[ok[-1]]) if len(ok) else 1.0
     if not len(ok):
         return 0.0
     above = sorted_margins[ok[-1] + 1 :]
@@ -73,8 +68,8 @@ def tune_cutoffs(probs: np.ndarray, gold: np.ndarray, cuts: np.ndarray) -> dict[
     """
     margins = set_margins(probs, cuts)
     exact = ((probs >= cuts) == (gold > 0.5)).all(axis=1).astype(np.float64)
-    high = _lowest_cut(margins, exact, HIGH_EXACT)
-    medium = min(_highest_cut(margins, exact, LOW_EXACT), high)
+    high = _cut(margins, exact, HIGH_EXACT, from_top=True)
+    medium = min(_cut(margins, exact, LOW_EXACT, from_top=False), high)
     return {"high": high, "medium": medium}
 
 

@@ -60,6 +60,11 @@ class ParseProblem:
     message: str
 
 
+def schema_message(exc: ValidationError) -> str:
+    """One line naming each field that failed, for the validator's report."""
+    return "schema: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+
+
 def read_corpus(paths: list[Path] | None = None) -> tuple[list[CorpusRecord], list[ParseProblem]]:
     """Read records from JSONL files (default: every file in ``data/complaints``), collecting bad lines."""
     if paths is None:
@@ -76,8 +81,7 @@ def read_corpus(paths: list[Path] | None = None) -> tuple[list[CorpusRecord], li
                 except json.JSONDecodeError as exc:
                     problems.append(ParseProblem(path, number, f"invalid JSON: {exc.msg}"))
                 except ValidationError as exc:
-                    details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                    problems.append(ParseProblem(path, number, f"schema: {details}"))
+                    problems.append(ParseProblem(path, number, schema_message(exc)))
     return records, problems
 
 
@@ -147,8 +151,7 @@ def read_real(real_dir: Path = REAL_DIR) -> tuple[list[RealRecord], list[ParsePr
             except json.JSONDecodeError as exc:
                 problems.append(ParseProblem(labels_path, number, f"invalid JSON: {exc.msg}"))
             except ValidationError as exc:
-                details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                problems.append(ParseProblem(labels_path, number, f"schema: {details}"))
+                problems.append(ParseProblem(labels_path, number, schema_message(exc)))
     for missing in sorted(texts)[:5]:
         problems.append(ParseProblem(labels_path, 0, f"{missing} has a raw text but no labels"))
     return records, problems

@@ -10,30 +10,21 @@ labels (labels/settled.jsonl, decided record by record with the guide's section 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+# Runnable as a plain script from a fresh checkout, before `pip install -e .`.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from pipeline.taxonomy import TAXONOMY  # noqa: E402
 
 LABELS = Path(__file__).resolve().parent / "labels"
 FIELDS = ("causes", "sentiment", "sentiment_score", "risk", "customer_name", "references", "sector")
-OPERATIONAL = {
-    "unanswered_contact",
-    "transfer_runaround",
-    "delay",
-    "product_defect",
-    "order_error",
-    "opening_hours",
-    "not_as_advertised",
-    "billing_error",
-}
 
 
 def read(name: str) -> dict[str, dict]:
     rows = [json.loads(line) for line in (LABELS / name).read_text(encoding="utf-8").splitlines() if line.strip()]
     return {row["id"]: row for row in rows}
-
-
-def group_of(causes: list[str]) -> str:
-    kinds = {"operational" if c in OPERATIONAL else "emotional" for c in causes}
-    return "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
 
 
 def settle(pass_a: dict, pass_b: dict, settled: dict) -> list[dict]:
@@ -45,7 +36,7 @@ def settle(pass_a: dict, pass_b: dict, settled: dict) -> list[dict]:
             row.update({key: settled[record_id][key] for key in ("causes", "sentiment", "sentiment_score", "risk")})
         elif record_id in pass_b:
             row["sentiment_score"] = round((a["sentiment_score"] + pass_b[record_id]["sentiment_score"]) / 2, 2)
-        final.append({"id": record_id, **row, "group": group_of(row["causes"])})
+        final.append({"id": record_id, **row, "group": TAXONOMY.group_of(row["causes"])})
     return final
 
 
