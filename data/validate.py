@@ -19,8 +19,9 @@ from rich.console import Console  # noqa: E402
 from rich.markup import escape  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from pipeline import paths  # noqa: E402
 from pipeline.corpus import read_corpus, read_real  # noqa: E402
-from pipeline.data import REAL_SPLITS_PATH, check_splits  # noqa: E402
+from pipeline.data import check_splits  # noqa: E402
 from pipeline.validation import Report, validate, validate_real  # noqa: E402
 
 console = Console()
@@ -98,7 +99,7 @@ def main(
         real_count = len(real_records)
         if real_records or real_problems:
             real_report = validate_real(real_records, real_problems, records)
-            real_split_errors = check_splits(real_records, REAL_SPLITS_PATH)
+            real_split_errors = check_splits(real_records, paths.real_splits_path())
             for violation in real_report.violations[:60]:
                 console.print(f"[red]real[/red] {violation.record_id}: {violation.rule}: {violation.message}")
             for error in real_split_errors:

@@ -14,6 +14,7 @@ from typing import Literal, get_args
 import numpy as np
 import torch
 
+from pipeline import paths
 from pipeline.confidence import confidence_level, set_margins
 from pipeline.cues import find_cues, raise_cued_risks
 from pipeline.intensity import apply_mapping, polarity
@@ -35,7 +36,6 @@ from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskCue, Risk
 from pipeline.taxonomy import TAXONOMY
 from pipeline.tokenization import BatchTokenizer
 
-DEFAULT_MODEL_PATH = Path("models/latest")
 Runtime = Literal["torch", "onnx"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
 
@@ -192,7 +192,7 @@ class Analyzer:
     @classmethod
     def load(
         cls,
-        path: str | Path = DEFAULT_MODEL_PATH,
+        path: str | Path | None = None,
         device: str = "auto",
         blend: bool = True,
         quantize: bool = False,
@@ -209,7 +209,7 @@ class Analyzer:
         under bfloat16 autocast: the highest throughput for batches on AMX/BF16 hardware. See bench/README.md.
         ``cues=False`` leaves risk to the model alone, without the labeling guide's phrases (pipeline/cues.py).
         """
-        folder = Path(path)
+        folder = Path(path) if path is not None else paths.default_model_path()
         if not folder.exists():
             raise FileNotFoundError(
                 f"no model at {folder}; train one with `make train` (or `quejas train`) or pass a model folder"

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
+from pipeline.folding import fold
 from pipeline.metrics import apply_thresholds, tune_thresholds
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
@@ -234,11 +234,6 @@ POSITIVE_WORDS = [r"gracias", r"excelente", r"felicit", r"genial", r"encant", r"
 NEGATIVE_WORDS = [r"pesim", r"horribl", r"verguenza", r"harto", r"indignad", r"fatal", r"nunca mas", r"estafa"]
 
 
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in text if not unicodedata.combining(ch))
-
-
 def _compile(table: dict[str, list[str]], labels: list[str]) -> list[re.Pattern]:
     missing = set(labels) - set(table)
     if missing:
@@ -254,7 +249,7 @@ class KeywordBaseline:
         self.negative = re.compile("|".join(NEGATIVE_WORDS))
 
     def predict(self, texts: list[str]) -> Predictions:
-        folded = [_fold(t) for t in texts]
+        folded = [fold(t) for t in texts]
         causes = np.array([[int(bool(p.search(t))) for p in self.cause_patterns] for t in folded])
         risk = np.array([[int(bool(p.search(t))) for p in self.risk_patterns] for t in folded])
         sentiment = []

@@ -30,7 +30,6 @@ import math
 import os
 import shutil
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -41,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from pipeline.folding import fold
 from pipeline.spreadsheet_safety import escape_cell, escape_frame
 from pipeline.taxonomy import TAXONOMY
 from pipeline.text_checks import has_letters
@@ -128,9 +128,8 @@ def _added_arrow_schema():
 
 
 def _fold(name: str) -> str:
-    """Lower case without accents: "Descripción" and "DESCRIPCION" compare equal."""
-    decomposed = unicodedata.normalize("NFKD", str(name).strip().casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    """Column names compare without case, accents or surrounding spaces: "Descripción " is "DESCRIPCION"."""
+    return fold(str(name).strip())
 
 
 def find_text_column(columns: list[str], requested: str | None = None) -> str:

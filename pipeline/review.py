@@ -15,9 +15,9 @@ what the channel allows.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
+from pipeline.folding import fold
 from pipeline.schema import Analysis, Entities, Review, ReviewFinding
 from pipeline.text import sentence_spans
 
@@ -202,12 +202,6 @@ def word_count(sentence: str) -> int:
     return len(re.findall(r"[\w][\w.,/'-]*", sentence))
 
 
-def _fold(text: str) -> str:
-    """Lower case without accents, for name matching ("Íñigo" == "iñigo" == "inigo")."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def first_name(customer_name: str | None) -> str | None:
     """The name a reply greets with: the first word, skipping abbreviations such as "Ma."."""
     if not customer_name:
@@ -303,7 +297,7 @@ def review_draft(
             )
         )
     greeting_name = first_name(name)
-    if greeting_name and not re.search(rf"\b{re.escape(_fold(greeting_name))}\b", _fold(text)):
+    if greeting_name and not re.search(rf"\b{re.escape(fold(greeting_name))}\b", fold(text)):
         first_line_end = text.find("\n") if "\n" in text else len(text)
         greeting = re.match(r"[^:,.;!?\n]{0,40}[:,]", text)
         if first_line_end > 60 and greeting:

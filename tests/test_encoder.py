@@ -367,6 +367,7 @@ def test_cli_imports_a_model(tiny_source: Path, tmp_path: Path) -> None:
 
 
 def test_resolve_base_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUEJAS_MODELS_DIR", str(tmp_path / "models"))
     default_dir = tmp_path / "models" / "base" / "multilingual-e5-small"
     imported: list[Path] = []
 
@@ -374,7 +375,6 @@ def test_resolve_base_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         imported.append(output_dir)
         return output_dir
 
-    monkeypatch.setattr(encoder, "DEFAULT_BASE_DIR", default_dir)
     monkeypatch.setattr(encoder, "import_base", fake_import)
     messages: list[str] = []
 

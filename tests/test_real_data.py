@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import paths
 from pipeline.corpus import read_real
-from pipeline.data import REAL_SPLITS_PATH, load_dataset_dict, read_splits
+from pipeline.data import load_dataset_dict, read_splits
 from pipeline.validation import validate_real
 
 LABELS = {
@@ -75,7 +76,7 @@ def real_dataset():
 
 
 def test_real_set_joins_train_and_dev_but_keeps_its_test_apart(real_dataset):
-    splits = read_splits(REAL_SPLITS_PATH)
+    splits = read_splits(paths.real_splits_path())
     assert len(splits["test"]) >= 300
     train_ids, dev_ids = set(real_dataset["train"]["id"]), set(real_dataset["dev"]["id"])
     assert set(splits["train"]) <= train_ids and set(splits["dev"]) <= dev_ids

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Annotated
 
@@ -23,6 +22,7 @@ from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from pipeline.folding import fold
 from serve.deps import StateDep
 from serve.errors import ApiError
 from serve.file_safety import check_xlsx_archive, decode_text
@@ -61,8 +61,7 @@ async def config(state: StateDep) -> PageConfig:
 
 
 def _fold(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.strip().lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return fold(name.strip())
 
 
 def _cell(value: object) -> str:
