@@ -26,8 +26,8 @@ from rich.console import Console  # noqa: E402
 
 from pipeline.corpus import RecordRisk, load_records  # noqa: E402
 from pipeline.data import cause_vector, risk_vector  # noqa: E402
-from pipeline.evaluate import comparison_table  # noqa: E402
 from pipeline.metrics import evaluation_metrics, metrics_at  # noqa: E402
+from pipeline.results import comparison_table  # noqa: E402
 from pipeline.taxonomy import CAUSE_IDS, SENTIMENT_IDS  # noqa: E402
 
 DEFAULT_SECOND_PASS = Path(__file__).resolve().parent / "second_pass" / "dev.jsonl"

@@ -7,7 +7,7 @@ objects in the input order.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -17,20 +17,14 @@ import torch
 from pipeline import paths
 from pipeline.confidence import confidence_level, set_margins
 from pipeline.cues import find_cues, raise_cued_risks
-from pipeline.intensity import apply_mapping, polarity
+from pipeline.inference import Probabilities, check_texts, predict_probabilities, sentiment_scores
+from pipeline.intensity import polarity
 from pipeline.language import detect_language
-from pipeline.model import (
-    BFloat16Model,
-    QuejasModel,
-    QuejasModelConfig,
-    bf16_available,
-    load_model,
-    load_tokenizer,
-    read_metrics,
-    read_model_config,
-    resolve_device,
-)
-from pipeline.neighbours import NEIGHBOURS_FILE, NeighbourVote, mix_votes
+from pipeline.lexical import lexical_probabilities, mix
+from pipeline.model import BFloat16Model, QuejasModel, bf16_available, load_model, load_tokenizer, resolve_device
+from pipeline.model_config import QuejasModelConfig
+from pipeline.model_folder import ModelFolder
+from pipeline.neighbours import NeighbourVote, mix_votes
 from pipeline.onnx_runtime import OnnxModel, load_onnx
 from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskCue, RiskScores, Sentiment
 from pipeline.taxonomy import TAXONOMY
@@ -38,24 +32,6 @@ from pipeline.tokenization import BatchTokenizer
 
 Runtime = Literal["torch", "onnx"]
 RUNTIMES: tuple[str, ...] = get_args(Runtime)
-
-
-class EmptyTextError(ValueError):
-    """Raised for empty or whitespace-only input: there is nothing to classify, and guessing would mislead."""
-
-
-@dataclass
-class Probabilities:
-    """Raw head outputs for a list of texts, rows in input order."""
-
-    causes: np.ndarray
-    sentiment: np.ndarray
-    risk: np.ndarray
-    embeddings: np.ndarray | None = None  # the pooled vector of each head+tail reading, for neighbours.py
-    intensity: np.ndarray | None = None  # the intensity head's output in [-1, 1], when the model has one
-    # What Analysis.sentiment.score reports per text, set by `Analyzer.probabilities` from the folder's
-    # intensity_source (None before that: the score is then P(positive) - P(negative)).
-    sentiment_score: np.ndarray | None = None
 
 
 def quantize_int8(model: QuejasModel, device: torch.device) -> QuejasModel:
@@ -73,89 +49,6 @@ def quantize_int8(model: QuejasModel, device: torch.device) -> QuejasModel:
     # on the test split that changed the causes of 44 of 341 texts. One text per pass keeps results exact.
     quantized.max_batch_size = 1
     return quantized
-
-
-def check_texts(texts: list[str]) -> None:
-    for position, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(f"text at position {position} is {type(text).__name__}, not a string")
-        if not text.strip():
-            raise EmptyTextError(f"text at position {position} is empty or only whitespace; nothing to analyse")
-
-
-@torch.inference_mode()
-def predict_probabilities(
-    model: QuejasModel | BFloat16Model | OnnxModel,
-    batcher: BatchTokenizer,
-    texts: list[str],
-    batch_size: int = 32,
-    device: torch.device | None = None,
-    windows: bool | None = None,
-) -> Probabilities:
-    """Run the heads over ``texts`` in length-sorted batches; rows come back in input order.
-
-    Every text is read once as head+tail. Under the ``windows`` strategy a text longer than the model's
-    window is also read window by window, and its cause probabilities are the maximum over those windows
-    (a cause named anywhere counts); sentiment and risk always come from the head+tail reading.
-    ``windows=False`` skips the windows whatever the model says (only the embeddings are wanted).
-    """
-    is_torch = isinstance(model, torch.nn.Module)
-    device = device or (next(model.parameters()).device if is_torch else torch.device("cpu"))
-    was_training = is_torch and model.training
-    if is_torch:
-        model.eval()
-    ids = batcher.token_ids(texts)
-    sequences = [batcher.fit(x)[0] for x in ids]
-    owners = list(range(len(texts)))
-    windowed = np.zeros(len(texts), dtype=bool)
-    if windows is None:
-        windows = model.config.long_text_strategy == "windows"
-    if windows:
-        for k, x in enumerate(ids):
-            if len(x) > batcher.content_length:
-                windowed[k] = True
-                pieces = batcher.windows(x)
-                sequences.extend(pieces)
-                owners.extend([k] * len(pieces))
-    owner_of = np.array(owners)
-    order = np.argsort([len(s) for s in sequences], kind="stable")
-    causes = np.zeros((len(texts), len(model.config.causes)), dtype=np.float32)
-    sentiment = np.zeros((len(texts), len(model.config.sentiments)), dtype=np.float32)
-    risk = np.zeros((len(texts), len(model.config.risks)), dtype=np.float32)
-    embeddings = intensity = None
-    for start in range(0, len(sequences), batch_size):
-        rows = order[start : start + batch_size]
-        batch = batcher.pad([sequences[i] for i in rows])
-        out = model(**{k: v.to(device) for k, v in batch.items()})
-        owner = owner_of[rows]
-        whole = rows < len(texts)  # the head+tail reading of each text
-        sentiment[owner[whole]] = torch.softmax(out["sentiment"][whole], dim=-1).float().cpu().numpy()
-        risk[owner[whole]] = torch.sigmoid(out["risk"][whole]).float().cpu().numpy()
-        if "embedding" in out:
-            if embeddings is None:
-                embeddings = np.zeros((len(texts), out["embedding"].shape[-1]), dtype=np.float32)
-            embeddings[owner[whole]] = out["embedding"][whole].float().cpu().numpy()
-        if "intensity" in out:
-            if intensity is None:
-                intensity = np.zeros(len(texts), dtype=np.float32)
-            intensity[owner[whole]] = out["intensity"].reshape(-1)[whole].float().cpu().numpy()
-        reads_causes = ~whole | ~windowed[owner]
-        cause_probs = torch.sigmoid(out["causes"]).float().cpu().numpy()
-        np.maximum.at(causes, owner[reads_causes], cause_probs[reads_causes])
-    if was_training:
-        model.train()
-    return Probabilities(causes=causes, sentiment=sentiment, risk=risk, embeddings=embeddings, intensity=intensity)
-
-
-def sentiment_scores(config: QuejasModelConfig, probs: Probabilities) -> np.ndarray | None:
-    """`sentiment.score` per text from the folder's intensity_source; None means the polarity (older folders)."""
-    if config.intensity_source == "head":
-        if probs.intensity is None:
-            raise ValueError(f"{config.name} scores with its intensity head, but the model gave no intensity output")
-        return np.clip(probs.intensity.astype(np.float64), -1.0, 1.0)
-    if config.intensity_source == "mapping":
-        return apply_mapping(config.intensity_mapping, polarity(probs.sentiment, config.sentiments))
-    return None
 
 
 class Analyzer:
@@ -209,14 +102,11 @@ class Analyzer:
         under bfloat16 autocast: the highest throughput for batches on AMX/BF16 hardware. See bench/README.md.
         ``cues=False`` leaves risk to the model alone, without the labeling guide's phrases (pipeline/cues.py).
         """
-        folder = Path(path) if path is not None else paths.default_model_path()
-        if not folder.exists():
-            raise FileNotFoundError(
-                f"no model at {folder}; train one with `make train` (or `quejas train`) or pass a model folder"
-            )
+        folder = ModelFolder(path if path is not None else paths.default_model_path())
+        stored = folder.read_config()
         if runtime not in RUNTIMES:
             raise ValueError(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
-        resolved = folder.resolve()
+        resolved = folder.path.resolve()
         torch_device = resolve_device(device)
         if bf16 and (quantize or runtime != "torch"):
             raise ValueError("bf16 applies to the PyTorch float32 model; drop quantize and runtime='onnx' to use it")
@@ -225,7 +115,7 @@ class Analyzer:
         if runtime == "onnx":
             if torch_device.type != "cpu":
                 raise ValueError("the ONNX runtime path is for CPUs; on a GPU use runtime='torch'")
-            model = load_onnx(resolved, read_model_config(resolved), int8=quantize)
+            model = load_onnx(resolved, stored, int8=quantize)
             tokenizer = load_tokenizer(resolved)
         else:
             model, tokenizer = load_model(resolved, torch_device)
@@ -237,16 +127,10 @@ class Analyzer:
         batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, config.text_prefix)
         lexical = neighbours = None
         if blend and config.blend_weights:
-            from pipeline.blend import load_lexical
-
-            lexical = load_lexical(folder)
-            if lexical is None:
-                raise FileNotFoundError(f"{folder} is a blended model but its lexical.joblib is missing")
+            lexical = folder.load_lexical()
         if blend and config.neighbour_share:
-            neighbours = NeighbourVote.load(folder, config.neighbour_k, config.neighbour_temperature)
-            if neighbours is None:
-                raise FileNotFoundError(f"{folder} uses a neighbour vote but its {NEIGHBOURS_FILE} is missing")
-        return cls(model, batcher, torch_device, read_metrics(folder), lexical, neighbours, cues)
+            neighbours = NeighbourVote.load(folder.path, config.neighbour_k, config.neighbour_temperature)
+        return cls(model, batcher, torch_device, folder.read_metrics(), lexical, neighbours, cues)
 
     @property
     def config(self) -> QuejasModelConfig:
@@ -261,8 +145,6 @@ class Analyzer:
         batch_size = min(batch_size, getattr(self.model, "max_batch_size", batch_size))
         probs = predict_probabilities(self.model, self.batcher, texts, batch_size, self.device)
         if self.lexical is not None:
-            from pipeline.blend import lexical_probabilities, mix
-
             probs = mix(probs, lexical_probabilities(self.lexical, texts), self.config.blend_weights)
         if self.neighbours is not None:
             votes = self.neighbours.cause_probabilities(probs.embeddings)

@@ -1129,9 +1129,9 @@ def summary_table(summary: LabelSummary) -> Table:
 
 def model_manifest(model_path: Path) -> dict:
     """What identifies the model in the manifest: a resumed run must use the same one."""
-    from pipeline.model import read_model_config
+    from pipeline.model_folder import ModelFolder
 
-    config = read_model_config(Path(model_path))
+    config = ModelFolder(Path(model_path)).read_config()
     return {"name": config.name, "version": config.version, "path": str(Path(model_path).resolve())}
 
 

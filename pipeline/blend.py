@@ -1,4 +1,4 @@
-"""Blending the fine-tuned encoder with a lexical TF-IDF model.
+"""Tuning the blend of the fine-tuned encoder with a lexical TF-IDF model (the run-time half is lexical.py).
 
 On this corpus the two make different mistakes: the encoder reads meaning ("marqué 14 veces y nada"
 is nobody answering), the lexical model is sharp on the exact cue words a 2-core CPU training budget
@@ -8,57 +8,30 @@ stored in the model config (``blend_weights``); with an empty dict the model is 
 The vote of the nearest training texts (neighbours.py) is mixed into the blended cause
 probabilities last, with its own share tuned on dev the same way. Risk signals named by a phrase of
 the labeling guide (cues.py) are raised after the blend, before thresholds are tuned, as at run time.
-
-The lexical model is saved with joblib (pickle): load model folders only from sources you trust.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import joblib
 import numpy as np
 from datasets import DatasetDict
 from sklearn.metrics import f1_score
 
-from pipeline.analyzer import Analyzer, Probabilities, predict_probabilities
+from pipeline.analyzer import Analyzer
 from pipeline.baselines import TfidfBaseline
 from pipeline.cues import raise_cued_risks
 from pipeline.data import label_arrays
+from pipeline.inference import Probabilities, predict_probabilities
+from pipeline.lexical import lexical_probabilities, mix
 from pipeline.metrics import apply_thresholds, metrics_at, tune_all_thresholds, tune_thresholds
+from pipeline.model_card import write_model_card
+from pipeline.model_folder import ModelFolder
 from pipeline.neighbours import NeighbourVote, mix_votes
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
 
-LEXICAL_FILE = "lexical.joblib"
 WEIGHT_GRID = np.round(np.arange(0.0, 1.001, 0.1), 2)
 NEIGHBOUR_GRID = np.round(np.arange(0.0, 0.501, 0.1), 2)
-
-
-def lexical_probabilities(lexical: TfidfBaseline, texts: list[str]) -> Probabilities:
-    features = lexical.features(texts)
-    sentiment = np.zeros((len(texts), len(SENTIMENT_IDS)))
-    sentiment[:, lexical.sentiment.classes_] = lexical.sentiment.predict_proba(features)
-    return Probabilities(
-        causes=lexical.label_probabilities("causes", features),
-        sentiment=sentiment,
-        risk=lexical.label_probabilities("risk", features),
-    )
-
-
-def mix(encoder: Probabilities, lexical: Probabilities, weights: dict[str, float]) -> Probabilities:
-    """Weighted average per task; ``weights`` are the encoder's share."""
-
-    def avg(task: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        w = weights.get(task, 1.0)
-        return (w * a + (1.0 - w) * b).astype(np.float32)
-
-    return Probabilities(
-        causes=avg("causes", encoder.causes, lexical.causes),
-        sentiment=avg("sentiment", encoder.sentiment, lexical.sentiment),
-        risk=avg("risk", encoder.risk, lexical.risk),
-        embeddings=encoder.embeddings,
-        intensity=encoder.intensity,  # the lexical model has no intensity; the head's output passes through
-    )
 
 
 def _multilabel_score(probs: np.ndarray, gold: np.ndarray, labels: list[str]) -> float:
@@ -106,15 +79,6 @@ def fit_lexical(dataset: DatasetDict, seed: int = 13) -> TfidfBaseline:
     return TfidfBaseline(seed).fit(list(dataset["train"]["text"]), gold["causes"], gold["sentiment"], gold["risk"])
 
 
-def save_lexical(lexical: TfidfBaseline, folder: Path) -> None:
-    joblib.dump(lexical, Path(folder) / LEXICAL_FILE, compress=3)
-
-
-def load_lexical(folder: Path) -> TfidfBaseline | None:
-    path = Path(folder) / LEXICAL_FILE
-    return joblib.load(path) if path.exists() else None
-
-
 def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighbours: bool = True) -> dict:
     """Fit the lexical model on train, tune the blend and thresholds on dev, score test, update the folder.
 
@@ -122,13 +86,8 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     anything. With ``neighbours`` the vote of the nearest training texts (neighbours.py) joins the cause
     blend when it helps on dev. Returns the updated metrics.
     """
-    import json
-
-    from pipeline.model import CONFIG_FILE, METRICS_FILE
-    from pipeline.model_card import write_model_card
-
-    folder = Path(folder)
-    analyzer = Analyzer.load(folder, blend=False, cues=False)
+    target = ModelFolder(folder)
+    analyzer = Analyzer.load(target.path, blend=False, cues=False)
     config = analyzer.config
     if config.blend_weights:
         raise ValueError(f"{folder} is already blended")
@@ -159,19 +118,20 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     config.cause_thresholds, config.risk_thresholds = thresholds
     config.blend_weights = weights
     config.neighbour_share = share
-    save_lexical(lexical, folder)
-    if share:
-        vote.save(folder)
-    (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
-
-    metrics_path = folder / METRICS_FILE
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.exists() else {}
-    metrics["test_encoder_only"] = metrics.get("test", {})
-    metrics["dev_encoder_only"] = metrics.get("dev", {})
-    metrics["test"] = metrics_at(blended_test, gold_test, thresholds)
-    metrics["dev"] = metrics_at(blended_dev, gold_dev, thresholds)
-    metrics["blend_weights"] = weights
-    metrics["neighbour_share"] = share
-    metrics_path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    write_model_card(folder, config, metrics)
+    target.save_lexical(lexical)
+    if share and vote is not None:
+        vote.save(target.path)
+    target.write_config(config)
+    before = target.read_metrics()
+    metrics = target.update_metrics(
+        {
+            "test_encoder_only": before.get("test", {}),
+            "dev_encoder_only": before.get("dev", {}),
+            "test": metrics_at(blended_test, gold_test, thresholds),
+            "dev": metrics_at(blended_dev, gold_dev, thresholds),
+            "blend_weights": weights,
+            "neighbour_share": share,
+        }
+    )
+    write_model_card(target.path, config, metrics)
     return metrics

@@ -90,7 +90,7 @@ def train_command(ctx: typer.Context) -> None:
 
     from transformers import HfArgumentParser
 
-    from pipeline.train import TrainingConfig
+    from pipeline.training_args import TrainingConfig
 
     parser = HfArgumentParser(
         TrainingConfig,
@@ -133,7 +133,7 @@ def _read_config_file(path: Path, known: set[str]) -> dict:
 def _run_training(config) -> None:
     from pipeline.data import dataset_hash, load_dataset_dict
     from pipeline.encoder import BaseImportError
-    from pipeline.evaluate import comparison_table
+    from pipeline.results import comparison_table
     from pipeline.train import train
 
     try:
@@ -157,7 +157,7 @@ def _run_training(config) -> None:
         console.print(comparison_table(results, title="Test split (thresholds tuned on dev)"))
     block = result.metrics.get("intensity") or {}
     if block.get("test"):
-        from pipeline.evaluate import intensity_table
+        from pipeline.results import intensity_table
 
         source = block["source"]
         columns = {
@@ -181,8 +181,8 @@ def blend_command(
     """
     from pipeline.blend import add_lexical_blend
     from pipeline.data import load_dataset_dict
-    from pipeline.evaluate import comparison_table
-    from pipeline.intensity import fit_intensity
+    from pipeline.intensity_tuning import fit_intensity
+    from pipeline.results import comparison_table
 
     try:
         dataset = load_dataset_dict()
@@ -202,12 +202,12 @@ def intensity_command(
     """Choose a model folder's intensity (sentiment.score) again on dev: its regression head if it has one, or the
     isotonic mapping of P(pos) - P(neg), which also gives folders trained before the intensity a graded score."""
     from pipeline.data import load_dataset_dict
-    from pipeline.evaluate import intensity_table
-    from pipeline.intensity import fit_intensity
-    from pipeline.model import read_model_config
+    from pipeline.intensity_tuning import fit_intensity
+    from pipeline.model_folder import ModelFolder
+    from pipeline.results import intensity_table
 
     try:
-        read_model_config(model)
+        ModelFolder(model).read_config()
         block = fit_intensity(model, load_dataset_dict(), device=device)
     except (ValueError, FileNotFoundError) as exc:
         fail(str(exc))
@@ -222,11 +222,11 @@ def export_onnx_command(
     force: bool = typer.Option(False, "--force", help="Rebuild even if the ONNX files exist."),
 ) -> None:
     """Export the model to ONNX (optimised graph, plus int8) inside its folder, for `serve --runtime onnx`."""
-    from pipeline.model import read_model_config
+    from pipeline.model_folder import ModelFolder
     from pipeline.onnx_runtime import export_onnx
 
     try:
-        read_model_config(model)
+        ModelFolder(model).read_config()
         with console.status(f"exporting {model} to ONNX"):
             path = export_onnx(model, int8=int8, force=force)
     except (ValueError, ImportError, OSError, RuntimeError) as exc:
@@ -249,21 +249,15 @@ def eval_command(
     import json
 
     from pipeline.data import load_dataset_dict
-    from pipeline.evaluate import (
-        baseline_metrics,
-        comparison_table,
-        intensity_columns,
-        intensity_table,
-        model_metrics,
-        test_splits,
-    )
-    from pipeline.model import read_model_config
+    from pipeline.evaluate import baseline_metrics, model_metrics, test_splits
+    from pipeline.model_folder import ModelFolder
+    from pipeline.results import comparison_table, intensity_columns, intensity_table
 
     titles = {"test": "Corpus test split", "real_test": "Real test split (public reviews and posts)"}
     by_split: dict[str, dict] = {}
     try:
         dataset = load_dataset_dict()
-        blended = bool(read_model_config(model).blend_weights)
+        blended = bool(ModelFolder(model).read_config().blend_weights)
         for split in test_splits(dataset):
             results = {"model": model_metrics(model, dataset, device=device, split=split)}
             if blended:
@@ -303,7 +297,8 @@ def analyze_command(
     batch_size: int = typer.Option(32, help="Texts per forward pass."),
 ) -> None:
     """Analyse one complaint (readable table) or a JSONL file (one Analysis JSON per line, input order)."""
-    from pipeline.analyzer import Analyzer, EmptyTextError
+    from pipeline.analyzer import Analyzer
+    from pipeline.inference import EmptyTextError
 
     if (text is None) == (input is None):
         fail("give either a text or --input FILE (not both)")

@@ -2,113 +2,22 @@
 
 One shared encoder feeds the cause (multi-label), sentiment (3-way), intensity (regression) and risk
 (multi-label) heads: the tasks read the same cues ("me doy de baja" is both churn and strongly
-negative), and one forward pass per text keeps serving cheap. A trained model is a self-describing folder::
-
-    config.json        QuejasModelConfig: base, labels, thresholds, intensity, max length, corpus hash, version
-    model.safetensors  encoder + heads
-    encoder/config.json  architecture of the encoder, so loading never needs the base weights
-    tokenizer/         the base tokenizer
-    metrics.json, MODEL_CARD.md   written by training
+negative), and one forward pass per text keeps serving cheap. The folder a trained model lives in is
+described and owned by pipeline/model_folder.py.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import torch
-from pydantic import BaseModel, Field
 from safetensors.torch import load_file, save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.masking_utils import create_bidirectional_mask
 
-from pipeline.intensity import IntensitySource
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS, ScoreKind
-from pipeline.tokenization import LongTextStrategy
-
-CONFIG_FILE = "config.json"
-WEIGHTS_FILE = "model.safetensors"
-ENCODER_DIR = "encoder"
-TOKENIZER_DIR = "tokenizer"
-METRICS_FILE = "metrics.json"
-
-
-class QuejasModelConfig(BaseModel):
-    """Everything needed to rebuild and use a trained model; stored as the folder's config.json."""
-
-    name: str
-    version: str
-    base_model: str = Field(description="Base encoder id or path the model was fine-tuned from.")
-    causes: list[str] = Field(default_factory=lambda: list(CAUSE_IDS))
-    sentiments: list[str] = Field(default_factory=lambda: list(SENTIMENT_IDS))
-    risks: list[str] = Field(default_factory=lambda: list(RISK_IDS))
-    cause_thresholds: dict[str, float] = Field(default_factory=dict)
-    risk_thresholds: dict[str, float] = Field(default_factory=dict)
-    max_length: int = 128
-    long_text_strategy: LongTextStrategy = Field(
-        default="head+tail",
-        description="Texts over max_length tokens: 'head+tail' keeps their first and last tokens (the problem is "
-        "usually stated first, threats and signatures come last); 'windows' also reads overlapping windows over "
-        "the whole text and takes each cause's maximum (see pipeline/tokenization.py). The default is what "
-        "folders written before windows existed were tuned with.",
-    )
-    head_fraction: float = 0.5
-    text_prefix: str = Field(default="", description='Prefix the base expects, e.g. "query: " for E5 models.')
-    dropout: float = 0.1
-    blend_weights: dict[str, float] = Field(
-        default_factory=dict,
-        description="Encoder share per task when blended with the lexical model (lexical.joblib); empty: encoder only.",
-    )
-    neighbour_share: float = Field(
-        default=0.0,
-        description="Share of the cause probabilities given to the vote of the nearest training examples "
-        "(neighbours.npz; tuned on dev with the blend); 0: no vote.",
-    )
-    neighbour_k: int = Field(default=10, description="Training examples that vote for each text.")
-    neighbour_temperature: float = Field(
-        default=0.1, description="Softmax temperature over cosine similarities when weighting the votes."
-    )
-    encoder_thresholds: dict[str, dict[str, float]] = Field(
-        default_factory=dict, description="Thresholds tuned for the encoder alone (causes, risk), kept for comparison."
-    )
-    confidence_cutoffs: dict[str, float] = Field(
-        default_factory=dict,
-        description="Margins from the cause thresholds above which a cause set is 'high' / 'medium' confidence, "
-        "tuned on dev (pipeline/confidence.py); empty: the defaults there.",
-    )
-    intensity_head: bool = Field(
-        default=False,
-        description="The weights include the regression head trained on the labelled sentiment_score "
-        "(False in folders trained before it).",
-    )
-    intensity_source: IntensitySource = Field(
-        default="polarity",
-        description="What sentiment.score is: 'head' (the regression head), 'mapping' (intensity_mapping applied to "
-        "P(positive) - P(negative)), both chosen on dev at training time (pipeline/intensity.py); 'polarity' "
-        "(P(positive) - P(negative) itself) in folders trained before the intensity.",
-    )
-    intensity_mapping: dict[str, list[float]] = Field(
-        default_factory=dict,
-        description="Isotonic breakpoints x -> y from P(positive) - P(negative) to sentiment_score, fitted on dev.",
-    )
-    corpus_hash: str | None = None
-    created: str | None = None
-
-    @property
-    def score_kind(self) -> ScoreKind:
-        return "polarity" if self.intensity_source == "polarity" else "intensity"
-
-    def threshold_vector(self, kind: str) -> torch.Tensor:
-        labels, thresholds = (
-            (self.causes, self.cause_thresholds) if kind == "causes" else (self.risks, self.risk_thresholds)
-        )
-        return torch.tensor([thresholds.get(label, 0.5) for label in labels])
-
-
-def default_text_prefix(base_model: str) -> str:
-    """E5 models were trained with "query: "/"passage: " prefixes; keeping one matches pre-training."""
-    return "query: " if "e5" in Path(base_model).name.lower() else ""
+from pipeline.model_config import QuejasModelConfig
+from pipeline.model_folder import ModelFolder
 
 
 class QuejasModel(nn.Module):
@@ -258,31 +167,23 @@ class BFloat16Model(nn.Module):
 
 
 def save_model(model: QuejasModel, tokenizer: PreTrainedTokenizerBase, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / CONFIG_FILE).write_text(model.config.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    target = ModelFolder(folder)
+    target.path.mkdir(parents=True, exist_ok=True)
+    target.write_config(model.config)
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(folder / WEIGHTS_FILE), metadata={"format": "pt"})
-    model.encoder.config.save_pretrained(folder / ENCODER_DIR)
-    tokenizer.save_pretrained(folder / TOKENIZER_DIR)
-
-
-def read_model_config(folder: Path) -> QuejasModelConfig:
-    path = folder / CONFIG_FILE
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{folder} is not a quejas model folder (no {CONFIG_FILE}); train one with `make train` or `quejas train`"
-        )
-    return QuejasModelConfig.model_validate_json(path.read_text(encoding="utf-8"))
+    save_file(state, str(target.weights_file), metadata={"format": "pt"})
+    model.encoder.config.save_pretrained(target.encoder_dir)
+    tokenizer.save_pretrained(target.tokenizer_dir)
 
 
 def load_model(folder: Path, device: torch.device | None = None) -> tuple[QuejasModel, PreTrainedTokenizerBase]:
     """Rebuild the architecture from the folder alone and load its weights: no base model download needed."""
-    folder = Path(folder)
-    config = read_model_config(folder)
-    encoder_config = AutoConfig.from_pretrained(folder / ENCODER_DIR)
+    source = ModelFolder(folder)
+    config = source.read_config()
+    encoder_config = AutoConfig.from_pretrained(source.encoder_dir)
     encoder = AutoModel.from_config(encoder_config, add_pooling_layer=False)
     model = QuejasModel(encoder, config)
-    model.load_state_dict(load_file(str(folder / WEIGHTS_FILE)))
+    model.load_state_dict(load_file(str(source.weights_file)))
     model.eval()
     if device is not None:
         model.to(device)
@@ -290,9 +191,4 @@ def load_model(folder: Path, device: torch.device | None = None) -> tuple[Quejas
 
 
 def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
-    return AutoTokenizer.from_pretrained(Path(folder) / TOKENIZER_DIR)
-
-
-def read_metrics(folder: Path) -> dict:
-    path = Path(folder) / METRICS_FILE
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return AutoTokenizer.from_pretrained(ModelFolder(folder).tokenizer_dir)

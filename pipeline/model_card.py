@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.evaluate import intensity_markdown, markdown_table
-from pipeline.model import QuejasModelConfig
+from pipeline.model_config import QuejasModelConfig
+from pipeline.model_folder import ModelFolder
+from pipeline.results import intensity_markdown, markdown_table
 from pipeline.taxonomy import TAXONOMY
-
-MODEL_CARD_FILE = "MODEL_CARD.md"
 
 
 def _thresholds(config: QuejasModelConfig) -> str:
@@ -145,6 +144,4 @@ negative the message is, and whether it signals churn, a legal threat or public 
 
 
 def write_model_card(folder: Path, config: QuejasModelConfig, metrics: dict) -> Path:
-    path = Path(folder) / MODEL_CARD_FILE
-    path.write_text(render_model_card(config, metrics), encoding="utf-8")
-    return path
+    return ModelFolder(folder).write_model_card(render_model_card(config, metrics))

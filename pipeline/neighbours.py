@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-NEIGHBOURS_FILE = "neighbours.npz"
+from pipeline.model_folder import ModelFolder
 
 
 @dataclass
@@ -45,17 +45,12 @@ class NeighbourVote:
         return np.einsum("qk,qkc->qc", weights, self.causes[nearest]).astype(np.float32)
 
     def save(self, folder: Path) -> Path:
-        path = Path(folder) / NEIGHBOURS_FILE
-        np.savez_compressed(path, embeddings=self.embeddings.astype(np.float32), causes=self.causes.astype(np.uint8))
-        return path
+        return ModelFolder(folder).save_neighbours(self.embeddings, self.causes)
 
     @classmethod
-    def load(cls, folder: Path, k: int = 10, temperature: float = 0.1) -> NeighbourVote | None:
-        path = Path(folder) / NEIGHBOURS_FILE
-        if not path.exists():
-            return None
-        with np.load(path) as stored:
-            return cls(stored["embeddings"], stored["causes"].astype(np.float32), k, temperature)
+    def load(cls, folder: Path, k: int = 10, temperature: float = 0.1) -> NeighbourVote:
+        embeddings, causes = ModelFolder(folder).load_neighbours()
+        return cls(embeddings, causes, k, temperature)
 
 
 def mix_votes(causes: np.ndarray, votes: np.ndarray, share: float) -> np.ndarray:

@@ -19,17 +19,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from pipeline.model import QuejasModel, QuejasModelConfig, load_model
+from pipeline.model import QuejasModel, load_model
+from pipeline.model_config import QuejasModelConfig
+from pipeline.model_folder import ModelFolder
 
 log = logging.getLogger("quejas.onnx")
 
-ONNX_DIR = "onnx"
 OUTPUTS = ("causes", "sentiment", "risk", "embedding", "intensity")
 OPSET = 17
-
-
-def onnx_file(folder: Path, int8: bool) -> Path:
-    return Path(folder) / ONNX_DIR / ("model.int8.onnx" if int8 else "model.onnx")
 
 
 def model_outputs(config: QuejasModelConfig) -> tuple[str, ...]:
@@ -68,8 +65,7 @@ def export_onnx(folder: Path, int8: bool = True, force: bool = False) -> Path:
     Returns the file asked for. Existing files are kept unless ``force``: they depend only on the weights,
     which a model folder never changes.
     """
-    folder = Path(folder)
-    target = onnx_file(folder, int8)
+    target = ModelFolder(folder).onnx_file(int8)
     if target.exists() and not force:
         return target
     import onnx
@@ -79,7 +75,7 @@ def export_onnx(folder: Path, int8: bool = True, force: bool = False) -> Path:
     model, tokenizer = load_model(folder, torch.device("cpu"))
     _use_eager_attention(model)
     model.eval()
-    out_dir = folder / ONNX_DIR
+    out_dir = ModelFolder(folder).onnx_dir
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / "model.raw.onnx"
     texts = ["Llevo dos semanas sin respuesta.", "El pedido llegó roto y nadie contesta."]
@@ -109,7 +105,7 @@ def export_onnx(folder: Path, int8: bool = True, force: bool = False) -> Path:
         hidden_size=encoder_config.hidden_size,
         opt_level=1,
     )
-    fp32 = onnx_file(folder, int8=False)
+    fp32 = ModelFolder(folder).onnx_file(int8=False)
     optimized.save_model_to_file(str(fp32))
     raw.unlink(missing_ok=True)
     if int8:
@@ -120,7 +116,7 @@ def export_onnx(folder: Path, int8: bool = True, force: bool = False) -> Path:
             # Shape inference cannot type the outputs of the fused com.microsoft ops; they are all float32.
             quantize_dynamic(
                 str(fp32),
-                str(onnx_file(folder, int8=True)),
+                str(ModelFolder(folder).onnx_file(int8=True)),
                 weight_type=QuantType.QInt8,
                 extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
             )
@@ -166,7 +162,7 @@ class OnnxModel:
 
 def load_onnx(folder: Path, config: QuejasModelConfig, int8: bool, threads: int | None = None) -> OnnxModel:
     """The folder's ONNX graph, exported first if missing (a one-off ~1 minute, logged)."""
-    path = onnx_file(folder, int8)
+    path = ModelFolder(folder).onnx_file(int8)
     if not path.exists():
         log.warning("no %s yet; exporting it now (once per model folder)", path)
         export_onnx(folder, int8=int8)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from tqdm.auto import tqdm
 
+from pipeline.inference import Probabilities
 from pipeline.model import QuejasModel
 from pipeline.tokenization import BatchTokenizer
 
@@ -65,10 +66,10 @@ class LowerStateCache:
 
 
 @torch.inference_mode()
-def cached_probabilities(model: QuejasModel, cache: LowerStateCache, device: torch.device, batch_size: int = 64):
+def cached_probabilities(
+    model: QuejasModel, cache: LowerStateCache, device: torch.device, batch_size: int = 64
+) -> Probabilities:
     """Head outputs for every cached text (head+tail reading only): the cheap per-epoch dev check."""
-    from pipeline.analyzer import Probabilities
-
     was_training = model.training
     model.eval()
     order = sorted(range(len(cache.states)), key=lambda i: cache.states[i].shape[0])

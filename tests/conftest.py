@@ -74,7 +74,8 @@ def tiny_base(tmp_path_factory, corpus_records) -> Path:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory, tiny_base, tiny_dataset) -> Path:
     """A tiny quejas model trained for a few steps; the folder every analyzer/CLI/API test loads."""
-    from pipeline.train import TrainingConfig, train
+    from pipeline.train import train
+    from pipeline.training_args import TrainingConfig
 
     out = tmp_path_factory.mktemp("models")
     config = TrainingConfig(

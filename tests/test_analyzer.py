@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.analyzer import Analyzer, EmptyTextError
+from pipeline.analyzer import Analyzer
+from pipeline.inference import EmptyTextError
 from pipeline.taxonomy import TAXONOMY
 
 TEXTS = [

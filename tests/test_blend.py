@@ -8,9 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
-from pipeline.analyzer import Analyzer, Probabilities
-from pipeline.blend import LEXICAL_FILE, add_lexical_blend, lexical_probabilities, mix, tune_weights
-from pipeline.model import read_model_config
+from pipeline.analyzer import Analyzer
+from pipeline.blend import add_lexical_blend, tune_weights
+from pipeline.inference import Probabilities
+from pipeline.lexical import lexical_probabilities, mix
+from pipeline.model_folder import LEXICAL_FILE, ModelFolder
 from pipeline.neighbours import mix_votes
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
 
@@ -18,7 +20,7 @@ TEXTS = ["me cobraron dos veces y nadie contesta", "gracias por todo, Raúl fue 
 
 
 def test_tiny_model_is_blended(tiny_model):
-    config = read_model_config(tiny_model)
+    config = ModelFolder(tiny_model).read_config()
     assert set(config.blend_weights) == {"causes", "sentiment", "risk"}
     assert all(0.0 <= w <= 1.0 for w in config.blend_weights.values())
     assert (tiny_model / LEXICAL_FILE).exists()

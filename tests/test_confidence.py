@@ -53,7 +53,7 @@ def test_analysis_carries_language_and_confidence(tiny_model):
 
 
 def test_trained_folder_stores_tuned_cutoffs(tiny_model):
-    from pipeline.model import read_model_config
+    from pipeline.model_folder import ModelFolder
 
-    cutoffs = read_model_config(tiny_model).confidence_cutoffs
+    cutoffs = ModelFolder(tiny_model).read_config().confidence_cutoffs
     assert set(cutoffs) == {"high", "medium"} and cutoffs["medium"] <= cutoffs["high"]

@@ -23,7 +23,9 @@ from pipeline.intensity import (
     intensity_metrics,
     polarity,
 )
-from pipeline.model import CONFIG_FILE, WEIGHTS_FILE, QuejasModel, QuejasModelConfig, read_model_config
+from pipeline.model import QuejasModel
+from pipeline.model_config import QuejasModelConfig
+from pipeline.model_folder import CONFIG_FILE, WEIGHTS_FILE, ModelFolder
 from pipeline.tokenization import BatchTokenizer
 from pipeline.train import intensity_loss
 
@@ -129,7 +131,7 @@ def test_the_head_learns_the_labelled_score(tiny_base, tiny_dataset):
 
 
 def test_training_chooses_the_intensity_on_dev_and_records_it(tiny_model):
-    config = read_model_config(tiny_model)
+    config = ModelFolder(tiny_model).read_config()
     assert config.intensity_head and config.score_kind == "intensity"
     block = json.loads((tiny_model / "metrics.json").read_text())["intensity"]
     assert config.intensity_source == block["source"]
@@ -216,7 +218,7 @@ def test_eval_prints_the_intensity_beside_the_baseline(tiny_model, tiny_dataset,
     for key in ("mae", "mae_negative"):
         assert f"{expected['intensity'][key]:.3f}" in text
         assert f"{expected['intensity_baseline'][key]:.3f}" in text
-    assert expected["intensity"]["source"] == read_model_config(tiny_model).intensity_source
+    assert expected["intensity"]["source"] == ModelFolder(tiny_model).read_config().intensity_source
     assert set(expected["intensity_baseline"]) >= {"spearman_negative", "negative_below_-0.9"}
     # The same numbers as scoring the model directly: eval measures the folder, it does not copy metrics.json.
     direct = model_metrics(tiny_model, tiny_dataset, device="cpu", blend=True)["intensity"]
@@ -230,7 +232,7 @@ def test_an_old_folder_gets_the_mapping_from_the_intensity_command(tiny_model, t
     monkeypatch.setattr(data, "load_dataset_dict", lambda: tiny_dataset)
     result = CliRunner().invoke(app, ["intensity", "--model", str(folder), "--device", "cpu"])
     assert result.exit_code == 0, result.output
-    config = read_model_config(folder)
+    config = ModelFolder(folder).read_config()
     assert config.intensity_source == "mapping" and config.score_kind == "intensity"  # no head: the mapping
     expected = apply_mapping(config.intensity_mapping, polarity(
         Analyzer.load(folder, device="cpu").probabilities(TEXTS).sentiment, config.sentiments))

@@ -7,7 +7,8 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from pipeline.model import load_model, mean_pool, read_model_config, resolve_device, save_model
+from pipeline.model import load_model, mean_pool, resolve_device, save_model
+from pipeline.model_folder import ModelFolder
 from pipeline.tokenization import BatchTokenizer
 
 
@@ -57,7 +58,7 @@ def test_windows_cover_every_token_with_half_overlap(tokenizer):
 
 
 def test_windows_strategy_reads_causes_over_windows_and_the_rest_head_tail(tiny_model):
-    from pipeline.analyzer import predict_probabilities
+    from pipeline.inference import predict_probabilities
 
     model, tokenizer = load_model(tiny_model)
     assert model.config.long_text_strategy == "windows"
@@ -121,7 +122,7 @@ def test_save_load_round_trip_gives_identical_outputs(tiny_model, tmp_path):
         after = again(**batch)
     for head in ("causes", "sentiment", "risk"):
         assert torch.equal(before[head], after[head])
-    assert read_model_config(tmp_path / "copy") == model.config
+    assert ModelFolder(tmp_path / "copy").read_config() == model.config
 
 
 def test_loading_a_non_model_folder_explains(tmp_path):

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 import pipeline.onnx_runtime as onnx_runtime
-from pipeline.analyzer import Analyzer, predict_probabilities
-from pipeline.blend import NEIGHBOUR_GRID, fit_neighbours, lexical_probabilities, mix, tune_neighbour_share
+from pipeline.analyzer import Analyzer
+from pipeline.blend import NEIGHBOUR_GRID, fit_neighbours, tune_neighbour_share
 from pipeline.data import label_arrays
-from pipeline.model import CONFIG_FILE
-from pipeline.neighbours import NEIGHBOURS_FILE, NeighbourVote, mix_votes
+from pipeline.inference import predict_probabilities
+from pipeline.lexical import lexical_probabilities, mix
+from pipeline.model_folder import CONFIG_FILE, NEIGHBOURS_FILE, ModelFolder
+from pipeline.neighbours import NeighbourVote, mix_votes
 from pipeline.taxonomy import CAUSE_IDS
 
 TEXTS = ["me cobraron dos veces y nadie contesta", "el pedido llegó roto, quiero la devolución"]
@@ -36,7 +38,8 @@ def test_vote_is_the_similarity_weighted_share_of_the_nearest_causes(tmp_path):
     vote.save(tmp_path)
     again = NeighbourVote.load(tmp_path, k=2, temperature=0.1)
     np.testing.assert_allclose(again.cause_probabilities(_unit([2])), vote.cause_probabilities(_unit([2])))
-    assert NeighbourVote.load(tmp_path / "elsewhere") is None
+    with pytest.raises(FileNotFoundError, match=NEIGHBOURS_FILE):
+        NeighbourVote.load(tmp_path / "elsewhere")
     np.testing.assert_allclose(mix_votes(np.zeros((1, 2)), np.ones((1, 2)), 0.3), [[0.3, 0.3]])
 
 
@@ -109,7 +112,7 @@ def test_onnx_graph_without_the_embedding_output_is_exported_again(voting_model,
     with monkeypatch.context() as patch:  # a graph as exported before the vote existed
         patch.setattr(onnx_runtime, "OUTPUTS", ("causes", "sentiment", "risk"))
         onnx_runtime.export_onnx(copy, int8=False)
-    stale = onnx_runtime.OnnxModel(onnx_runtime.onnx_file(copy, int8=False), Analyzer.load(copy).config)
+    stale = onnx_runtime.OnnxModel(ModelFolder(copy).onnx_file(int8=False), Analyzer.load(copy).config)
     assert "embedding" not in stale.outputs
     voting = Analyzer.load(copy, device="cpu", runtime="onnx")
     assert "embedding" in voting.model.outputs

@@ -10,9 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from pipeline.analyzer import Analyzer, predict_probabilities
+from pipeline.analyzer import Analyzer
 from pipeline.cli import app
-from pipeline.onnx_runtime import export_onnx, onnx_file
+from pipeline.inference import predict_probabilities
+from pipeline.model_folder import ModelFolder
+from pipeline.onnx_runtime import export_onnx
 from serve.app import create_app
 from serve.settings import Settings
 
@@ -56,7 +58,7 @@ def test_float32_export_matches_pytorch(model_copy, torch_analyzer):
 
 def test_int8_export_stays_close_and_gives_the_same_analysis_shape(model_copy, torch_analyzer):
     onnx = Analyzer.load(model_copy, device="cpu", runtime="onnx", quantize=True)  # exported on first load
-    assert onnx_file(model_copy, int8=True).exists()
+    assert ModelFolder(model_copy).onnx_file(int8=True).exists()
     exact, approx = torch_analyzer.probabilities(TEXTS), onnx.probabilities(TEXTS)
     assert np.abs(exact.causes - approx.causes).max() < 0.05
     assert np.abs(exact.sentiment - approx.sentiment).max() < 0.05
@@ -80,10 +82,10 @@ def test_unknown_runtime_is_refused(tiny_model):
 def test_export_cli_writes_the_graph_and_reports_bad_folders(model_copy, tmp_path):
     result = CliRunner().invoke(app, ["export-onnx", "--model", str(model_copy), "--float32"])
     assert result.exit_code == 0, result.output
-    assert onnx_file(model_copy, int8=False).exists()
+    assert ModelFolder(model_copy).onnx_file(int8=False).exists()
     missing = CliRunner().invoke(app, ["export-onnx", "--model", str(tmp_path / "nope")])
     assert missing.exit_code == 1
-    assert "not a quejas model folder" in missing.output and "Traceback" not in missing.output
+    assert "no model at" in missing.output and "Traceback" not in missing.output
 
 
 def test_service_on_onnx_runtime_answers_like_the_torch_one(model_copy, torch_analyzer):

@@ -7,7 +7,8 @@ import torch
 from safetensors.torch import load_file
 from transformers import AutoTokenizer
 
-from pipeline.model import QuejasModel, QuejasModelConfig, transformer_blocks
+from pipeline.model import QuejasModel, transformer_blocks
+from pipeline.model_config import QuejasModelConfig
 from pipeline.state_cache import LowerStateCache
 from pipeline.tokenization import BatchTokenizer
 
@@ -53,7 +54,8 @@ def test_freeze_lower_layers_rejects_more_layers_than_the_encoder_has(tiny):
 
 
 def test_training_with_frozen_layers_moves_only_the_upper_blocks(tiny_base, tiny_dataset, tmp_path):
-    from pipeline.train import TrainingConfig, train
+    from pipeline.train import train
+    from pipeline.training_args import TrainingConfig
 
     config = TrainingConfig(
         base_model=str(tiny_base),

@@ -9,13 +9,14 @@ import numpy as np
 import torch
 
 from pipeline.metrics import THRESHOLD_GRID, apply_thresholds, evaluation_metrics, tune_thresholds
-from pipeline.model import read_model_config
+from pipeline.model_folder import ModelFolder
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
-from pipeline.train import TrainingConfig, build_optimizer, class_weights, length_bucketed_batches, positive_weights
+from pipeline.train import build_optimizer, class_weights, length_bucketed_batches, positive_weights
+from pipeline.training_args import TrainingConfig
 
 
 def test_model_folder_is_self_describing(tiny_model):
-    config = read_model_config(tiny_model)
+    config = ModelFolder(tiny_model).read_config()
     assert config.causes == CAUSE_IDS and config.risks == RISK_IDS
     assert set(config.cause_thresholds) == set(CAUSE_IDS)
     assert set(config.risk_thresholds) == set(RISK_IDS)
