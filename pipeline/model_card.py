@@ -1,20 +1,22 @@
-"""MODEL_CARD.md for a trained model folder: what it is, how it was trained, how well it does."""
+"""MODEL_CARD.md for a trained model folder: what it is, how it was trained, how well it does.
+
+The wording is in pipeline/templates/model_card.md.j2; this module computes what the template prints.
+"""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+
+import jinja2
 
 from pipeline.model_config import QuejasModelConfig
 from pipeline.model_folder import ModelFolder
 from pipeline.results import intensity_markdown, markdown_table
 from pipeline.taxonomy import TAXONOMY
 
-
-def _thresholds(config: QuejasModelConfig) -> str:
-    rows = ["| label | threshold |", "|---|---:|"]
-    rows += [f"| `{k}` | {v:.3f} |" for k, v in config.cause_thresholds.items()]
-    rows += [f"| risk `{k}` | {v:.3f} |" for k, v in config.risk_thresholds.items()]
-    return "\n".join(rows)
+TEMPLATES_DIR = Path(__file__).with_name("templates")
+TEMPLATE = "model_card.md.j2"  # Markdown, so nothing is HTML-escaped
 
 
 def _long_texts(config: QuejasModelConfig) -> str:
@@ -91,56 +93,29 @@ def render_model_card(config: QuejasModelConfig, metrics: dict) -> str:
         if metrics.get("test_encoder_only"):
             results["encoder only"] = metrics["test_encoder_only"]
         results.update(metrics.get("baselines", {}))
-    train_cfg = metrics.get("config", {})
-    minutes = metrics.get("training_seconds", 0) / 60
-    causes = ", ".join(f"`{c.id}` ({c.display})" for c in TAXONOMY.causes)
-    return f"""# {config.name}
+    return _template().render(
+        config=config,
+        metrics=metrics,
+        train_cfg=metrics.get("config", {}),
+        minutes=metrics.get("training_seconds", 0) / 60,
+        causes=", ".join(f"`{c.id}` ({c.display})" for c in TAXONOMY.causes),
+        score=_score(config),
+        cued_risks=_cued_risks(),
+        blend=_blend(config),
+        long_texts=_long_texts(config),
+        test_table=markdown_table(results) if results else "",
+        real_table=markdown_table(metrics["real_test"]) if metrics.get("real_test") else "",
+        intensity=_intensity(metrics),
+    )
 
-Spanish complaint triage model of **quejas**: why the customer is unhappy (multi-label causes), how
-negative the message is, and whether it signals churn, a legal threat or public exposure.
 
-## Model
-- Base encoder: `{config.base_model}`, fine-tuned end to end (word embeddings frozen:
-  {train_cfg.get("freeze_word_embeddings", "n/a")}), mean pooling, three heads.
-- Causes (sigmoid, per-label thresholds tuned on dev): {causes}.
-- Sentiment: softmax over {", ".join(config.sentiments)} gives the label; the score is {_score(config)}.
-- Risk (sigmoid, thresholds tuned on dev): {", ".join(config.risks)}. In the pipeline, and in the "model"
-  column below, phrases of the labeling guide also raise {_cued_risks()} (`cues:` in
-  `pipeline/taxonomy.yaml`, `pipeline/cues.py`); the "encoder only" column is the encoder alone.
-- Blend: {_blend(config)}
-- Inputs: up to {config.max_length} tokens; longer texts use **{config.long_text_strategy}**: {_long_texts(config)}.
-- Text prefix: `{config.text_prefix!r}`.
-- Version {config.version}, created {config.created}, corpus hash `{config.corpus_hash}`.
-
-## Training
-- Data: the quejas corpus (`data/complaints`, fixed splits in `data/splits.json`) and, when used, the real set
-  (`data/real`: labelled public reviews and posts, splits in `data/real/splits.json`, train and dev joined to
-  the corpus ones); {metrics.get("train_examples")} training examples. Thresholds and early stopping use dev
-  only; each test split is scored once. Frozen lower encoder blocks: {train_cfg.get("frozen_layers", 0)}.
-- Best epoch {metrics.get("best_epoch")}; {minutes:.1f} minutes on `{metrics.get("device")}`
-  (bfloat16 autocast: {metrics.get("bf16", False)}) with
-  {metrics.get("threads")} threads; seed {train_cfg.get("seed")}; batch {train_cfg.get("batch_size")};
-  learning rate {train_cfg.get("learning_rate")} (heads {train_cfg.get("head_learning_rate")}).
-
-## Test results (beside the baselines, same splits)
-{markdown_table(results) if results else "No test split was available."}
-
-## Real test results (public reviews and posts, `data/real`)
-{markdown_table(metrics["real_test"]) if metrics.get("real_test") else "The real set was not used for this model."}
-
-## How upset: sentiment.score against the labelled sentiment_score
-{_intensity(metrics)}
-
-## Decision thresholds
-{_thresholds(config)}
-
-## Intended use and limits
-- Triage and reply assistance for Spanish customer messages; an agent reviews every draft.
-- The corpus is hand-written to resemble real complaints across 15 sectors and 10 varieties of
-  Spanish; real traffic will differ. Re-train on your own labelled data (`quejas train`) and check
-  `quejas eval` before relying on the scores.
-- Not for decisions about individuals without human review.
-"""
+@functools.cache
+def _template() -> jinja2.Template:
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), keep_trailing_newline=True, autoescape=False
+    )
+    environment.filters["pyrepr"] = repr
+    return environment.get_template(TEMPLATE)
 
 
 def write_model_card(folder: Path, config: QuejasModelConfig, metrics: dict) -> Path:
