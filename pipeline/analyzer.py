@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from pipeline import paths
+from pipeline.baselines import TfidfBaseline
 from pipeline.confidence import confidence_level, set_margins
 from pipeline.cues import find_cues, raise_cued_risks
 from pipeline.inference import Probabilities, check_texts, predict_probabilities, sentiment_scores
@@ -27,7 +28,7 @@ from pipeline.model_folder import ModelFolder
 from pipeline.neighbours import NeighbourVote, mix_votes
 from pipeline.onnx_runtime import OnnxModel, load_onnx
 from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskCue, RiskScores, Sentiment
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, ScoreKind
 from pipeline.tokenization import BatchTokenizer
 
 Runtime = Literal["torch", "onnx"]
@@ -60,7 +61,7 @@ class Analyzer:
         batcher: BatchTokenizer,
         device: torch.device,
         metrics: dict | None = None,
-        lexical: object | None = None,
+        lexical: TfidfBaseline | None = None,
         neighbours: NeighbourVote | None = None,
         cues: bool = True,
     ):
@@ -112,17 +113,17 @@ class Analyzer:
             raise ValueError("bf16 applies to the PyTorch float32 model; drop quantize and runtime='onnx' to use it")
         if bf16 and not bf16_available(torch_device):
             raise ValueError(f"this {torch_device.type} has no bfloat16 kernels; drop bf16 (or use quantize on a CPU)")
+        model: QuejasModel | BFloat16Model | OnnxModel
         if runtime == "onnx":
             if torch_device.type != "cpu":
                 raise ValueError("the ONNX runtime path is for CPUs; on a GPU use runtime='torch'")
             model = load_onnx(resolved, stored, int8=quantize)
             tokenizer = load_tokenizer(resolved)
         else:
-            model, tokenizer = load_model(resolved, torch_device)
+            network, tokenizer = load_model(resolved, torch_device)
             if quantize:
-                model = quantize_int8(model, torch_device)
-            if bf16:
-                model = BFloat16Model(model)
+                network = quantize_int8(network, torch_device)
+            model = BFloat16Model(network) if bf16 else network
         config = model.config
         batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, config.text_prefix)
         lexical = neighbours = None
@@ -147,7 +148,7 @@ class Analyzer:
         if self.lexical is not None:
             probs = mix(probs, lexical_probabilities(self.lexical, texts), self.config.blend_weights)
         if self.neighbours is not None:
-            votes = self.neighbours.cause_probabilities(probs.embeddings)
+            votes = self.neighbours.cause_probabilities(probs.require_embeddings())
             probs.causes = mix_votes(probs.causes, votes, self.config.neighbour_share)
         if self.memory is not None:
             probs.causes = self.memory.adjust(probs.causes, probs.embeddings)
@@ -212,6 +213,7 @@ class Analyzer:
                 CauseScore(id=cause.id, group=cause.group, display=cause.display, score=float(cause_probs[j]))
             )
         sentiment_index = int(np.argmax(sentiment_probs))
+        kind: ScoreKind
         if sentiment_score is None:
             score, kind = float(polarity(sentiment_probs[None, :], config.sentiments)[0]), "polarity"
         else:
@@ -221,7 +223,9 @@ class Analyzer:
         return Analysis(
             causes=causes,
             group=TAXONOMY.group_of(c.id for c in causes),
-            sentiment=Sentiment(label=config.sentiments[sentiment_index], score=score, score_kind=kind),
-            risk=Risk(**risk_flags, scores=RiskScores(**risk_scores)),
+            sentiment=Sentiment.model_validate(
+                {"label": config.sentiments[sentiment_index], "score": score, "score_kind": kind}
+            ),
+            risk=Risk.model_validate({**risk_flags, "scores": RiskScores.model_validate(risk_scores)}),
             model=self.info,
         )

@@ -71,7 +71,7 @@ def fit_neighbours(analyzer: Analyzer, train_texts: list[str], train_causes: np.
     """Embed the training split with the fine-tuned encoder (head+tail readings only)."""
     encoded = predict_probabilities(analyzer.model, analyzer.batcher, train_texts, 64, analyzer.device, windows=False)
     config = analyzer.config
-    return NeighbourVote(encoded.embeddings, train_causes, config.neighbour_k, config.neighbour_temperature)
+    return NeighbourVote(encoded.require_embeddings(), train_causes, config.neighbour_k, config.neighbour_temperature)
 
 
 def fit_lexical(dataset: DatasetDict, seed: int = 13) -> TfidfBaseline:
@@ -106,10 +106,11 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     if neighbours and encoder_dev.embeddings is not None:
         train = dataset["train"]
         vote = fit_neighbours(analyzer, list(train["text"]), label_arrays(train)["causes"])
-        votes_dev = vote.cause_probabilities(encoder_dev.embeddings)
+        votes_dev = vote.cause_probabilities(encoder_dev.require_embeddings())
         share = tune_neighbour_share(blended_dev.causes, votes_dev, gold_dev["causes"])
         blended_dev.causes = mix_votes(blended_dev.causes, votes_dev, share)
-        blended_test.causes = mix_votes(blended_test.causes, vote.cause_probabilities(encoder_test.embeddings), share)
+        votes_test = vote.cause_probabilities(encoder_test.require_embeddings())
+        blended_test.causes = mix_votes(blended_test.causes, votes_test, share)
     blended_dev.risk = raise_cued_risks(blended_dev.risk, list(dev["text"]), config.risks)
     blended_test.risk = raise_cued_risks(blended_test.risk, list(test["text"]), config.risks)
     thresholds = tune_all_thresholds(blended_dev, gold_dev)

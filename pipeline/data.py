@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -88,7 +89,7 @@ def write_splits(splits: dict[str, list[str]], path: Path | None = None) -> None
     path.write_text(json.dumps(payload, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def check_splits(records: list[CorpusRecord], path: Path | None = None) -> list[str]:
+def check_splits(records: Sequence[CorpusRecord | RealRecord], path: Path | None = None) -> list[str]:
     """Problems with the stored splits: missing file, overlaps, unknown or unassigned ids."""
     try:
         splits = read_splits(path)
@@ -153,7 +154,7 @@ def label_arrays(split: Dataset) -> dict[str, np.ndarray]:
     }
 
 
-def build_dataset(records: list[CorpusRecord], splits: dict[str, list[str]]) -> DatasetDict:
+def build_dataset(records: Sequence[CorpusRecord | RealRecord], splits: dict[str, list[str]]) -> DatasetDict:
     by_id = {r.id: r for r in records}
     missing = [i for name in SPLIT_NAMES for i in splits[name] if i not in by_id]
     if missing:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from datasets import DatasetDict
 
-from pipeline.analyzer import Analyzer
+from pipeline.analyzer import Analyzer, Runtime
 from pipeline.baselines import KeywordBaseline, Predictions, TfidfBaseline
 from pipeline.data import label_arrays
 from pipeline.intensity import intensity_metrics, polarity
@@ -46,7 +46,7 @@ def model_metrics(
     device: str = "auto",
     blend: bool = True,
     quantize: bool = False,
-    runtime: str = "torch",
+    runtime: Runtime = "torch",
     bf16: bool = False,
     split: str = "test",
 ) -> dict:

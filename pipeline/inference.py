@@ -37,6 +37,12 @@ class Probabilities:
     # intensity_source (None before that: the score is then P(positive) - P(negative)).
     sentiment_score: np.ndarray | None = None
 
+    def require_embeddings(self) -> np.ndarray:
+        """The pooled vectors, for the neighbour vote and the correction memory, which cannot work without."""
+        if self.embeddings is None:
+            raise QuejasError("this model gives no text embeddings (an ONNX export made before they existed?)")
+        return self.embeddings
+
 
 def check_texts(texts: list[str]) -> None:
     for position, text in enumerate(texts):
@@ -62,11 +68,11 @@ def predict_probabilities(
     (a cause named anywhere counts); sentiment and risk always come from the head+tail reading.
     ``windows=False`` skips the windows whatever the model says (only the embeddings are wanted).
     """
-    is_torch = isinstance(model, torch.nn.Module)
-    device = device or (next(model.parameters()).device if is_torch else torch.device("cpu"))
-    was_training = is_torch and model.training
-    if is_torch:
-        model.eval()
+    torch_model = model if isinstance(model, torch.nn.Module) else None
+    device = device or (next(torch_model.parameters()).device if torch_model is not None else torch.device("cpu"))
+    was_training = torch_model is not None and torch_model.training
+    if torch_model is not None:
+        torch_model.eval()
     ids = batcher.token_ids(texts)
     sequences = [batcher.fit(x)[0] for x in ids]
     owners = list(range(len(texts)))
@@ -105,8 +111,8 @@ def predict_probabilities(
         reads_causes = ~whole | ~windowed[owner]
         cause_probs = torch.sigmoid(out["causes"]).float().cpu().numpy()
         np.maximum.at(causes, owner[reads_causes], cause_probs[reads_causes])
-    if was_training:
-        model.train()
+    if torch_model is not None and was_training:
+        torch_model.train()
     return Probabilities(causes=causes, sentiment=sentiment, risk=risk, embeddings=embeddings, intensity=intensity)
 
 

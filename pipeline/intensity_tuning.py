@@ -7,6 +7,7 @@ this module runs the folder's model on dev, keeps the better candidate and recor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from datasets import Dataset, DatasetDict
@@ -69,7 +70,7 @@ def fit_intensity(folder: str | Path, dataset: DatasetDict, seed: int = 13, devi
     config.intensity_source = source  # type: ignore[assignment]
     config.intensity_mapping = mapping if source == "mapping" else {}
     target.write_config(config)
-    block = {
+    block: dict[str, Any] = {
         "source": source,
         "selection": "rank correlation among dev negatives minus dev MAE (pipeline/intensity.py); the mapping's "
         "dev numbers are 5-fold cross-fitted",

@@ -9,11 +9,12 @@ described and owned by pipeline/model_folder.py.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.masking_utils import create_bidirectional_mask
 
 from pipeline.model_config import QuejasModelConfig
@@ -31,11 +32,11 @@ class QuejasModel(nn.Module):
     lower on dev (encoder cause macro-F1 0.794 against 0.802, group accuracy 0.781 against 0.842).
     """
 
-    def __init__(self, encoder: nn.Module, config: QuejasModelConfig) -> None:
+    def __init__(self, encoder: PreTrainedModel, config: QuejasModelConfig) -> None:
         super().__init__()
-        self.encoder = encoder
+        self.encoder: Any = encoder  # any Hugging Face encoder; its submodules differ by architecture
         self.config = config
-        hidden = encoder.config.hidden_size
+        hidden: int = encoder.config.hidden_size
         # E5-style encoders are anisotropic (any two texts have cosine ~0.85), so raw pooled vectors differ
         # little between texts; normalising them lets freshly initialised heads learn at a useful speed.
         self.pooled_norm = nn.LayerNorm(hidden)
@@ -43,7 +44,7 @@ class QuejasModel(nn.Module):
         self.cause_head = nn.Linear(hidden, len(config.causes))
         self.sentiment_head = nn.Linear(hidden, len(config.sentiments))
         self.risk_head = nn.Linear(hidden, len(config.risks))
-        self.intensity_head = nn.Linear(hidden, 1) if config.intensity_head else None
+        self.intensity_head: nn.Linear | None = nn.Linear(hidden, 1) if config.intensity_head else None
 
     @classmethod
     def from_base(cls, base_model: str, config: QuejasModelConfig) -> QuejasModel:

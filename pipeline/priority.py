@@ -42,7 +42,7 @@ def priority_points(
 
 def level_for(points: int, rule: PriorityRule | None = None) -> PriorityLevel:
     rule = _rule(rule)
-    return next(level.id for level in rule.levels if points >= level.min_points)  # type: ignore[return-value]
+    return next(level.id for level in rule.levels if points >= level.min_points)
 
 
 def priority_of(

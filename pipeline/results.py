@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.table import Table
 
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
@@ -78,18 +80,22 @@ def intensity_markdown(columns: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+def _per_label(block: str, label: str) -> Callable[[dict], float]:
+    return lambda metrics: metrics[block][label]
+
+
 def markdown_table(results: dict[str, dict]) -> str:
     names = list(results)
     lines = ["| metric | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    keys = [
+    keys: list[tuple[str, Callable[[dict], float]]] = [
         ("cause micro-F1", lambda m: m["cause_micro_f1"]),
         ("cause macro-F1", lambda m: m["cause_macro_f1"]),
         ("group accuracy", lambda m: m["group_accuracy"]),
         ("sentiment macro-F1", lambda m: m["sentiment_macro_f1"]),
         ("risk macro-F1", lambda m: m["risk_macro_f1"]),
     ]
-    keys += [(f"risk F1 `{r}`", lambda m, r=r: m["per_risk_f1"][r]) for r in RISK_IDS]
-    keys += [(f"F1 `{c}`", lambda m, c=c: m["per_cause_f1"][c]) for c in CAUSE_IDS]
+    keys += [(f"risk F1 `{r}`", _per_label("per_risk_f1", r)) for r in RISK_IDS]
+    keys += [(f"F1 `{c}`", _per_label("per_cause_f1", c)) for c in CAUSE_IDS]
     for label, get in keys:
         lines.append(f"| {label} | " + " | ".join(f"{get(results[n]):.3f}" for n in names) + " |")
     return "\n".join(lines)

@@ -86,4 +86,7 @@ def cached_probabilities(
     model.train(was_training)
     inverse = torch.empty(len(order), dtype=torch.long)
     inverse[torch.tensor(order)] = torch.arange(len(order))
-    return Probabilities(**{k: torch.cat(v)[inverse].numpy() if v else None for k, v in outputs.items()})
+    stacked = {k: torch.cat(v)[inverse].numpy() for k, v in outputs.items() if v}
+    return Probabilities(
+        causes=stacked["causes"], sentiment=stacked["sentiment"], risk=stacked["risk"], intensity=stacked.get("intensity")
+    )

@@ -44,7 +44,7 @@ class RiskSignal:
 
 @dataclass(frozen=True)
 class PriorityLevelRule:
-    id: str
+    id: PriorityLevel
     min_points: int
     display: str
     description: str
@@ -99,7 +99,7 @@ class Taxonomy:
             return "none"
         if len(groups) == 2:
             return "mixed"
-        return groups.pop()  # type: ignore[return-value]
+        return groups.pop()
 
 
 def _parse(raw: dict) -> Taxonomy:

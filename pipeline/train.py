@@ -50,7 +50,7 @@ def length_bucketed_batches(lengths: list[int], batch_size: int, rng: random.Ran
     indices = list(range(len(lengths)))
     rng.shuffle(indices)
     chunk = batch_size * 50
-    batches = []
+    batches: list[list[int]] = []
     for start in range(0, len(indices), chunk):
         part = sorted(indices[start : start + chunk], key=lambda i: lengths[i])
         batches.extend(part[i : i + batch_size] for i in range(0, len(part), batch_size))

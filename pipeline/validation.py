@@ -328,7 +328,7 @@ def validate(records: list[CorpusRecord], problems: list[ParseProblem], *, quota
 
     report.stats = compute_stats(records)
     report.stats["records_with_near_duplicate"] = len(with_duplicate)
-    ratio = report.stats["distinct_trigram_ratio"]
+    ratio = float(report.stats["distinct_trigram_ratio"])  # type: ignore[arg-type]
     if records and ratio < MIN_DISTINCT_TRIGRAM_RATIO:
         report.violations.append(
             Violation("*", "diversity", f"distinct word 3-gram ratio {ratio:.3f} < {MIN_DISTINCT_TRIGRAM_RATIO}")
