@@ -537,9 +537,9 @@ def reply_command(
     from rich.text import Text
 
     from pipeline.actions import DONE_ACTION_IDS, unknown_actions
+    from pipeline.entities import analysis_with_entities
     from pipeline.policy import load_policy
     from pipeline.reply import draft_reply
-    from pipeline.text import analysis_with_entities
 
     if channel not in ("email", "chat", "public"):
         fail(f"--channel must be email, chat or public, not {channel!r}")
@@ -588,8 +588,8 @@ def review_command(
     from rich.markup import escape
     from rich.table import Table
 
+    from pipeline.entities import extract_entities
     from pipeline.review import review_draft
-    from pipeline.text import extract_entities
 
     for path in (draft, complaint):
         if path is not None and not path.is_file():
