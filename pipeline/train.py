@@ -303,7 +303,7 @@ def point_latest(folder: Path) -> None:
 
 def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None = None) -> TrainingResult:
     """Fine-tune, pick the best epoch on dev, tune thresholds on dev, report test, write the model folder."""
-    from pipeline.encoder import resolve_base_model
+    from pipeline.base_model import resolve_base_model
 
     started = time.perf_counter()
     set_seed(config.seed)

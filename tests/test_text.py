@@ -15,4 +15,3 @@ def test_pipeline_is_built_once_and_splits_sentences():
     text = "Hola, Sr. Pérez. Le escribo por su pedido.\nUn saludo"
     expected = ["Hola, Sr. Pérez.", "Le escribo por su pedido.", "Un saludo"]
     assert [text[s:e] for s, e in sentence_spans(text)] == expected
-

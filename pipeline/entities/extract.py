@@ -84,7 +84,6 @@ def analysis_with_entities(analysis: Analysis, text: str, reference_date: dt.dat
     return analysis.model_copy(update={"entities": extract_entities(text, reference_date)})
 
 
-
 def mask_contacts(text: str) -> str:
     """Hide e-mail addresses (``a***@dominio.com``) and phone numbers (all digits but the last two).
 

@@ -104,6 +104,7 @@ _CLOSINGS = re.compile(
     re.IGNORECASE,
 )
 
+
 @cache
 def _matchers() -> tuple[Matcher, Matcher]:
     vocab = nlp().vocab
