@@ -2,7 +2,7 @@
 
 The analysis of every draft is built from the record's labels (causes, sentiment, risks), so
 classification errors play no part: what is measured is the drafting. Entities (name, references,
-amounts) come from pipeline/text.py as in production. Per sector it prints words per draft,
+amounts) come from pipeline/entities/ as in production. Per sector it prints words per draft,
 "[ACCIÓN: ...]" placeholders per draft, review findings per draft (the full review: sector, complaint,
 channel) and the share of drafts using a word of another sector (target 0).
 
@@ -30,11 +30,11 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.corpus import CorpusRecord, load_records  # noqa: E402
 from pipeline.data import read_splits  # noqa: E402
+from pipeline.entities import analysis_with_entities  # noqa: E402
 from pipeline.policy import ACTION_PLACEHOLDER, PRESETS_DIR, Policy, load_policy  # noqa: E402
 from pipeline.reply import analysis_from_causes, draft_reply  # noqa: E402
 from pipeline.review import review_draft, word_count  # noqa: E402
 from pipeline.schema import Analysis, Draft, Review, Risk, RiskScores  # noqa: E402
-from pipeline.text import analysis_with_entities  # noqa: E402
 
 TODAY = dt.date(2024, 3, 1)
 CHANNELS = {"chat": "chat", "social_post": "public", "review": "public"}

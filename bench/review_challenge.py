@@ -22,10 +22,10 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pipeline.entities import analysis_with_entities  # noqa: E402
 from pipeline.reply import analysis_from_causes  # noqa: E402
 from pipeline.review import review_draft  # noqa: E402
 from pipeline.schema import Risk, RiskScores  # noqa: E402
-from pipeline.text import analysis_with_entities  # noqa: E402
 
 KINDS = (
     "unconfirmed_action", "other_sector", "repeated_commitment", "asks_known_info", "fault_under_legal", "too_long"

@@ -182,7 +182,7 @@ class Analyzer:
             for analysis, text in zip(analyses, texts):
                 analysis.risk.cues = [RiskCue(**asdict(match)) for match in find_cues(text)]
         if entities:
-            from pipeline.text import extract_entities
+            from pipeline.entities import extract_entities
 
             for analysis, text in zip(analyses, texts):
                 analysis.entities = extract_entities(text)

