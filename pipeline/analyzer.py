@@ -182,6 +182,8 @@ class Analyzer:
             for analysis, text in zip(analyses, texts):
                 analysis.risk.cues = [RiskCue(**asdict(match)) for match in find_cues(text)]
         if entities:
+            # Deferred: importing the entity extractors loads spaCy (seconds), which a caller asking for
+            # probabilities only (evaluation, training's tuning steps) never needs.
             from pipeline.entities import extract_entities
 
             for analysis, text in zip(analyses, texts):

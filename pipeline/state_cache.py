@@ -88,5 +88,8 @@ def cached_probabilities(
     inverse[torch.tensor(order)] = torch.arange(len(order))
     stacked = {k: torch.cat(v)[inverse].numpy() for k, v in outputs.items() if v}
     return Probabilities(
-        causes=stacked["causes"], sentiment=stacked["sentiment"], risk=stacked["risk"], intensity=stacked.get("intensity")
+        causes=stacked["causes"],
+        sentiment=stacked["sentiment"],
+        risk=stacked["risk"],
+        intensity=stacked.get("intensity"),
     )

@@ -23,8 +23,8 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-from pipeline.data import label_arrays
 from pipeline.base_model import resolve_base_model
+from pipeline.data import label_arrays
 from pipeline.inference import predict_probabilities
 from pipeline.intensity import intensity_metrics
 from pipeline.metrics import metrics_at, tune_all_thresholds
