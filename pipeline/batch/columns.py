@@ -9,16 +9,14 @@ here without any other change.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from pipeline.batch.errors import BatchError
 from pipeline.folding import fold
 from pipeline.taxonomy import TAXONOMY
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 # Column names looked for, in this order, when --text-column is not given (compared without case or accents).
 TEXT_COLUMN_CANDIDATES: tuple[str, ...] = ("texto", "queja", "comentario", "descripcion", "mensaje", "text")
@@ -70,7 +68,6 @@ def added_columns() -> list[str]:
 
 def added_arrow_schema() -> pa.Schema:
     """Arrow types of the result columns, so Parquet output has numbers and booleans, not strings."""
-    import pyarrow as pa  # heavy; only Parquet output needs it
 
     types = {score_column(c): pa.float64() for c in TAXONOMY.cause_ids}
     types.update({risk_column(r): pa.bool_() for r in TAXONOMY.risk_ids})

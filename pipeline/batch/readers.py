@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.batch.errors import BatchError
 from pipeline.batch.formats import text_encoding
@@ -58,7 +60,6 @@ def scan_input(path: Path, fmt: str, encoding: str = "utf-8") -> InputInfo:
                     keys.update(dict.fromkeys(item))
         return InputInfo(list(keys), rows)
     if fmt == "parquet":
-        import pyarrow.parquet as pq  # heavy; only Parquet needs it
 
         parquet = pq.ParquetFile(path)
         return InputInfo(list(parquet.schema_arrow.names), parquet.metadata.num_rows)
@@ -171,8 +172,6 @@ def _xlsx_rows(path: Path, width: int) -> Iterator[list]:
 
 
 def _parquet_frames(path: Path, chunk_size: int) -> Iterator[pd.DataFrame]:
-    import pyarrow as pa  # heavy; only Parquet needs it
-    import pyarrow.parquet as pq
 
     parquet = pq.ParquetFile(path)
     for batch in parquet.iter_batches(batch_size=chunk_size):

@@ -22,18 +22,17 @@ import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
 from pipeline.batch.columns import added_arrow_schema, added_columns
 from pipeline.batch.errors import BatchError
 from pipeline.spreadsheet_safety import escape_cell, escape_frame
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 PARTS_SUFFIX = ".parts"
 MANIFEST = "manifest.json"
@@ -180,7 +179,6 @@ def _count_rows(path: Path, fmt: str) -> int:
     if fmt == "jsonl":
         with open(path, encoding="utf-8") as fh:
             return sum(1 for line in fh if line.strip())
-    import pyarrow.parquet as pq  # heavy; only Parquet output needs it
 
     return pq.ParquetFile(path).metadata.num_rows
 
@@ -218,7 +216,6 @@ def _write_part(labelled: pd.DataFrame, path: Path, fmt: str) -> None:
                 item = {c: _json_value(v) for c, v in zip(columns, row)}
                 fh.write(json.dumps(item, ensure_ascii=False, default=_json_default) + "\n")
     elif fmt == "parquet":
-        import pyarrow.parquet as pq  # heavy; only Parquet output needs it
 
         pq.write_table(_to_arrow(labelled), path)
     else:
@@ -226,7 +223,6 @@ def _write_part(labelled: pd.DataFrame, path: Path, fmt: str) -> None:
 
 
 def _to_arrow(labelled: pd.DataFrame) -> pa.Table:
-    import pyarrow as pa  # heavy; only Parquet output needs it
 
     added = added_arrow_schema()
     original = labelled.drop(columns=added.names)
@@ -271,8 +267,6 @@ def _concatenate(parts: list[Path], target: Path, fmt: str, columns: list[str]) 
                 with open(part, "rb") as fh:
                     shutil.copyfileobj(fh, out, length=1 << 20)
         return
-    import pyarrow as pa  # heavy; only Parquet output needs it
-    import pyarrow.parquet as pq
 
     if not parts:
         original = pa.schema([pa.field(c, pa.string()) for c in columns if c not in set(added_columns())])

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline.batch.columns import (
     CORE_RESULT_COLUMNS,
@@ -64,7 +66,6 @@ def labelled_columns(path: Path) -> list[str]:
                     item = parse_json_line(raw)
                     return list(item) if isinstance(item, dict) else []
         return []
-    import pyarrow.parquet as pq  # heavy; only Parquet needs it
 
     return list(pq.read_schema(path).names)
 
@@ -96,8 +97,6 @@ def iter_labelled(path: Path, columns: list[str], chunk_size: int = 50_000) -> I
         if block:
             yield pd.DataFrame(block, columns=columns, dtype=object)
     else:
-        import pyarrow as pa  # heavy; only Parquet needs it
-        import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size, columns=columns):
             yield pa.Table.from_batches([batch]).to_pandas()
