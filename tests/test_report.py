@@ -351,3 +351,10 @@ def test_a_file_written_by_quejas_label_goes_through_quejas_report(tiny_model, c
     html = tmp_path / "informe.html"
     assert runner.invoke(app, ["report", str(labelled), "-o", str(html)]).exit_code == 0
     assert "2024-02" in parse(html).section("tendencias")
+
+
+def test_every_error_kind_of_the_schema_has_a_spanish_name():
+    from pipeline.batch import ERROR_KINDS
+    from pipeline.report.render import ERROR_NAMES
+
+    assert set(ERROR_NAMES) == set(ERROR_KINDS)
