@@ -8,12 +8,15 @@ building the network.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from pipeline.intensity import IntensitySource
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS, ScoreKind
-from pipeline.tokenization import LongTextStrategy
+
+# How texts longer than max_length are read (pipeline/tokenization.py).
+LongTextStrategy = Literal["head+tail", "windows"]
 
 
 class QuejasModelConfig(BaseModel):

@@ -14,12 +14,9 @@ probability over them; sentiment and risk keep the head+tail reading, whose cues
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
 
 import torch
 from transformers import PreTrainedTokenizerBase
-
-LongTextStrategy = Literal["head+tail", "windows"]
 
 
 @dataclass

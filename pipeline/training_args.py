@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline import paths
 from pipeline.errors import QuejasError
-from pipeline.tokenization import LongTextStrategy
+from pipeline.model_config import LongTextStrategy
 
 
 class TrainingConfigError(QuejasError, ValueError):

@@ -19,10 +19,13 @@ from pipeline.report import (
     HISTOGRAM_BINS,
     SECTION_IDS,
     URGENT_ROWS,
+    cause_table_columns,
     collect,
     negative_spread,
     render_csv,
     render_markdown,
+    report_columns,
+    summary_risk_column,
     urgent_rows,
 )
 from pipeline.taxonomy import TAXONOMY
@@ -315,3 +318,43 @@ def test_the_histogram_shows_the_spread_of_the_score(labelled, truth, tmp_path):
     assert abs(spread["median"] - negative.median()) <= 0.011
     assert spread["below_0_9"] == pytest.approx((negative < -0.9).mean())
     assert f"Entre los {len(negative)} mensajes negativos: mediana" in parse(out).section("dispersion")
+
+
+@pytest.mark.parametrize("ext", [".csv", ".parquet"])
+def test_a_file_written_by_quejas_label_goes_through_quejas_report(tiny_model, corpus_records, tmp_path, ext):
+    """The one labelled-file schema end to end: the CLI's output is the report's input, every result column read."""
+    source = tmp_path / "quejas.csv"
+    records = corpus_records[:30]
+    pd.DataFrame({"id": range(30), "Fecha": [f"2024-0{1 + i % 2}-1{i % 9}" for i in range(30)],
+                  "canal": [CHANNELS[i % 3] for i in range(30)], "Comentario": [r.text for r in records]}
+                 ).to_csv(source, sep=";", index=False)  # a semicolon CSV, as Spanish spreadsheets save it
+    labelled = tmp_path / f"quejas.labeled{ext}"
+    label = runner.invoke(app, ["label", str(source), "-o", str(labelled), "--model", str(tiny_model), "--device",
+                                "cpu", "--no-progress"])
+    assert label.exit_code == 0, label.output
+
+    columns = report_columns(labelled)
+    assert columns.text == "Comentario" and columns.date == "Fecha" and columns.breakdowns == {"Canal": "canal"}
+    assert list(columns.risks) == list(TAXONOMY.risk_ids) and list(columns.scores) == list(TAXONOMY.cause_ids)
+    assert columns.has_priority and columns.has_model_version
+
+    out = tmp_path / "resumen.csv"
+    result = runner.invoke(app, ["report", str(labelled), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "30 rows" in " ".join(result.output.split())
+    table = pd.read_csv(out)
+    assert list(table.columns) == cause_table_columns()
+    assert [c for c in table.columns if c.startswith("riesgo_")] == [summary_risk_column(r) for r in TAXONOMY.risk_ids]
+    rows = pd.read_csv(labelled, dtype=str, keep_default_na=False) if ext == ".csv" else pd.read_parquet(labelled)
+    causes = Counter(c for v in rows["causes"] if isinstance(v, str) for c in v.split(";") if c)
+    assert dict(zip(table["id"], table["quejas"])) == dict(causes)
+    html = tmp_path / "informe.html"
+    assert runner.invoke(app, ["report", str(labelled), "-o", str(html)]).exit_code == 0
+    assert "2024-02" in parse(html).section("tendencias")
+
+
+def test_every_error_kind_of_the_schema_has_a_spanish_name():
+    from pipeline.batch import ERROR_KINDS
+    from pipeline.report.render import ERROR_NAMES
+
+    assert set(ERROR_NAMES) == set(ERROR_KINDS)

@@ -1,20 +1,19 @@
 """`/v1/config` and `/v1/parse-file`: what the triage page needs for its batch tab.
 
 The page uploads a CSV or XLSX here and gets the rows back as a table plus the column that holds
-the complaint. It then sends the texts to `/v1/classify` in small chunks (so it can show
-progress and every chunk goes through the same micro-batcher as any other request) and builds
-the labelled CSV in the browser. Parsing lives on the server because XLSX needs it and because
-one parser means CSV quirks (separators, BOM, Windows and Asian encodings) are handled in one place.
-Untrusted files are checked before they are expanded (`serve.file_safety`) and read row by row up to
-the row limit, off the event loop.
+the complaint. Parsing lives on the server because XLSX needs it and because one parser means CSV
+quirks (separators, BOM, Windows and Asian encodings) are handled in one place: the table core and the
+text-column detection are those of `quejas label` (`pipeline.batch.tables`, `pipeline.batch.columns`),
+so a file reads the same on the page and on the command line. What the page adds is what an untrusted
+upload held in memory needs: the encoding is guessed and the archive checked before it is expanded
+(`serve.file_safety`), the reading stops at the row and cell limits, a row with more fields than the
+header is refused (not labelled with a warning), and all of it runs off the event loop.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
-from collections.abc import Callable, Iterable
 from typing import Annotated
 
 import pandas as pd
@@ -22,17 +21,25 @@ from fastapi import APIRouter, File, UploadFile
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from pipeline.folding import fold
+from pipeline.batch.columns import find_text_column
+from pipeline.batch.errors import BatchError, CellTooLarge, EmptyTable, RowTooWide, TableError, TooManyRows
+from pipeline.batch.tables import (
+    Limits,
+    blank_tail,
+    cell_text,
+    column_names,
+    csv_records,
+    first_sheet,
+    guess_separator,
+    table_records,
+)
 from serve.deps import StateDep
 from serve.errors import ApiError
 from serve.file_safety import check_xlsx_archive, decode_text
 
 router = APIRouter(tags=["lote"])
 
-# Column names that hold the complaint, in order of preference (compared without case or accents).
-TEXT_COLUMNS = ("texto", "queja", "comentario", "descripcion", "mensaje", "text")
 EXCEL_CELL_CHARS = 32_767  # Excel's own limit; a longer cell was not written by a spreadsheet
-SEPARATORS = (";", ",", "\t", "|")
 
 
 class PageConfig(BaseModel):
@@ -60,198 +67,85 @@ async def config(state: StateDep) -> PageConfig:
     )
 
 
-def _fold(name: str) -> str:
-    return fold(name.strip())
+def _api_error(exc: TableError) -> ApiError:
+    """The page's Spanish message for a table the shared reader refused."""
+    if isinstance(exc, TooManyRows):
+        return ApiError(413, "too_many_rows", f"El archivo tiene más de {exc.limit} filas y el máximo es {exc.limit}. "
+                        "Divídalo en archivos más pequeños.")
+    if isinstance(exc, CellTooLarge):
+        return ApiError(413, "cell_too_large", f"La celda de la fila {exc.row}, columna {exc.column} tiene {exc.chars} "
+                        f"caracteres (máximo {exc.limit}).")
+    if isinstance(exc, RowTooWide):
+        return ApiError(422, "bad_file", f"La fila {exc.row} del CSV tiene {exc.fields} campos y la cabecera "
+                        f"{exc.expected}. Si un texto contiene el separador «{exc.separator}», póngalo entre comillas "
+                        '("...").')
+    return ApiError(422, "empty_file", "El archivo está vacío.")  # EmptyTable
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    try:
-        if pd.isna(value):
-            return ""
-    except (TypeError, ValueError):
-        pass
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ") if value.time() != dt.time(0) else value.date().isoformat()
-    return str(value)
-
-
-def _letter_share(cell: str) -> float:
-    visible = [ch for ch in cell if not ch.isspace()]
-    return sum(ch.isalpha() for ch in visible) / len(visible) if visible else 0.0
-
-
-def _text_score(values: pd.Series) -> float:
-    """Mean length of the column's cells when most of them are mostly letters, else 0.
-
-    Ids ("PED-48213", "A001"), amounts and dates are mostly digits and signs, so they score 0 and are
-    never taken for the complaint; among the columns of words the longest wins (a complaint is longer
-    than a channel name or a city).
-    """
-    cells = [_cell(v).strip() for v in values.tolist()]
-    cells = [c for c in cells if c]
-    if not cells:
-        return 0.0
-    wordy = sum(_letter_share(c) >= 0.5 for c in cells)
-    return sum(len(c) for c in cells) / len(cells) if wordy >= len(cells) / 2 else 0.0
-
-
-def detect_text_column(frame: pd.DataFrame) -> str:
-    """The complaint column: a known name first, else the longest column made mostly of letters."""
-    folded = {_fold(str(c)): str(c) for c in reversed(list(frame.columns))}
-    for name in TEXT_COLUMNS:
-        if name in folded:
-            return folded[name]
-    scores = {str(column): _text_score(frame[column]) for column in frame.columns}
-    best = max(scores, key=scores.get) if scores else None
-    if best is not None and scores[best] > 0:
-        return best
-    listed = ", ".join(f"«{c}»" for c in frame.columns)
-    raise ApiError(
-        422,
-        "no_text_column",
-        f"No se encontró ninguna columna con texto (columnas: {listed}). Llame a la columna de las quejas «texto», "
-        "«queja» o «comentario».",
-    )
-
-
-def _too_many_rows(limit: int) -> ApiError:
-    return ApiError(
-        413, "too_many_rows", f"El archivo tiene más de {limit} filas y el máximo es {limit}. Divídalo en archivos más "
-        "pequeños."
-    )
-
-
-def _check_cell(value: str, row: int, column: int, max_chars: int) -> None:
-    if len(value) > max_chars:
-        raise ApiError(
-            413,
-            "cell_too_large",
-            f"La celda de la fila {row}, columna {column} tiene {len(value)} caracteres (máximo {max_chars}).",
-        )
-
-
-def _table(
-    records: Iterable[list[str]], max_rows: int, max_cell_chars: int, too_wide: Callable[[int, int, int], None]
-) -> tuple[list[str], list[list[str]]]:
-    """Header and data rows of a stream of records; blank records skipped; stops at the first row too many."""
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    for number, cells in enumerate(records, start=1):
-        if not any(c.strip() for c in cells):
-            continue
-        for column, value in enumerate(cells, start=1):
-            _check_cell(value, number, column, max_cell_chars)
-        if header is None:
-            header = cells
-            continue
-        if len(cells) > len(header):
-            too_wide(number, len(cells), len(header))
-        if len(rows) == max_rows:
-            raise _too_many_rows(max_rows)
-        rows.append(cells)
-    if header is None:
-        raise ApiError(422, "empty_file", "El archivo está vacío.")
-    return header, rows
-
-
-def _read_csv(data: bytes, max_rows: int, max_cell_chars: int) -> pd.DataFrame:
+def _read_csv(data: bytes, limits: Limits) -> pd.DataFrame:
     text = decode_text(data)
     separator = guess_separator(text)
-
-    def too_wide(number: int, fields: int, expected: int) -> None:
-        raise ApiError(
-            422,
-            "bad_file",
-            f"La fila {number} del CSV tiene {fields} campos y la cabecera {expected}. Si un texto "
-            f'contiene el separador «{separator}», póngalo entre comillas ("...").',
-        )
-
     try:
-        records = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-        header, rows = _table(records, max_rows, max_cell_chars, too_wide)
+        records = table_records(csv_records(io.StringIO(text, newline=""), separator), limits)
+        first = next(records, None)
+        if first is None:
+            raise EmptyTable()
+        header = first[1]
+        rows = []
+        for number, cells in records:
+            if len(cells) > len(header):
+                raise RowTooWide(number, len(cells), len(header), separator)
+            rows.append(cells + [""] * (len(header) - len(cells)))
     except csv.Error as exc:
         raise ApiError(422, "bad_file", f"No se pudo leer el CSV: {exc}.") from None
-    rows = [row + [""] * (len(header) - len(row)) for row in rows]
-    return pd.DataFrame(rows, columns=_unique(header), dtype=str)
+    return pd.DataFrame(rows, columns=column_names(header), dtype=str)
 
 
-def _unique(names: list[str]) -> list[str]:
-    """Blank or repeated header names get a suffix, so every column can be addressed."""
-    seen: dict[str, int] = {}
-    out = []
-    for position, name in enumerate(names, start=1):
-        name = name.strip() or f"columna_{position}"
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
-    return out
-
-
-def guess_separator(text: str) -> str:
-    """The separator the header line uses most (a header rarely holds `;` or `,` inside a name); else sniff."""
-    header = text.split("\n", 1)[0]
-    counts = {sep: header.count(sep) for sep in SEPARATORS}
-    best = max(counts, key=counts.get)
-    if counts[best]:
-        return best
-    try:
-        return csv.Sniffer().sniff(text[:20_000], delimiters="".join(SEPARATORS)).delimiter
-    except csv.Error:
-        return ","
-
-
-def _read_xlsx(data: bytes, max_rows: int, max_cell_chars: int) -> pd.DataFrame:
+def _read_xlsx(data: bytes, limits: Limits) -> pd.DataFrame:
     """The first sheet, streamed row by row (openpyxl read-only) and stopped at the row limit."""
-    from openpyxl import load_workbook
-
     check_xlsx_archive(data)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds of errors for a broken file
-        raise ApiError(422, "bad_file", f"No se pudo leer el Excel: {type(exc).__name__}: {exc}") from None
-    def wider(number: int, fields: int, expected: int) -> None:
-        pass  # cells past the header are data under a blank header cell: the columns are widened below
-
-    try:
-        records = ([_cell(v) for v in values] for values in book.worksheets[0].iter_rows(values_only=True))
-        header, rows = _table(records, max_rows, max_cell_chars, wider)
-    except ApiError:
+        with first_sheet(io.BytesIO(data)) as sheet:
+            records = ([cell_text(v) for v in values] for values in sheet.iter_rows(values_only=True))
+            table = [cells for _, cells in table_records(records, limits)]
+    except TableError:
         raise
-    except Exception as exc:  # noqa: BLE001 - a damaged sheet fails while streaming, not when opened
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds of errors for a broken or damaged file
         raise ApiError(422, "bad_file", f"No se pudo leer el Excel: {type(exc).__name__}: {exc}") from None
-    finally:
-        book.close()
-    width = max([len(r) - _blank_tail(r) for r in [header, *rows]])
-    rows = [(r + [""] * width)[:width] for r in rows]
-    return pd.DataFrame(rows, columns=_unique((header + [""] * width)[:width]), dtype=str)
-
-
-def _blank_tail(cells: list[str]) -> int:
-    """How many cells at the end of a row are blank (formatting, not columns)."""
-    count = 0
-    for cell in reversed(cells):
-        if cell.strip():
-            break
-        count += 1
-    return count
+    if not table:
+        raise EmptyTable()
+    # Cells past the header are data under a blank header cell: the columns are widened to keep them.
+    width = max(len(r) - blank_tail(r) for r in table)
+    header, *rows = [(r + [""] * width)[:width] for r in table]
+    return pd.DataFrame(rows, columns=column_names(header), dtype=str)
 
 
 def parse_upload(name: str, data: bytes, max_rows: int, max_cell_chars: int) -> ParsedFile:
     """Parse an uploaded file into the page's table; CPU-bound, so the route runs it in the thread pool."""
     lower = name.lower()
-    if lower.endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
-        frame = _read_xlsx(data, max_rows, max_cell_chars)
-    elif lower.endswith((".csv", ".txt", ".tsv")) or not lower.rpartition(".")[1]:
-        frame = _read_csv(data, max_rows, max_cell_chars)
-    else:
-        raise ApiError(415, "unsupported_file", "Formato no admitido: suba un archivo .csv o .xlsx.")
+    limits = Limits(max_rows=max_rows, max_cell_chars=max_cell_chars)
+    try:
+        if lower.endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
+            frame = _read_xlsx(data, limits)
+        elif lower.endswith((".csv", ".txt", ".tsv")) or not lower.rpartition(".")[1]:
+            frame = _read_csv(data, limits)
+        else:
+            raise ApiError(415, "unsupported_file", "Formato no admitido: suba un archivo .csv o .xlsx.")
+    except TableError as exc:
+        raise _api_error(exc) from None
     if frame.columns.empty or frame.empty:
         raise ApiError(422, "empty_file", "El archivo no tiene filas de datos.")
-    text_column = detect_text_column(frame)
     columns = [str(c) for c in frame.columns]
+    try:
+        text_column = find_text_column(columns, sample=frame)
+    except BatchError:
+        listed = ", ".join(f"«{c}»" for c in columns)
+        raise ApiError(
+            422,
+            "no_text_column",
+            f"No se encontró ninguna columna con texto (columnas: {listed}). Llame a la columna de las quejas "
+            "«texto», «queja» o «comentario».",
+        ) from None
     rows = [list(row) for row in frame.itertuples(index=False, name=None)]
     return ParsedFile(filename=name, columns=columns, text_column=text_column, rows=rows)
 
