@@ -8,8 +8,8 @@ decided here and nowhere else, in `USER_ERRORS`:
   (FileNotFoundError, PermissionError, IsADirectoryError), a full disk, a cluster or hub that cannot be
   reached (ConnectionError), a base model id the hub does not know;
 - `UnicodeDecodeError`: an input file in another encoding than the one given;
-- for now `ValueError` and `BaseImportError`, which some library functions still raise for user
-  errors until they raise a `QuejasError` subclass.
+- for now `ValueError` and `BaseImportError` (`is_user_error`), which some library functions still
+  raise for user errors until they raise a `QuejasError` subclass.
 
 Anything else is a bug and keeps its traceback. ``quejas --debug ...`` shows the traceback of a user
 error too, for a report or when the message is not enough.
@@ -26,7 +26,6 @@ from typer.core import TyperGroup
 
 from pipeline import paths
 from pipeline.cli.render import err_console
-from pipeline.encoder import BaseImportError
 from pipeline.errors import QuejasError
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -35,10 +34,17 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     UnicodeDecodeError,
     # ValueError: until every library raise is a QuejasError
     ValueError,
-    BaseImportError,
 )
 
 DEBUG = "quejas.debug"  # key in click's context meta, shared by every sub-command's context
+
+
+def is_user_error(exc: BaseException) -> bool:
+    # BaseImportError: until it is a QuejasError. Imported only once something failed, so that every command
+    # does not pay for numpy at start-up.
+    from pipeline.encoder import BaseImportError
+
+    return isinstance(exc, (*USER_ERRORS, BaseImportError))
 
 
 def report_error(exc: BaseException, debug: bool) -> None:
@@ -56,7 +62,9 @@ class QuejasGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:  # a click context; typer's own class lives in its private vendored click
         try:
             return super().invoke(ctx)
-        except USER_ERRORS as exc:
+        except Exception as exc:
+            if not is_user_error(exc):
+                raise
             report_error(exc, debug=bool(ctx.meta.get(DEBUG)))
             raise typer.Exit(1) from None
 
