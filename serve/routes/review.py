@@ -9,9 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from pipeline import review as draft_review
 from pipeline.actions import DONE_ACTIONS
 from pipeline.policy import sector_ids
-from pipeline.review import review_draft
 from pipeline.schema import Review
 from serve.deps import StateDep, run_model
 from serve.errors import ApiError
@@ -35,7 +35,7 @@ async def review(body: ReviewRequest, state: StateDep) -> Review:
     customer_name = body.customer_name or (analysis.entities.customer_name if analysis else None)
     check_sector_and_actions(body.sector, body.done_actions)
     return await run_in_threadpool(
-        review_draft,
+        draft_review.review_draft,  # looked up per call, so a test can slow it down
         body.draft,
         analysis=analysis,
         customer_name=customer_name,
