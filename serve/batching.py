@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from pipeline.errors import QuejasError
 from pipeline.schema import Analysis
 
 
@@ -29,11 +30,11 @@ class _Pending:
     enqueued: float = field(default_factory=time.perf_counter)
 
 
-class InferenceError(RuntimeError):
+class InferenceError(QuejasError, RuntimeError):
     """Inference failed for this request (the others in its batch were answered)."""
 
 
-class Overloaded(RuntimeError):
+class Overloaded(QuejasError, RuntimeError):
     """The queue in front of the model is full; the request was not queued."""
 
 
@@ -60,7 +61,7 @@ class MicroBatcher:
 
     async def start(self) -> None:
         self._queue = asyncio.Queue()
-        self._worker = asyncio.create_task(self._run(), name="quejas-micro-batcher")
+        self._worker = asyncio.create_task(self._run(self._queue), name="quejas-micro-batcher")
 
     async def stop(self) -> None:
         if self._worker:
@@ -73,7 +74,7 @@ class MicroBatcher:
 
     async def submit(self, texts: list[str]) -> list[Analysis]:
         """Queue texts and wait for their analyses (same order)."""
-        if self._queue is None:
+        if self._queue is None:  # a programming error: the service starts the batcher before it is ready
             raise RuntimeError("MicroBatcher.start() was not called")
         if self.max_queue is not None and self.depth and self.depth + len(texts) > self.max_queue:
             raise Overloaded(f"{self.depth} texts are already waiting (limit {self.max_queue})")
@@ -89,30 +90,30 @@ class MicroBatcher:
         self.depth = depth
         self._on_depth(depth)
 
-    async def _collect(self) -> list[_Pending]:
-        assert self._queue is not None
-        batch = [await self._queue.get()]
+    async def _collect(self, queue: asyncio.Queue[_Pending]) -> list[_Pending]:
+        batch = [await queue.get()]
         size = len(batch[0].texts)
         deadline = time.perf_counter() + self.max_wait
         while size < self.max_batch_size:
             try:
-                item = self._queue.get_nowait()
+                item = queue.get_nowait()
             except asyncio.QueueEmpty:
                 remaining = deadline - time.perf_counter()
                 if remaining <= 0:
                     break
                 try:
-                    item = await asyncio.wait_for(self._queue.get(), remaining)
+                    item = await asyncio.wait_for(queue.get(), remaining)
                 except TimeoutError:
                     break
             batch.append(item)
             size += len(item.texts)
         return batch
 
-    async def _run(self) -> None:
+    async def _run(self, queue: asyncio.Queue[_Pending]) -> None:
+        """The worker: takes the queue `start` made, so it cannot run before there is one."""
         loop = asyncio.get_running_loop()
         while True:
-            batch = await self._collect()
+            batch = await self._collect(queue)
             started = time.perf_counter()
             self._on_batch(sum(len(p.texts) for p in batch), [started - p.enqueued for p in batch])
             texts = [t for p in batch for t in p.texts]

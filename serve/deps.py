@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from pipeline.analyzer import Analyzer
 from pipeline.schema import Analysis
 from pipeline.text_checks import has_letters
-from serve.batching import InferenceError, Overloaded
+from serve.batching import InferenceError, MicroBatcher, Overloaded
 from serve.errors import ApiError
 from serve.state import ServiceState
 
@@ -34,14 +35,32 @@ def require_api_key(state: StateDep, key: Annotated[str | None, Security(api_key
         raise ApiError(401, "unauthorized", "Falta la clave de API o no es válida (cabecera X-API-Key).")
 
 
+def not_ready(state: ServiceState) -> ApiError:
+    """503: start-up has not finished loading the model (or loading failed, and the reason is given)."""
+    reason = f": {state.load_error}" if state.load_error else "; vuelva a intentarlo en unos segundos"
+    return ApiError(503, "not_ready", f"El modelo aún no está disponible{reason}")
+
+
 def require_ready(state: StateDep) -> ServiceState:
     if not state.ready:
-        reason = f": {state.load_error}" if state.load_error else "; vuelva a intentarlo en unos segundos"
-        raise ApiError(503, "not_ready", f"El modelo aún no está disponible{reason}")
+        raise not_ready(state)
     return state
 
 
 ReadyDep = Annotated[ServiceState, Depends(require_ready)]
+
+
+def loaded_analyzer(state: ServiceState) -> Analyzer:
+    """The model, or the 503 a request gets before start-up has loaded it (a check that ``python -O`` keeps)."""
+    if not state.ready or state.analyzer is None:
+        raise not_ready(state)
+    return state.analyzer
+
+
+def loaded_batcher(state: ServiceState) -> MicroBatcher:
+    if not state.ready or state.batcher is None:
+        raise not_ready(state)
+    return state.batcher
 
 
 def check_texts(state: ServiceState, texts: list[str], field: str = "texts") -> None:
@@ -73,9 +92,9 @@ def check_texts(state: ServiceState, texts: list[str], field: str = "texts") -> 
 
 async def run_model(state: ServiceState, texts: list[str]) -> list[Analysis]:
     """Analyses from the micro-batcher; a full queue is a fast 503 with Retry-After, not a long wait."""
-    assert state.batcher is not None
+    batcher = loaded_batcher(state)
     try:
-        return await state.batcher.submit(texts)
+        return await batcher.submit(texts)
     except Overloaded:
         raise ApiError(
             503,

@@ -7,13 +7,14 @@ API key so short it is guessable) at start-up, instead of failing on the first r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pipeline import paths
 from pipeline.analyzer import Runtime
+from pipeline.errors import QuejasError
 from serve.schemas import ITEMS_CEILING, TEXT_CHARS_CEILING
 
 
@@ -96,3 +97,25 @@ class Settings(BaseSettings):
         if short:
             raise ValueError("API keys must be at least 16 characters (generate one with `openssl rand -hex 24`)")
         return keys
+
+
+class SettingsError(QuejasError, ValueError):
+    """A setting out of range, or no model where the settings point: said before the server starts."""
+
+
+def startup_settings(**options: Any) -> Settings:
+    """The environment's settings with the options given on the command line on top (None: not given).
+
+    `quejas serve` refuses to start without a model folder; the app itself would only report not ready.
+    """
+    given = {name: value for name, value in options.items() if value is not None}
+    try:
+        settings = Settings(**given)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"invalid settings: {problems}") from None
+    if not (settings.model_path / "config.json").exists():
+        raise SettingsError(
+            f"no model at {settings.model_path}; run `make train` (or `make serve`, which trains one if missing)"
+        )
+    return settings

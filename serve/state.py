@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass, field
 
 from pipeline.analyzer import Analyzer
+from pipeline.policy import Policy, load_policy
+from pipeline.schema import Analysis
 from serve.batching import MicroBatcher
 from serve.metrics import ServiceMetrics
 from serve.settings import Settings
@@ -24,22 +26,23 @@ class ServiceState:
     batcher: MicroBatcher | None = None
     ready: bool = False
     load_error: str | None = None
-    policy: object | None = None
-    sector_policies: dict = field(default_factory=dict)
+    policy: Policy | None = None
+    sector_policies: dict[str, Policy] = field(default_factory=dict)
 
-    def policy_for(self, sector: str | None):
+    def policy_for(self, sector: str | None) -> Policy:
         """The loaded policy, or the same file on another sector preset (loaded once per sector)."""
-        from pipeline.policy import load_policy
-
-        if sector is None or sector == getattr(self.policy, "sector", None):
+        if self.policy is None:
+            self.policy = load_policy(self.settings.policy_path)
+        if sector is None or sector == self.policy.sector:
             return self.policy
         if sector not in self.sector_policies:
             self.sector_policies[sector] = load_policy(self.settings.policy_path, sector=sector)
         return self.sector_policies[sector]
 
-    def analyze(self, texts: list[str]):
-        """Runs in the batcher's worker thread."""
-        assert self.analyzer is not None
+    def analyze(self, texts: list[str]) -> list[Analysis]:
+        """Runs in the batcher's worker thread, which only exists once `load` has set the analyzer."""
+        if self.analyzer is None:
+            raise RuntimeError("ServiceState.analyze() called before the model was loaded")
         return self.analyzer.analyze(texts, batch_size=self.settings.max_batch_size)
 
     async def load(self, analyzer: Analyzer | None = None) -> None:
@@ -55,8 +58,6 @@ class ServiceState:
                     self.settings.runtime,
                     self.settings.bf16,
                 )
-            from pipeline.policy import load_policy
-
             self.policy = await asyncio.to_thread(load_policy, self.settings.policy_path)
             if self.settings.warmup:
                 await asyncio.to_thread(analyzer.analyze, [WARMUP_TEXT])

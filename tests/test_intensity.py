@@ -201,11 +201,12 @@ def test_a_folder_from_before_the_intensity_loads_and_says_polarity(tiny_model, 
 
 
 def test_eval_prints_the_intensity_beside_the_baseline(tiny_model, tiny_dataset, monkeypatch, tmp_path):
-    from pipeline import cli, data
+    from pipeline import data
+    from pipeline.cli import render
     from pipeline.evaluate import model_metrics
 
     monkeypatch.setattr(data, "load_dataset_dict", lambda: tiny_dataset)
-    monkeypatch.setattr(cli.console, "width", 200)  # one table row per line
+    monkeypatch.setattr(render.console, "width", 200)  # one table row per line
     output = tmp_path / "eval.json"
     result = CliRunner().invoke(app, ["eval", "--model", str(tiny_model), "--device", "cpu", "-o", str(output)])
     assert result.exit_code == 0, result.output

@@ -25,10 +25,10 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pipeline.feedback.models import Correction, PredictedCause, Prediction, StoredCorrection
+from pipeline.errors import QuejasError
+from pipeline.feedback.models import Correction, StoredCorrection
 from pipeline.feedback.privacy import mask_private
 from pipeline.feedback.tables import CorrectionEmbedding, CorrectionRow
-from pipeline.schema import ModelInfo
 
 log = logging.getLogger("quejas.feedback")
 
@@ -37,7 +37,7 @@ BUSY_TIMEOUT_MS = 30_000
 MIGRATION_LOCK_ID = 0x71756A  # PostgreSQL advisory lock key while migrating ("quj")
 
 
-class FeedbackStoreError(RuntimeError):
+class FeedbackStoreError(QuejasError, RuntimeError):
     """The store cannot be opened or written; the message names the database without its password."""
 
 
@@ -91,24 +91,27 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 def _stored(row: CorrectionRow) -> StoredCorrection:
-    return StoredCorrection(
-        id=row.id,
-        text=row.text,
-        masked=row.masked,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
-        agent_id=row.agent_id,
-        prediction=Prediction(
-            model=ModelInfo(name=row.model_name, version=row.model_version),
-            causes=[PredictedCause(**c) for c in row.predicted_causes],
-            sentiment=row.predicted_sentiment,
-            sentiment_score=row.predicted_sentiment_score,
-            risks=row.predicted_risks,
-        ),
-        causes=list(row.causes),
-        sentiment=row.sentiment,
-        risks=list(row.risks),
-        final_reply=row.final_reply,
+    """The columns hold plain strings; pydantic checks them against the label types as it builds the record."""
+    return StoredCorrection.model_validate(
+        {
+            "id": row.id,
+            "text": row.text,
+            "masked": row.masked,
+            "created_at": _utc(row.created_at),
+            "updated_at": _utc(row.updated_at),
+            "agent_id": row.agent_id,
+            "prediction": {
+                "model": {"name": row.model_name, "version": row.model_version},
+                "causes": row.predicted_causes,
+                "sentiment": row.predicted_sentiment,
+                "sentiment_score": row.predicted_sentiment_score,
+                "risks": row.predicted_risks,
+            },
+            "causes": list(row.causes),
+            "sentiment": row.sentiment,
+            "risks": list(row.risks),
+            "final_reply": row.final_reply,
+        }
     )
 
 
@@ -132,6 +135,13 @@ class FeedbackStore:
             return parse_url(self.url).render_as_string(hide_password=True)
         except FeedbackStoreError:
             return "(invalid URL)"
+
+    def require_existing(self) -> None:
+        """Reading an SQLite store that is not there would create an empty one and report nothing: say so instead."""
+        if self.url.startswith("sqlite:///") and not Path(self.url.removeprefix("sqlite:///")).exists():
+            raise FeedbackStoreError(
+                f"no corrections store at {self.where}; corrections are stored by POST /v1/feedback"
+            )
 
     @property
     def engine(self) -> Engine:

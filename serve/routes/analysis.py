@@ -9,6 +9,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from pipeline.actions import DONE_ACTION_IDS, unknown_actions
+from pipeline.policy import sector_ids
+from pipeline.reply import draft_reply
 from pipeline.schema import Analysis, Draft
 from serve.deps import ReadyDep, check_texts, run_model
 from serve.errors import ApiError
@@ -25,9 +28,6 @@ async def analyze_texts(state: ServiceState, texts: list[str], field: str = "tex
 
 def check_sector_and_actions(sector: str | None, done_actions: list[str]) -> None:
     """Unknown sector or done action: a 422 that lists the known ones, before any model work."""
-    from pipeline.actions import DONE_ACTION_IDS, unknown_actions
-    from pipeline.policy import sector_ids
-
     if sector is not None and sector not in sector_ids():
         known = ", ".join(sector_ids())
         raise ApiError(422, "unknown_sector", f"Sector desconocido: {sector!r}. Use uno de: {known}.")
@@ -39,8 +39,6 @@ def check_sector_and_actions(sector: str | None, done_actions: list[str]) -> Non
 
 
 def make_draft(state: ServiceState, analysis: Analysis, request: ReplyRequest) -> Draft:
-    from pipeline.reply import draft_reply
-
     policy = state.policy_for(request.sector)
     if request.tone is not None:
         policy = policy.model_copy(update={"tone": request.tone})

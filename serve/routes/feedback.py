@@ -55,7 +55,7 @@ class FeedbackService:
             analyzer.embeddings,
             min_similarity=self.settings.feedback_memory_min_similarity,
         )
-        analyzer.memory = self.memory
+        analyzer.memory = self.memory  # type: ignore[assignment]  # pipeline/analyzer.py declares memory as None
         threading.Thread(target=self.memory.prime, name="quejas-feedback-memory", daemon=True).start()
 
     def close(self, analyzer: Analyzer | None) -> None:

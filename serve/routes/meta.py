@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from pipeline.taxonomy import TAXONOMY
-from serve.deps import ReadyDep
+from serve.deps import ReadyDep, loaded_analyzer
 from serve.schemas import LabelInfo, LabelsResponse, ModelResponse
 
 router = APIRouter(tags=["metadatos"])
@@ -25,8 +25,8 @@ async def labels() -> LabelsResponse:
 
 @router.get("/model", response_model=ModelResponse, summary="Modelo cargado, umbrales y métricas")
 async def model(state: ReadyDep) -> ModelResponse:
-    assert state.analyzer is not None
-    config = state.analyzer.config
+    analyzer = loaded_analyzer(state)
+    config = analyzer.config
     return ModelResponse(
         name=config.name,
         version=config.version,
@@ -37,5 +37,5 @@ async def model(state: ReadyDep) -> ModelResponse:
         risk_thresholds=config.risk_thresholds,
         max_length=config.max_length,
         long_text_strategy=config.long_text_strategy,
-        metrics=state.analyzer.metrics.get("test", {}),
+        metrics=analyzer.metrics.get("test", {}),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
+from pipeline import review as draft_review
 from pipeline.actions import DONE_ACTIONS
 from pipeline.policy import sector_ids
 from pipeline.schema import Review
@@ -22,8 +23,6 @@ router = APIRouter(tags=["revisión"])
 
 @router.post("/review", response_model=Review, summary="Revisar un borrador escrito por un agente")
 async def review(body: ReviewRequest, state: StateDep) -> Review:
-    from pipeline.review import review_draft
-
     if not body.draft.strip():
         raise ApiError(422, "empty_text", "El borrador está vacío.")
     limit = state.settings.max_text_chars
@@ -36,7 +35,7 @@ async def review(body: ReviewRequest, state: StateDep) -> Review:
     customer_name = body.customer_name or (analysis.entities.customer_name if analysis else None)
     check_sector_and_actions(body.sector, body.done_actions)
     return await run_in_threadpool(
-        review_draft,
+        draft_review.review_draft,  # looked up per call, so a test can slow it down
         body.draft,
         analysis=analysis,
         customer_name=customer_name,
@@ -49,9 +48,7 @@ async def review(body: ReviewRequest, state: StateDep) -> Review:
 
 @router.get("/policy", response_model=PolicyResponse, summary="Sectores y acciones ya hechas que admite un borrador")
 async def policy(state: StateDep) -> PolicyResponse:
-    from pipeline.policy import load_policy
-
-    loaded = state.policy or load_policy(state.settings.policy_path)
+    loaded = state.policy_for(None)
     return PolicyResponse(
         sector=loaded.sector,
         sectors=sector_ids(),

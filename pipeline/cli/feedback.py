@@ -1,0 +1,58 @@
+"""`quejas feedback stats|export`: the agents' corrections, measured and exported for training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from pipeline.cli.app import app
+from pipeline.cli.render import console, feedback_summary, feedback_table
+
+feedback_app = typer.Typer(
+    help="Agents' corrections: quality of the model on your own messages, and export for training.",
+    no_args_is_help=True,
+)
+app.add_typer(feedback_app, name="feedback")
+
+FEEDBACK_URL_HELP = (
+    "SQLAlchemy URL of the corrections store (default QUEJAS_FEEDBACK_URL, else ~/.local/share/quejas/feedback.db)."
+)
+
+
+@feedback_app.command("stats")
+def feedback_stats_command(
+    url: str = typer.Option(None, "--url", envvar="QUEJAS_FEEDBACK_URL", help=FEEDBACK_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON (the /v1/feedback/stats body)."),
+) -> None:
+    """Corrections per cause, and the model's precision / recall / F1 per cause against them."""
+    from pipeline.feedback.stats import feedback_stats
+    from pipeline.feedback.store import FeedbackStore
+
+    store = FeedbackStore(url)
+    store.require_existing()
+    stats = feedback_stats(store.corrections())
+    if as_json:
+        typer.echo(stats.model_dump_json(indent=2))
+        return
+    if stats.overall is None:
+        console.print("No corrections stored yet.")
+        return
+    console.print(feedback_table(stats))
+    for line in feedback_summary(stats):
+        console.print(line)
+
+
+@feedback_app.command("export")
+def feedback_export_command(
+    output: Path = typer.Option(..., "--output", "-o", help="JSONL file to write (corpus record format)."),
+    url: str = typer.Option(None, "--url", envvar="QUEJAS_FEEDBACK_URL", help=FEEDBACK_URL_HELP),
+) -> None:
+    """Write every correction as a corpus record (data/README.md), ready to train on."""
+    from pipeline.feedback.export import write_jsonl
+    from pipeline.feedback.store import FeedbackStore
+
+    store = FeedbackStore(url)
+    store.require_existing()
+    written = write_jsonl(store.corrections(), output)
+    console.print(f"{written} corrections written to {output}")
