@@ -18,6 +18,7 @@ from pipeline import paths
 from pipeline.baselines import TfidfBaseline
 from pipeline.confidence import confidence_level, set_margins
 from pipeline.cues import find_cues, raise_cued_risks
+from pipeline.errors import ConfigurationError
 from pipeline.inference import Probabilities, check_texts, predict_probabilities, sentiment_scores
 from pipeline.intensity import polarity
 from pipeline.language import detect_language
@@ -38,7 +39,7 @@ RUNTIMES: tuple[str, ...] = get_args(Runtime)
 def quantize_int8(model: QuejasModel, device: torch.device) -> QuejasModel:
     """Dynamic int8 quantization of every nn.Linear (int8 weights, activations quantized on the fly)."""
     if device.type != "cpu":
-        raise ValueError("int8 quantization runs on the CPU only; use device='cpu' or quantize=False")
+        raise ConfigurationError("int8 quantization runs on the CPU only; use device='cpu' or quantize=False")
     import warnings
 
     from torch.ao.quantization import quantize_dynamic
@@ -106,17 +107,21 @@ class Analyzer:
         folder = ModelFolder(path if path is not None else paths.default_model_path())
         stored = folder.read_config()
         if runtime not in RUNTIMES:
-            raise ValueError(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
+            raise ConfigurationError(f"unknown runtime {runtime!r}; use one of {', '.join(RUNTIMES)}")
         resolved = folder.path.resolve()
         torch_device = resolve_device(device)
         if bf16 and (quantize or runtime != "torch"):
-            raise ValueError("bf16 applies to the PyTorch float32 model; drop quantize and runtime='onnx' to use it")
+            raise ConfigurationError(
+                "bf16 applies to the PyTorch float32 model; drop quantize and runtime='onnx' to use it"
+            )
         if bf16 and not bf16_available(torch_device):
-            raise ValueError(f"this {torch_device.type} has no bfloat16 kernels; drop bf16 (or use quantize on a CPU)")
+            raise ConfigurationError(
+                f"this {torch_device.type} has no bfloat16 kernels; drop bf16 (or use quantize on a CPU)"
+            )
         model: QuejasModel | BFloat16Model | OnnxModel
         if runtime == "onnx":
             if torch_device.type != "cpu":
-                raise ValueError("the ONNX runtime path is for CPUs; on a GPU use runtime='torch'")
+                raise ConfigurationError("the ONNX runtime path is for CPUs; on a GPU use runtime='torch'")
             model = load_onnx(resolved, stored, int8=quantize)
             tokenizer = load_tokenizer(resolved)
         else:

@@ -22,6 +22,7 @@ from pipeline.analyzer import Analyzer
 from pipeline.baselines import TfidfBaseline
 from pipeline.cues import raise_cued_risks
 from pipeline.data import label_arrays
+from pipeline.errors import ConfigurationError
 from pipeline.inference import Probabilities, predict_probabilities
 from pipeline.lexical import lexical_probabilities, mix
 from pipeline.metrics import apply_thresholds, metrics_at, tune_all_thresholds, tune_thresholds
@@ -90,7 +91,7 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     analyzer = Analyzer.load(target.path, blend=False, cues=False)
     config = analyzer.config
     if config.blend_weights:
-        raise ValueError(f"{folder} is already blended")
+        raise ConfigurationError(f"{folder} is already blended")
     dev, test = dataset["dev"], dataset["test"]
     gold_dev, gold_test = label_arrays(dev), label_arrays(test)
     lexical = fit_lexical(dataset, seed)

@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pipeline import paths as project_paths
+from pipeline.errors import InputDataError
 from pipeline.taxonomy import ComplaintGroup, SentimentLabel
 
 Variety = Literal["es-ES", "es-MX", "es-AR", "es-CO", "es-CL", "es-PE", "es-US", "es-VE", "es-UY", "es-EC"]
@@ -86,12 +87,12 @@ def load_records() -> list[CorpusRecord]:
     records, problems = read_corpus()
     if problems:
         first = problems[0]
-        raise ValueError(
+        raise InputDataError(
             f"{len(problems)} corpus line(s) are invalid, first: {first.path.name}:{first.line}: {first.message}. "
             "Run `python data/validate.py` for the full list."
         )
     if not records:
-        raise ValueError(f"no corpus records found in {project_paths.corpus_dir()}")
+        raise InputDataError(f"no corpus records found in {project_paths.corpus_dir()}")
     return records
 
 
@@ -159,7 +160,7 @@ def load_real_records(real_dir: Path | None = None) -> list[RealRecord]:
     records, problems = read_real(real_dir)
     if problems:
         first = problems[0]
-        raise ValueError(
+        raise InputDataError(
             f"{len(problems)} problem(s) in the real set, first: {first.path.name}:{first.line}: {first.message}. "
             "Run `python data/validate.py` for the full list."
         )

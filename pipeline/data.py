@@ -16,6 +16,7 @@ from datasets import Dataset, DatasetDict, concatenate_datasets
 
 from pipeline import paths
 from pipeline.corpus import CorpusRecord, RealRecord, load_real_records, load_records
+from pipeline.errors import InputDataError
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 
 SPLIT_NAMES = ("train", "dev", "test")
@@ -158,7 +159,7 @@ def build_dataset(records: Sequence[CorpusRecord | RealRecord], splits: dict[str
     by_id = {r.id: r for r in records}
     missing = [i for name in SPLIT_NAMES for i in splits[name] if i not in by_id]
     if missing:
-        raise ValueError(f"splits name {len(missing)} ids missing from the corpus, e.g. {missing[:3]}")
+        raise InputDataError(f"splits name {len(missing)} ids missing from the corpus, e.g. {missing[:3]}")
     return DatasetDict({name: Dataset.from_list([to_example(by_id[i]) for i in splits[name]]) for name in SPLIT_NAMES})
 
 
@@ -173,14 +174,14 @@ def load_dataset_dict(splits_path: Path | None = None, include_real: bool = True
     records = load_records()
     errors = check_splits(records, splits_path)
     if errors:
-        raise ValueError("the stored splits do not match the corpus: " + "; ".join(errors))
+        raise InputDataError("the stored splits do not match the corpus: " + "; ".join(errors))
     corpus = build_dataset(records, read_splits(splits_path))
     real_records = load_real_records() if include_real else []
     if not real_records:
         return corpus
     errors = check_splits(real_records, paths.real_splits_path())
     if errors:
-        raise ValueError("the stored real-set splits do not match data/real: " + "; ".join(errors))
+        raise InputDataError("the stored real-set splits do not match data/real: " + "; ".join(errors))
     real = build_dataset(real_records, read_splits(paths.real_splits_path()))
     return DatasetDict(
         {

@@ -12,3 +12,13 @@ from __future__ import annotations
 
 class QuejasError(Exception):
     """A problem with the input, the configuration or the environment, described for the person who can fix it."""
+
+
+class ConfigurationError(QuejasError, ValueError):
+    """An option, setting or configuration file asks for something impossible (a CUDA device on a CPU-only
+    machine, int8 on a GPU, a taxonomy that repeats a cause id); the message names the option."""
+
+
+class InputDataError(QuejasError, ValueError):
+    """A file or split given to quejas is not what it must be (invalid JSON on a line, splits that no longer
+    match the corpus); the message names the file and, where there is one, the line."""

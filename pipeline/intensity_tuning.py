@@ -14,6 +14,7 @@ from datasets import Dataset, DatasetDict
 
 from pipeline.analyzer import Analyzer
 from pipeline.data import label_arrays
+from pipeline.errors import ConfigurationError
 from pipeline.inference import Probabilities
 from pipeline.intensity import (
     apply_mapping,
@@ -58,7 +59,7 @@ def fit_intensity(folder: str | Path, dataset: DatasetDict, seed: int = 13, devi
     config = analyzer.config
     dev, test = dataset["dev"], dataset["test"]
     if len(dev) == 0:
-        raise ValueError("choosing the intensity needs a dev split")
+        raise ConfigurationError("choosing the intensity needs a dev split")
     dev_score, dev_negative = _gold(dev)
     dev_probs = analyzer.probabilities(list(dev["text"]))
     dev_scores = candidate_scores(dev_probs, config.sentiments)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipeline.errors import InputDataError
+
 
 def read_texts(path: Path, text_field: str = "text") -> list[str]:
     """Every line must be an object with a non-empty string in ``text_field``; errors name the line.
@@ -17,18 +19,18 @@ def read_texts(path: Path, text_field: str = "text") -> list[str]:
         try:
             lines = list(fh)
         except UnicodeDecodeError as exc:
-            raise ValueError(f"{path} is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
+            raise InputDataError(f"{path} is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
-            raise ValueError(f"{path}:{number}: empty line; remove it so output lines match input lines")
+            raise InputDataError(f"{path}:{number}: empty line; remove it so output lines match input lines")
         try:
             item = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
+            raise InputDataError(f"{path}:{number}: invalid JSON ({exc.msg})") from None
         if not isinstance(item, dict) or text_field not in item:
-            raise ValueError(f"{path}:{number}: no {text_field!r} field (use --text-field to pick another)")
+            raise InputDataError(f"{path}:{number}: no {text_field!r} field (use --text-field to pick another)")
         text = item[text_field]
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"{path}:{number}: {text_field!r} must be a non-empty string")
+            raise InputDataError(f"{path}:{number}: {text_field!r} must be a non-empty string")
         texts.append(text)
     return texts

@@ -17,6 +17,7 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 from transformers.masking_utils import create_bidirectional_mask
 
+from pipeline.errors import ConfigurationError
 from pipeline.model_config import QuejasModelConfig
 from pipeline.model_folder import ModelFolder
 
@@ -130,9 +131,9 @@ def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError("device 'cuda' requested but no CUDA GPU is available; use 'auto' or 'cpu'")
+        raise ConfigurationError("device 'cuda' requested but no CUDA GPU is available; use 'auto' or 'cpu'")
     if device not in ("cpu",) and not device.startswith("cuda"):
-        raise ValueError(f"unknown device {device!r}; use auto, cpu or cuda")
+        raise ConfigurationError(f"unknown device {device!r}; use auto, cpu or cuda")
     return torch.device(device)
 
 

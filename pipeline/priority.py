@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pipeline.errors import ConfigurationError
 from pipeline.taxonomy import TAXONOMY, PriorityLevel, PriorityRule, ScoreKind
 
 
 def _rule(rule: PriorityRule | None) -> PriorityRule:
     rule = rule or TAXONOMY.priority
     if rule is None:
-        raise ValueError("taxonomy.yaml has no `priority:` section; see docs/TAXONOMY.md section 7")
+        raise ConfigurationError("taxonomy.yaml has no `priority:` section; see docs/TAXONOMY.md section 7")
     return rule
 
 

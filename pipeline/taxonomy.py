@@ -15,6 +15,8 @@ from typing import Literal, get_args
 
 import yaml
 
+from pipeline.errors import ConfigurationError
+
 TAXONOMY_PATH = Path(__file__).with_name("taxonomy.yaml")
 
 CauseGroup = Literal["operational", "emotional"]
@@ -108,9 +110,9 @@ def _parse(raw: dict) -> Taxonomy:
     )
     for cause in causes:
         if cause.group not in ("operational", "emotional"):
-            raise ValueError(f"cause {cause.id!r} has group {cause.group!r}; use operational or emotional")
+            raise ConfigurationError(f"cause {cause.id!r} has group {cause.group!r}; use operational or emotional")
     if len({c.id for c in causes}) != len(causes):
-        raise ValueError("taxonomy.yaml repeats a cause id")
+        raise ConfigurationError("taxonomy.yaml repeats a cause id")
     risks = tuple(
         RiskSignal(id=r["id"], display=r["display"], description=r["description"], cues=tuple(r.get("cues") or ()))
         for r in raw["risks"]
@@ -121,7 +123,7 @@ def _parse(raw: dict) -> Taxonomy:
                 re.compile(cue)
             except re.error as exc:
                 message = f"risk {risk.id!r} has a cue that is not a valid regular expression: {cue!r} ({exc})"
-                raise ValueError(message) from None
+                raise ConfigurationError(message) from None
     priority = _parse_priority(raw["priority"], causes, risks) if raw.get("priority") else None
     return Taxonomy(
         causes=causes, risks=risks, groups=dict(raw["groups"]), sentiments=dict(raw["sentiments"]), priority=priority
@@ -134,7 +136,7 @@ def _parse_priority(raw: dict, causes: tuple[Cause, ...], risks: tuple[RiskSigna
     unknown = [f"cause {c!r}" for c in raw.get("causes", {}) if c not in cause_ids]
     unknown += [f"risk {r!r}" for r in raw.get("risks", {}) if r not in risk_ids]
     if unknown:
-        raise ValueError(f"the priority rule names unknown labels: {', '.join(unknown)}")
+        raise ConfigurationError(f"the priority rule names unknown labels: {', '.join(unknown)}")
     bands = sorted(((float(b["at_most"]), int(b["points"])) for b in raw.get("intensity", [])), key=lambda b: b[0])
     levels = tuple(
         PriorityLevelRule(
@@ -144,10 +146,12 @@ def _parse_priority(raw: dict, causes: tuple[Cause, ...], risks: tuple[RiskSigna
     )
     if tuple(level.id for level in levels) != get_args(PriorityLevel):
         names = ", ".join(get_args(PriorityLevel))
-        raise ValueError(f"priority levels must be {names} in that order (the API names them)")
+        raise ConfigurationError(f"priority levels must be {names} in that order (the API names them)")
     minimums = [level.min_points for level in levels]
     if not levels or minimums != sorted(minimums, reverse=True) or minimums[-1] != 0:
-        raise ValueError("priority levels must be listed from the highest min_points down to a last level with 0")
+        raise ConfigurationError(
+            "priority levels must be listed from the highest min_points down to a last level with 0"
+        )
     return PriorityRule(
         complaint=int(raw.get("complaint", 0)),
         intensity=tuple(bands),

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import torch
 from transformers import PreTrainedTokenizerBase
 
+from pipeline.errors import ConfigurationError
+
 
 @dataclass
 class BatchTokenizer:
@@ -29,9 +31,9 @@ class BatchTokenizer:
 
     def __post_init__(self) -> None:
         if self.max_length < 8:
-            raise ValueError(f"max_length={self.max_length} is too small to hold a complaint; use 64 or more")
+            raise ConfigurationError(f"max_length={self.max_length} is too small to hold a complaint; use 64 or more")
         if not 0.0 < self.head_fraction < 1.0:
-            raise ValueError("head_fraction must be between 0 and 1 (e.g. 0.5 keeps half head, half tail)")
+            raise ConfigurationError("head_fraction must be between 0 and 1 (e.g. 0.5 keeps half head, half tail)")
         # Works for any tokenizer: <s> … </s> (XLM-R, E5) or [CLS] … [SEP] (BERT).
         with_specials = self.tokenizer("", add_special_tokens=True)["input_ids"]
         split = 1 if with_specials else 0

@@ -7,9 +7,7 @@ decided here and nowhere else, in `USER_ERRORS`:
 - `OSError`: the environment, not the code: a missing, unreadable or directory-instead-of-file path
   (FileNotFoundError, PermissionError, IsADirectoryError), a full disk, a cluster or hub that cannot be
   reached (ConnectionError), a base model id the hub does not know;
-- `UnicodeDecodeError`: an input file in another encoding than the one given;
-- for now `ValueError` and `BaseImportError` (`is_user_error`), which some library functions still
-  raise for user errors until they raise a `QuejasError` subclass.
+- `UnicodeDecodeError`: an input file in another encoding than the one given.
 
 Anything else is a bug and keeps its traceback. ``quejas --debug ...`` shows the traceback of a user
 error too, for a report or when the message is not enough.
@@ -32,19 +30,13 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     QuejasError,
     OSError,
     UnicodeDecodeError,
-    # ValueError: until every library raise is a QuejasError
-    ValueError,
 )
 
 DEBUG = "quejas.debug"  # key in click's context meta, shared by every sub-command's context
 
 
 def is_user_error(exc: BaseException) -> bool:
-    # BaseImportError: until it is a QuejasError. Imported only once something failed, so that every command
-    # does not pay for numpy at start-up.
-    from pipeline.base_model import BaseImportError
-
-    return isinstance(exc, (*USER_ERRORS, BaseImportError))
+    return isinstance(exc, USER_ERRORS)
 
 
 def report_error(exc: BaseException, debug: bool) -> None:

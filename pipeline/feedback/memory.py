@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from pipeline.errors import ConfigurationError
 from pipeline.feedback.store import FeedbackStore
 from pipeline.neighbours import NeighbourVote, mix_votes
 
@@ -52,7 +53,7 @@ class CorrectionMemory:
         refresh_seconds: float = 2.0,
     ) -> None:
         if not 0.0 < min_similarity < full_similarity <= 1.0:
-            raise ValueError("correction memory needs 0 < min_similarity < full_similarity <= 1")
+            raise ConfigurationError("correction memory needs 0 < min_similarity < full_similarity <= 1")
         self.store, self.key, self.cause_ids, self.embed = store, key, list(cause_ids), embed
         self.min_similarity, self.full_similarity = min_similarity, full_similarity
         self.k, self.temperature, self.refresh_seconds = k, temperature, refresh_seconds
