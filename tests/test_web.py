@@ -8,60 +8,23 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 from live_server import LiveServer
+from web_fixtures import MAX_UPLOAD_ROWS, expect, open_page, settings_for
 
-from pipeline.analyzer import Analyzer
 from pipeline.priority import priority_display
-from serve.settings import Settings
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+pytest_plugins = ["web_fixtures"]  # the browser and analyzer fixtures
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 COMPLAINT = (
     "Buenas tardes. Soy Lucía Ferrer y el pedido PED-48213 tenía que llegar el lunes. Llamé tres veces y me "
     "pasaron de un departamento a otro. Si no se soluciona esta semana me doy de baja."
 )
 KEY = "clave-de-prueba-" + "x" * 16
-MAX_UPLOAD_ROWS = 20
-
-
-def find_chromium() -> str | None:
-    """Debian's chromium; installed on the spot when missing and we may (CI installs it beforehand)."""
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
-        return found
-    try:
-        subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True, check=True, timeout=600)
-    except (subprocess.SubprocessError, OSError):
-        return None
-    return shutil.which("chromium")
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
-
-
-def settings_for(tiny_model, **extra) -> Settings:
-    base = {"model_path": tiny_model, "device": "cpu", "max_wait_ms": 5, "max_upload_rows": MAX_UPLOAD_ROWS}
-    return Settings(**{**base, **extra})
 
 
 @pytest.fixture(scope="module")
@@ -70,34 +33,10 @@ def server(tiny_model, analyzer):
         yield live
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("chromium is not installed and could not be installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server.url)
-    page.wait_for_selector("#status[data-state=ready]")
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def expect(locator):
-    return sync_api.expect(locator)
+    with open_page(browser, server.url) as page:
+        yield page
 
 
 def test_a_cue_phrase_raises_its_badge_and_says_why(page):
