@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from pipeline.review import FINDING_NAMES, PENALTIES
 from serve.app import STATIC_DIR, create_app
 from serve.routes.meta import labels
 from serve.settings import Settings
@@ -87,3 +88,7 @@ def test_a_wheel_ships_every_module(tmp_path):
     page = {str(p.relative_to(ROOT)) for p in STATIC_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts}
     assert {f"serve/static/js/{p.name}" for p in MODULES.glob("*.js")} <= page
     assert page <= shipped, sorted(page - shipped)
+
+
+def test_every_kind_of_review_finding_has_a_name():
+    assert set(FINDING_NAMES) == set(PENALTIES) and all(name.strip() for name in FINDING_NAMES.values())
