@@ -2,12 +2,10 @@
    language, risks with the phrase that raised them, causes, customer name and references). */
 
 import { api } from "./api.js";
+import { groupBadge, priorityBadge, risksOf } from "./badges.js";
 import { $, el, percent, setBusy, showError, signed, number } from "./dom.js";
 import { renderDraft } from "./draft.js";
-import {
-  causeName, confidenceName, groupName, isGroup, isPriority, labelsOrNothing, priorityName, riskIds, riskName,
-  sentimentName,
-} from "./labels.js";
+import { causeName, confidenceName, labelsOrNothing, riskName, sentimentName } from "./labels.js";
 import { replyOptions } from "./policy.js";
 import { updateCount } from "./service.js";
 import { state } from "./state.js";
@@ -17,24 +15,6 @@ function languageLabel(language) {
   if (!language) return "";
   const name = language.code ? LANGUAGES[language.code] || language.code : "sin texto";
   return `Idioma: ${name} (${percent(language.confidence)})`;
-}
-
-export function groupBadge(group) {
-  return el("span", { class: `badge badge-${isGroup(group) ? group : "none"}`, "data-group": group, text: groupName(group) });
-}
-
-export function priorityBadge(priority, id) {
-  const known = isPriority(priority);
-  return el("span", {
-    class: `badge badge-priority badge-${known ? priority.toLowerCase() : "none"}`, id, "data-priority": priority,
-    title: "Prioridad de triaje: enfado, riesgos legal, público y de baja, esperas largas y promesas rotas",
-  }, known ? `${priority} · ${priorityName(priority)}` : priority);
-}
-
-/* The risks of an analysis in the API's order; the ids of the analysis itself if the names are not loaded. */
-export function risksOf(risk) {
-  const ids = riskIds();
-  return ids.length ? ids : Object.keys(risk.scores || {});
 }
 
 function scoreTitle(sentiment) {

@@ -3,7 +3,7 @@
    labelled CSV: the input columns followed by the result columns, ready for `quejas report`. */
 
 import { api } from "./api.js";
-import { groupBadge, priorityBadge } from "./analyze.js";
+import { groupBadge, priorityBadge } from "./badges.js";
 import { csvText, cellText } from "./csv.js";
 import { $, el, percent, showError, signed, number } from "./dom.js";
 import {

@@ -3,8 +3,8 @@
    saving again updates the same record (PATCH /v1/feedback/{id}). The analysis and each copy arrive as
    the events "quejas:analysis" and "quejas:copied" from analyze.js and draft.js. */
 
-import { risksOf } from "./analyze.js";
 import { api } from "./api.js";
+import { risksOf } from "./badges.js";
 import { $, el } from "./dom.js";
 import { causeName, causes, labelsOrNothing, riskIds, riskName, sentimentIds, sentimentName } from "./labels.js";
 
