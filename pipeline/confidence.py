@@ -20,6 +20,8 @@ LOW_EXACT = 0.35
 # For folders trained before the cut-offs were tuned (measured on the 2026-12-05 model's dev split).
 DEFAULT_CUTOFFS = {"high": 0.5, "medium": 0.2}
 MIN_ROWS = 20
+# The name an agent sees for each level (the triage page, GET /v1/labels).
+LEVEL_NAMES: dict[CauseConfidence, str] = {"high": "Alta", "medium": "Media", "low": "Baja"}
 
 
 def set_margins(probs: np.ndarray, cuts: np.ndarray) -> np.ndarray:

@@ -43,6 +43,26 @@ PENALTIES = {
     "too_long": 10,
 }
 
+# The name an agent sees for each kind of finding (the triage page, GET /v1/labels); one per kind in PENALTIES.
+FINDING_NAMES = {
+    "no_apology": "Sin disculpa",
+    "name_not_used": "No usa el nombre",
+    "no_purpose": "Sin propósito claro",
+    "no_resolution": "Sin solución concreta",
+    "vague_promise": "Promesa vaga",
+    "self_praise": "Autoelogio",
+    "archaic_formula": "Fórmula anticuada",
+    "blames_customer": "Culpa al cliente",
+    "no_call_to_action": "Sin siguiente paso",
+    "long_sentence": "Frase demasiado larga",
+    "unconfirmed_action": "Acción no confirmada",
+    "other_sector": "Palabra de otro sector",
+    "repeated_commitment": "Compromiso repetido",
+    "asks_known_info": "Pide un dato ya dado",
+    "fault_under_legal": "Admite culpa con riesgo legal",
+    "too_long": "Demasiado largo",
+}
+
 
 @dataclass(frozen=True)
 class PhraseRule:

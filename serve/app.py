@@ -13,16 +13,16 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 
 from pipeline.analyzer import Analyzer
 from serve.deps import require_api_key
 from serve.errors import error_response, install_error_handlers
 from serve.limits import BodySizeLimit, route_template
 from serve.redact import install_secret_filter
-from serve.routes import analysis, feedback, health, meta, review, upload
+from serve.routes import analysis, feedback, health, labelling, meta, review, upload
 from serve.settings import Settings
 from serve.state import ServiceState
+from serve.static_files import PageFiles
 
 STATIC_DIR = Path(__file__).with_name("static")
 
@@ -99,12 +99,13 @@ def create_app(settings: Settings | None = None, analyzer: Analyzer | None = Non
     v1.include_router(review.router)
     v1.include_router(meta.router)
     v1.include_router(upload.router)
+    v1.include_router(labelling.router)
     v1.include_router(feedback.router)
     app.include_router(v1)
     app.include_router(health.router)
 
     if STATIC_DIR.is_dir():
-        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+        app.mount("/static", PageFiles(directory=STATIC_DIR), name="static")
 
         @app.get("/", include_in_schema=False)
         async def index() -> FileResponse:

@@ -197,11 +197,47 @@ class LabelInfo(BaseModel):
     description: str
 
 
+class NamedInfo(BaseModel):
+    id: str
+    display: str
+    description: str
+
+
 class LabelsResponse(BaseModel):
+    """Every id the service answers with and the name an agent sees for it; the triage page shows only these."""
+
     causes: list[LabelInfo]
     groups: dict[str, str]
     sentiments: dict[str, str]
-    risks: list[dict[str, str]]
+    risks: list[NamedInfo]
+    priorities: list[NamedInfo] = Field(description="Triage levels, most urgent first.")
+    confidence: dict[str, str] = Field(description="Levels of `Analysis.confidence`.")
+    findings: dict[str, str] = Field(description="Kinds of `/v1/review` findings.")
+    labelled_columns: list[str] = Field(
+        description="Columns that `quejas label` and `/v1/label-rows` add to every row, in order (the input "
+        "must not already have any of them)."
+    )
+
+
+# A cell of a labelled row: text, a score, a risk flag, or empty (null).
+LabelCell = str | float | bool | None
+
+
+class LabelRowsRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"texts": [EXAMPLE_COMPLAINT, "", "12345"]}]},
+    )
+
+    texts: list[Annotated[str | None, Field(max_length=TEXT_CHARS_CEILING)]] = Field(
+        max_length=ITEMS_CEILING,
+        description="One text per row of the file; null or an unusable text (empty, no letters, too long) gives "
+        "that row an `error` instead of failing the request.",
+    )
+
+
+class LabelRowsResponse(BaseModel):
+    columns: list[str] = Field(description="The result columns of `quejas label`, in file order.")
+    rows: list[list[LabelCell]] = Field(description="One row per input text, one value per column.")
 
 
 class ModelResponse(BaseModel):

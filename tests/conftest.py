@@ -18,6 +18,9 @@ from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
 from pipeline.corpus import load_records
 from pipeline.data import build_dataset, read_splits
 
+# The browser tests' shared fixtures (a plugin of test_web*.py) get pytest's assertion messages too.
+pytest.register_assert_rewrite("web_fixtures")
+
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 

