@@ -22,8 +22,8 @@ def project_modules() -> dict[str, Path]:
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
-            if "migrations" in parts:
-                continue  # Alembic scripts are loaded by Alembic, not imported as modules
+            if "migrations" in parts or parts[-1] == "__main__":
+                continue  # Alembic scripts are loaded by Alembic; a __main__ runs its program when imported
             name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
             modules[name] = path
     return modules
