@@ -37,6 +37,8 @@ KINDS = (
     "unconfirmed_action", "other_sector", "repeated_commitment", "asks_known_info", "fault_under_legal", "too_long"
 )
 HALVES = ("dev", "held_out")
+# The set names one confirmed action differently from the catalogue (pipeline/actions.py).
+ACTION_ALIASES = {"visit_rescheduled": "visit_booked"}
 
 
 def half_of(record_id: str) -> str:
@@ -58,7 +60,7 @@ def review_record(record: dict) -> Review:
         channel=record["channel"],
         sector=record["sector"],
         complaint=record["complaint"],
-        done_actions=record.get("done_actions", []),
+        done_actions=[ACTION_ALIASES.get(a, a) for a in record.get("done_actions", [])],
     )
 
 

@@ -520,7 +520,7 @@ def analysis_from_causes(
     return Analysis(
         causes=causes,
         group=TAXONOMY.group_of(cause_ids),
-        sentiment=Sentiment(label=label, score=score),
+        sentiment=Sentiment.model_validate({"label": label, "score": score}),
         risk=Risk(churn=False, legal=False, public=False, scores=RiskScores(churn=0.0, legal=0.0, public=0.0)),
         entities=entities or Entities(),
         model=ModelInfo(name="manual", version="0"),

@@ -156,7 +156,7 @@ BLAMES_CUSTOMER = PhraseRule(
 PHRASE_RULES = (VAGUE_PROMISE, SELF_PRAISE, ARCHAIC_FORMULA, BLAMES_CUSTOMER)
 
 _APOLOGY = re.compile(
-    r"\b(?:lo\s+)?sient[oe]\b|\bsentimos\b|\bdisculp\w*|\bperd[oó]n\w*|\blament(?:o|amos)\b|\bnos\s+equivocamos\b|"
+    r"\bqu[eé]\s+pena\b|\b(?:lo\s+)?sient[oe]\b|\bsentimos\b|\bdisculp\w*|\bperd[oó]n\w*|\blament(?:o|amos)\b|\bnos\s+equivocamos\b|"
     r"\b(?:tiene|tienes)\s+(?:toda\s+la\s+)?raz[oó]n\b|\berror\s+(?:fue\s+)?nuestro\b|\bme\s+equivoqu[eé]\b",
     re.IGNORECASE,
 )
@@ -166,6 +166,8 @@ _PURPOSE = re.compile(
     r"\bentiendo\s+(?:su|tu)\s+malestar\s+por\b|"
     r"\b(?:su|tu)\s+(?:queja|reclamaci[oó]n|reclamo|mensaje|consulta|solicitud|comentario|rese[nñ]a|correo|"
     r"petici[oó]n|incidencia|pregunta)\b|"
+    r"\b(?:disculp[ae]|perd[oó]n(?:e|a)?|qu[eé]\s+pena)\s+(?:\w+\s+){0,2}(?:el|la|los|las|lo|por|con|que)\b|"
+    r"^\s*(?:hola,?\s+)?s[ií][,:]|"  # "Sí, la devolución ya salió": the answer to the customer's question
     r"\ben\s+relaci[oó]n\s+(?:con|a)\b|\brespecto\s+(?:a|de)\b|\bgracias\s+por\s+(?:escrib|cont|avis|su\b|tu\b)\w*",
     re.IGNORECASE,
 )
@@ -181,7 +183,8 @@ _RESOLUTION = re.compile(
     r"\b(?:reembolsamos|devolvemos|enviamos|anulamos|recogemos|aplicamos|cambiamos|reponemos|llamamos|abonamos|"
     r"cancelamos|corregimos|cumplimos|reparamos|sustituimos|revisamos|tramitamos|gestionamos|asignamos|"
     r"resolvemos|escribimos|pasamos|contestamos|entregamos)\b|"
-    r"\bsale\s+hoy\b|\bme\s+encargo\b|\bme\s+quedo\s+con\b|\bllevo\s+yo\b|"
+    r"\bsale\s+hoy\b|"
+    r"\bya\s+(?:qued[oó]|est[aá]|fue)\s+\w+(?:ad|id)[oa]s?\b|\bme\s+encargo\b|\bme\s+quedo\s+con\b|\bllevo\s+yo\b|"
     r"\b(?:reviso|compruebo|corrijo|anulo|devuelvo|tramito|hablo|recupero|asigno|localizo|abro|pido|inicio|traslado|"
     r"env[ií]o|aplico|reenv[ií]o|rectifico|contesto|paso\s+(?:el|la|su|tu))\b|\b(?:le|te)\s+escribo\s+cada\b",
     re.IGNORECASE,
@@ -192,7 +195,8 @@ _CALL_TO_ACTION = re.compile(
     r"ind[ií]c(?:anos|ame)|d[ií]ganos|dinos|d[ií]game|dime|cu[eé]nt(?:enos|anos|eme|ame)|cont[eé]st(?:e|enos|anos|"
     r"eme|ame)|pulse|pulsa|haga\s+clic|haz\s+clic|acceda|accede|rellene|rellena|adj[uú]nt(?:e|enos|anos))\b|"
     r"\b(?:puede|puedes|basta\s+con|solo\s+tiene\s+que|solo\s+tienes\s+que)\s+(?:responder|escribir|llamar|"
-    r"contestar|enviar)",
+    r"contestar|enviar)|\b(?:puede|puedes|podr[aá])\s+(?:\w+\s+)?(?:registrar|presentar|hacerlo|acudir|solicitar|"
+    r"reclamar|consultarlo|pedirlo)\b",
     re.IGNORECASE,
 )
 
@@ -327,7 +331,7 @@ def review_draft(
                 "Diga qué ha hecho o hará la empresa para resolverlo («Hemos anulado el cargo duplicado»).",
             )
         )
-    if not _CALL_TO_ACTION.search(text):
+    if channel != "chat" and not _CALL_TO_ACTION.search(text):  # in a live chat the customer answers right there
         findings.append(
             _absent(
                 "no_call_to_action",
@@ -347,7 +351,7 @@ def review_draft(
             entities = extract_entities(complaint)
         if name and not entities.customer_name:
             entities = entities.model_copy(update={"customer_name": name})
-        findings += checks.asks_known(text, checks.known_info(entities, complaint))
+        findings += checks.asks_known(text, checks.known_info(entities, complaint), complaint)
     if legal is None:
         legal = analysis.risk.legal if analysis is not None else _legal_cue(complaint)
     if legal:

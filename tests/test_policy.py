@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.errors import QuejasError
 from pipeline.policy import (
     POLICY_PATH,
     PRESETS_DIR,
@@ -51,8 +52,9 @@ def test_shipped_policy_covers_every_cause():
         assert set(cause.remedies) <= set(policy.remedies)
 
 
-def test_policy_errors_are_value_errors():
+def test_policy_errors_are_value_errors_and_user_fixable_errors():
     assert issubclass(PolicyError, ValueError)
+    assert issubclass(PolicyError, QuejasError)  # the CLI prints these as one line, no traceback
 
 
 def test_missing_cause_names_the_cause_and_what_to_add(tmp_path, raw):
