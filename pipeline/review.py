@@ -287,6 +287,8 @@ def review_draft(
     from pipeline import checks
 
     text = draft_text or ""
+    live_chat = channel == "chat"  # told, not guessed: only then may the customer answer right there
+    channel = channel or checks.guess_channel(text)
     is_complaint = analysis.is_complaint if analysis is not None else True
     name = customer_name or (analysis.entities.customer_name if analysis is not None else None)
     findings = phrase_findings(text)
@@ -331,7 +333,7 @@ def review_draft(
                 "Diga qué ha hecho o hará la empresa para resolverlo («Hemos anulado el cargo duplicado»).",
             )
         )
-    if channel != "chat" and not _CALL_TO_ACTION.search(text):  # in a live chat the customer answers right there
+    if not live_chat and not _CALL_TO_ACTION.search(text):
         findings.append(
             _absent(
                 "no_call_to_action",
@@ -356,7 +358,7 @@ def review_draft(
         legal = analysis.risk.legal if analysis is not None else _legal_cue(complaint)
     if legal:
         findings += checks.fault_admissions(text)
-    findings += checks.too_long(text, channel or checks.guess_channel(text))
+    findings += checks.too_long(text, channel)
     findings.sort(key=lambda f: (f.start, f.end, f.kind))
     score = max(0.0, 100.0 - sum(PENALTIES.get(f.kind, 5) for f in findings))
     return Review(score=score, findings=findings)

@@ -77,8 +77,9 @@ def test_unknown_remedy_id(tmp_path, raw):
 
 
 def test_remedy_without_text(tmp_path, raw):
-    message = broken(tmp_path, raw, lambda d: d["remedies"].pop("callback"))
-    assert "callback" in message and "remedies" in message and "unanswered_contact" in message
+    message = broken(tmp_path, raw, lambda d: d["remedies"].pop("discount"))
+    users = [cid for cid, c in raw["causes"].items() if "discount" in c.get("remedies", [])]
+    assert users and "discount" in message and "remedies" in message and users[0] in message
 
 
 def test_cause_needs_steps(tmp_path, raw):
