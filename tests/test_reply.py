@@ -384,7 +384,8 @@ def test_any_combination_gives_a_well_formed_draft(
     if channel == "chat":
         assert len(sentences(body)) <= 2
     if causes:
-        steps = {"greeting", "apology", "resolution", "follow_up"} | ({"call_to_action"} if channel != "chat" else set())
+        steps = {"greeting", "apology", "resolution", "follow_up"}
+        steps |= {"call_to_action"} if channel != "chat" else set()
         assert steps <= set(result.steps_covered)
         follow = result.follow_up_date
         calendar = holidays.country_holidays(POLICY.country, years=range(today.year, today.year + 2))
