@@ -59,7 +59,9 @@ def confirmed_participle(participle: str, done: list[str] | tuple[str, ...]) -> 
 # What the customer explicitly asks for. A draft answers the first one it finds (or says the step that
 # already answers it); patterns read the folded text of the complaint.
 REQUEST_PATTERNS: dict[str, str] = {
-    "refund": r"\b(?:devuelv\w*|devolver\w*|devolucion|reembols\w*|reintegr\w*|abonen|mi dinero|el dinero)\b",
+    # "no me devuelve las llamadas" is a call back, not money back.
+    "refund": r"\b(?:(?:devuelv|devolver)\w*(?!\s+(?:\w+\s+)?llamad)|devolucion|reembols\w*|reintegr\w*|abonen|"
+    r"mi dinero|el dinero)\b",
     "cancel": r"\b(?:dar(?:me)? de baja|darme de baja|la baja|cancel(?:ar|en|ad)\w*|rescindir)\b",
     "status": r"(?:¿\s*|\bpara\s+)cuando\b|\bcuando\s+(?:llega\w*|me\s+\w+|van|piensan|vienen|viene|estara\w*)\b|"
     r"\b(?:que dia|en que punto|donde esta|fecha (?:real|concreta|firme)|"

@@ -199,3 +199,13 @@ def test_que_pena_is_an_apology_and_puede_presentar_a_call_to_action():
         "El viernes le escribo con lo encontrado. Si lo desea, puede presentar una reclamación en recepción."
     )
     assert kinds(review_draft(draft, channel="email").findings) == []
+
+
+# --- what the customer asks for ------------------------------------------------------------------
+
+
+def test_returning_calls_is_not_a_refund_request():
+    from pipeline.actions import customer_requests
+
+    assert customer_requests(checks.fold("El funcionario no me devuelve las llamadas.")) == []
+    assert customer_requests(checks.fold("Quiero que me devuelvan los 40 €.")) == ["refund"]
