@@ -23,14 +23,24 @@ class DoneAction:
 DONE_ACTIONS: dict[str, DoneAction] = {
     a.id: a
     for a in (
-        DoneAction("refund_issued", "Reembolso tramitado", r"(?:reembols|devuel|abonad|reintegrad|tramitad)\w*"),
+        DoneAction(
+            "refund_issued",
+            "Reembolso tramitado",
+            r"(?:reembols|devuel|abonad|reintegrad|tramitad|emitid|salid|reversad)\w*",
+        ),
         DoneAction("charge_cancelled", "Cargo anulado", r"(?:anulad|cancelad|retirad|suprimid|eliminad)\w*"),
-        DoneAction("visit_booked", "Visita o cita reservada", r"(?:reservad|programad|agendad|citad|asignad|fijad)\w*"),
+        DoneAction(
+            "visit_booked",
+            "Visita o cita reservada",
+            r"(?:reservad|(?:re)?programad|(?:re)?agendad|citad|asignad|fijad)\w*",
+        ),
         DoneAction("replacement_sent", "Sustitución enviada", r"(?:enviad|mandad|despachad|salido)\w*"),
         DoneAction("conditions_applied", "Condiciones corregidas", r"(?:aplicad|corregid|regularizad|ajustad)\w*"),
         DoneAction("case_escalated", "Caso pasado al responsable", r"(?:pasad|trasladad|escalad|derivad)\w*"),
         DoneAction("staff_spoken_to", "Hablado con el empleado", r"(?:hablad)\w*"),
         DoneAction("service_restored", "Servicio restablecido", r"(?:restablecid|reactivad|reparad|resuelt)\w*"),
+        DoneAction("booking_changed", "Reserva cambiada", r"(?:cambiad|modificad|movid)\w*"),
+        DoneAction("claim_reopened", "Reclamación reabierta", r"(?:reabiert|reactivad)\w*"),
     )
 }
 DONE_ACTION_IDS: tuple[str, ...] = tuple(DONE_ACTIONS)
@@ -49,7 +59,9 @@ def confirmed_participle(participle: str, done: list[str] | tuple[str, ...]) -> 
 # What the customer explicitly asks for. A draft answers the first one it finds (or says the step that
 # already answers it); patterns read the folded text of the complaint.
 REQUEST_PATTERNS: dict[str, str] = {
-    "refund": r"\b(?:devuelv\w*|devolver\w*|devolucion|reembols\w*|reintegr\w*|abonen|mi dinero|el dinero)\b",
+    # "no me devuelve las llamadas" is a call back, not money back.
+    "refund": r"\b(?:(?:devuelv|devolver)\w*(?!\s+(?:\w+\s+)?llamad)|devolucion|reembols\w*|reintegr\w*|abonen|"
+    r"mi dinero|el dinero)\b",
     "cancel": r"\b(?:dar(?:me)? de baja|darme de baja|la baja|cancel(?:ar|en|ad)\w*|rescindir)\b",
     "status": r"(?:¿\s*|\bpara\s+)cuando\b|\bcuando\s+(?:llega\w*|me\s+\w+|van|piensan|vienen|viene|estara\w*)\b|"
     r"\b(?:que dia|en que punto|donde esta|fecha (?:real|concreta|firme)|"

@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS
+from pipeline.errors import QuejasError
 from pipeline.taxonomy import TAXONOMY
 
 POLICY_PATH = Path(__file__).with_name("policy.yaml")
@@ -52,7 +53,7 @@ MAX_WORDS = {"issue": 12, "issue_fact": 14, "apology": 20, "step": 26, "chat": 1
              "done": 22, "answer": 26, "route": 20}
 
 
-class PolicyError(ValueError):
+class PolicyError(QuejasError, ValueError):
     """The policy file is missing, unreadable or invalid; the message says what to change."""
 
 
@@ -226,7 +227,7 @@ class Policy(BaseModel):
             problems.append(f"signature uses {sorted(bad_signature)}; allowed placeholders: {{agent}}, {{company}}")
         item = fill(self.item, "usted")
         for where, text, kind, extra in self.texts():
-            allowed = TONE_PLACEHOLDERS | TEXT_PLACEHOLDERS | extra
+            allowed: set[str] = set(TONE_PLACEHOLDERS | TEXT_PLACEHOLDERS | extra)
             if where == "item":
                 allowed = set(TONE_PLACEHOLDERS)
             try:

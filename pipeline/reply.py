@@ -23,7 +23,7 @@ import holidays
 import jinja2
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
-from pipeline.checks import KNOWN_INFO_PATTERNS, commitment_keys, fold, known_info
+from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
 from pipeline.policy import Policy, fill, normalise_tone
 from pipeline.review import first_name as greeting_name
@@ -308,17 +308,19 @@ def _plan(rules: list, policy: Policy, say, done: list[str], requests: list[str]
     return _Plan(steps=steps, answer=answer, remedy=remedy, keys=keys)
 
 
-def _ask(policy: Policy, rules: list, say, known: set[str]) -> str | None:
+def _ask(policy: Policy, rules: list, say, known: set[str], complaint: str | None) -> str | None:
     """What the draft needs from the customer: the sector's reference and one cause detail, never what is known."""
+
+    def given(text: str) -> bool:  # the review's own test, so the draft never asks what it would flag
+        return bool(asks_known(f"¿Nos indica {text}?", known, complaint))
+
     asks = []
-    if "reference" not in known:
+    if "reference" not in known and not given(say(policy.ask_reference)):
         asks.append(say(policy.ask_reference))
     for rule in rules:
-        if rule.ask:
-            text = say(rule.ask)
-            if not any(re.search(KNOWN_INFO_PATTERNS[k], fold(text)) for k in known):
-                asks.append(text)
-                break
+        if rule.ask and not given(say(rule.ask)):
+            asks.append(say(rule.ask))
+            break
     return join_es(asks[:2]) or None
 
 
@@ -371,14 +373,14 @@ def _context(
 
     all_rules = [policy.causes[c] for c in causes]
     rules = all_rules[:2] if level >= 4 else all_rules
-    rest = "lo demás" if level < 1 or channel == "email" else None
+    rest = "lo demás" if channel == "email" else None
     if channel != "email" and level >= 1:
         context.ref_paren = ""
     issues = [say(r.issue_fact) if r.issue_fact and amount else say(r.issue) for r in rules]
     context.issues = join_within(issues, budgets["issues"], rest) if channel == "email" or level < 3 else ""
     if not legal and channel == "email":
         context.admitted = join_within([say(r.apology) for r in rules if r.admit_error], budgets["admitted"])
-        if level < 3:
+        if level < 3 and not context.admitted:  # one apology sentence: what we got wrong, else what went wrong
             context.regrets = join_within([say(r.apology) for r in rules if not r.admit_error], budgets["regrets"])
     elif not legal:
         context.admitted = "yes" if any(r.admit_error for r in rules) else ""
@@ -396,7 +398,9 @@ def _context(
             if not commitment_keys(clause) & {k for a in actions for k in commitment_keys(a)}:
                 actions.append(clause)
         context.chat_actions = "; ".join(actions)
-    context.ask = _ask(policy, rules if channel == "email" or (channel == "chat" and level < 1) else [], say, known)
+    context.ask = _ask(
+        policy, rules if channel == "email" or (channel == "chat" and level < 1) else [], say, known, complaint_text
+    )
     if channel != "email" and level >= 2:
         context.ask = None
     days = max(r.follow_up_days for r in all_rules)
@@ -505,7 +509,7 @@ def analysis_from_causes(
     return Analysis(
         causes=causes,
         group=TAXONOMY.group_of(cause_ids),
-        sentiment=Sentiment(label=label, score=score),
+        sentiment=Sentiment.model_validate({"label": label, "score": score}),
         risk=Risk(churn=False, legal=False, public=False, scores=RiskScores(churn=0.0, legal=0.0, public=0.0)),
         entities=entities or Entities(),
         model=ModelInfo(name="manual", version="0"),

@@ -176,7 +176,7 @@ BLAMES_CUSTOMER = PhraseRule(
 PHRASE_RULES = (VAGUE_PROMISE, SELF_PRAISE, ARCHAIC_FORMULA, BLAMES_CUSTOMER)
 
 _APOLOGY = re.compile(
-    r"\b(?:lo\s+)?sient[oe]\b|\bsentimos\b|\bdisculp\w*|\bperd[oó]n\w*|\blament(?:o|amos)\b|\bnos\s+equivocamos\b|"
+    r"\bqu[eé]\s+pena\b|\b(?:lo\s+)?sient[oe]\b|\bsentimos\b|\bdisculp\w*|\bperd[oó]n\w*|\blament(?:o|amos)\b|\bnos\s+equivocamos\b|"
     r"\b(?:tiene|tienes)\s+(?:toda\s+la\s+)?raz[oó]n\b|\berror\s+(?:fue\s+)?nuestro\b|\bme\s+equivoqu[eé]\b",
     re.IGNORECASE,
 )
@@ -186,6 +186,8 @@ _PURPOSE = re.compile(
     r"\bentiendo\s+(?:su|tu)\s+malestar\s+por\b|"
     r"\b(?:su|tu)\s+(?:queja|reclamaci[oó]n|reclamo|mensaje|consulta|solicitud|comentario|rese[nñ]a|correo|"
     r"petici[oó]n|incidencia|pregunta)\b|"
+    r"\b(?:disculp[ae]|perd[oó]n(?:e|a)?|qu[eé]\s+pena)\s+(?:\w+\s+){0,2}(?:el|la|los|las|lo|por|con|que)\b|"
+    r"^\s*(?:hola,?\s+)?s[ií][,:]|"  # "Sí, la devolución ya salió": the answer to the customer's question
     r"\ben\s+relaci[oó]n\s+(?:con|a)\b|\brespecto\s+(?:a|de)\b|\bgracias\s+por\s+(?:escrib|cont|avis|su\b|tu\b)\w*",
     re.IGNORECASE,
 )
@@ -201,7 +203,8 @@ _RESOLUTION = re.compile(
     r"\b(?:reembolsamos|devolvemos|enviamos|anulamos|recogemos|aplicamos|cambiamos|reponemos|llamamos|abonamos|"
     r"cancelamos|corregimos|cumplimos|reparamos|sustituimos|revisamos|tramitamos|gestionamos|asignamos|"
     r"resolvemos|escribimos|pasamos|contestamos|entregamos)\b|"
-    r"\bsale\s+hoy\b|\bme\s+encargo\b|\bme\s+quedo\s+con\b|\bllevo\s+yo\b|"
+    r"\bsale\s+hoy\b|"
+    r"\bya\s+(?:qued[oó]|est[aá]|fue)\s+\w+(?:ad|id)[oa]s?\b|\bme\s+encargo\b|\bme\s+quedo\s+con\b|\bllevo\s+yo\b|"
     r"\b(?:reviso|compruebo|corrijo|anulo|devuelvo|tramito|hablo|recupero|asigno|localizo|abro|pido|inicio|traslado|"
     r"env[ií]o|aplico|reenv[ií]o|rectifico|contesto|paso\s+(?:el|la|su|tu))\b|\b(?:le|te)\s+escribo\s+cada\b",
     re.IGNORECASE,
@@ -212,7 +215,8 @@ _CALL_TO_ACTION = re.compile(
     r"ind[ií]c(?:anos|ame)|d[ií]ganos|dinos|d[ií]game|dime|cu[eé]nt(?:enos|anos|eme|ame)|cont[eé]st(?:e|enos|anos|"
     r"eme|ame)|pulse|pulsa|haga\s+clic|haz\s+clic|acceda|accede|rellene|rellena|adj[uú]nt(?:e|enos|anos))\b|"
     r"\b(?:puede|puedes|basta\s+con|solo\s+tiene\s+que|solo\s+tienes\s+que)\s+(?:responder|escribir|llamar|"
-    r"contestar|enviar)",
+    r"contestar|enviar)|\b(?:puede|puedes|podr[aá])\s+(?:\w+\s+)?(?:registrar|presentar|hacerlo|acudir|solicitar|"
+    r"reclamar|consultarlo|pedirlo)\b",
     re.IGNORECASE,
 )
 
@@ -303,6 +307,8 @@ def review_draft(
     from pipeline import checks
 
     text = draft_text or ""
+    live_chat = channel == "chat"  # told, not guessed: only then may the customer answer right there
+    channel = channel or checks.guess_channel(text)
     is_complaint = analysis.is_complaint if analysis is not None else True
     name = customer_name or (analysis.entities.customer_name if analysis is not None else None)
     findings = phrase_findings(text)
@@ -347,7 +353,7 @@ def review_draft(
                 "Diga qué ha hecho o hará la empresa para resolverlo («Hemos anulado el cargo duplicado»).",
             )
         )
-    if not _CALL_TO_ACTION.search(text):
+    if not live_chat and not _CALL_TO_ACTION.search(text):
         findings.append(
             _absent(
                 "no_call_to_action",
@@ -367,12 +373,12 @@ def review_draft(
             entities = extract_entities(complaint)
         if name and not entities.customer_name:
             entities = entities.model_copy(update={"customer_name": name})
-        findings += checks.asks_known(text, checks.known_info(entities, complaint))
+        findings += checks.asks_known(text, checks.known_info(entities, complaint), complaint)
     if legal is None:
         legal = analysis.risk.legal if analysis is not None else _legal_cue(complaint)
     if legal:
         findings += checks.fault_admissions(text)
-    findings += checks.too_long(text, channel or checks.guess_channel(text))
+    findings += checks.too_long(text, channel)
     findings.sort(key=lambda f: (f.start, f.end, f.kind))
     score = max(0.0, 100.0 - sum(PENALTIES.get(f.kind, 5) for f in findings))
     return Review(score=score, findings=findings)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from pipeline.errors import QuejasError
 from pipeline.policy import (
     POLICY_PATH,
     PRESETS_DIR,
@@ -51,8 +52,9 @@ def test_shipped_policy_covers_every_cause():
         assert set(cause.remedies) <= set(policy.remedies)
 
 
-def test_policy_errors_are_value_errors():
+def test_policy_errors_are_value_errors_and_user_fixable_errors():
     assert issubclass(PolicyError, ValueError)
+    assert issubclass(PolicyError, QuejasError)  # the CLI prints these as one line, no traceback
 
 
 def test_missing_cause_names_the_cause_and_what_to_add(tmp_path, raw):
@@ -75,8 +77,9 @@ def test_unknown_remedy_id(tmp_path, raw):
 
 
 def test_remedy_without_text(tmp_path, raw):
-    message = broken(tmp_path, raw, lambda d: d["remedies"].pop("callback"))
-    assert "callback" in message and "remedies" in message and "unanswered_contact" in message
+    message = broken(tmp_path, raw, lambda d: d["remedies"].pop("discount"))
+    users = [cid for cid, c in raw["causes"].items() if "discount" in c.get("remedies", [])]
+    assert users and "discount" in message and "remedies" in message and users[0] in message
 
 
 def test_cause_needs_steps(tmp_path, raw):

@@ -58,7 +58,7 @@ def expected_follow_up(causes, today=TODAY, policy=POLICY) -> dt.date:
 
 
 def assert_passes_review(analysis, result, name="Ana Pérez"):
-    review = review_draft(result.body, analysis=analysis, customer_name=name)
+    review = review_draft(result.body, analysis=analysis, customer_name=name, channel=result.channel)
     assert review.findings == [], [(f.kind, result.body[f.start : f.end], f.message) for f in review.findings]
     assert review.score == 100
 
@@ -95,7 +95,8 @@ def test_chat_for_each_cause(cause, tone):
     assert say(POLICY.causes[cause].chat, tone).lower() in body.lower()
     assert body.startswith("Hola, Ana:")
     assert format_date_es(expected_follow_up([cause]), TODAY) in body
-    assert CALL_TO_ACTION.search(body)
+    # A call to action only with something to ask; in a live chat "reply if something is off" is filler.
+    assert not re.search(r"no (?:le|te) cuadra", body)
     assert_passes_review(analysis, result)
 
 
@@ -127,10 +128,10 @@ def test_mixed_causes_make_one_coherent_reply(causes, channel):
     # One letter: one greeting, at most one admission, one call to action, one signature; no block per cause.
     assert body.count("Ana") == 1
     assert body.count("razón") <= 1
-    assert len(CALL_TO_ACTION.findall(body)) == 1
+    assert len(CALL_TO_ACTION.findall(body)) == (0 if channel == "chat" else 1)  # MIXES ask nothing in chat
     if channel == "email":
         assert body.count(POLICY.agent) == 1
-        assert word_count(body) <= 170
+        assert word_count(body) <= 150
     else:
         assert len(sentences(body)) <= 2 and len(body.split()) <= 45
     assert_passes_review(analysis, result)
@@ -139,7 +140,8 @@ def test_mixed_causes_make_one_coherent_reply(causes, channel):
 def test_remedies_come_only_from_the_causes_policy():
     _, attitude = draft(["bad_attitude"])
     assert "devolvemos" not in attitude.body  # refund is not allowed for bad_attitude
-    assert say(POLICY.remedies["callback"]) in attitude.body
+    # A call back is no compensation: a cause without a remedy of its own gets none.
+    assert not any(say(text) in attitude.body for text in POLICY.remedies.values())
     entities = ANA.model_copy(update={"amounts": [Amount(text="95 €", start=0, end=4, value=95.0, currency="EUR")]})
     _, billing = draft(["billing_error"], entities=entities)
     assert "el cargo de 95 €" in billing.body  # the customer's own fact
@@ -382,7 +384,9 @@ def test_any_combination_gives_a_well_formed_draft(
     if channel == "chat":
         assert len(sentences(body)) <= 2
     if causes:
-        assert {"greeting", "apology", "resolution", "follow_up", "call_to_action"} <= set(result.steps_covered)
+        steps = {"greeting", "apology", "resolution", "follow_up"}
+        steps |= {"call_to_action"} if channel != "chat" else set()
+        assert steps <= set(result.steps_covered)
         follow = result.follow_up_date
         calendar = holidays.country_holidays(POLICY.country, years=range(today.year, today.year + 2))
         assert follow == expected_follow_up(causes, today=today)

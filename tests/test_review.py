@@ -159,7 +159,7 @@ def test_generated_drafts_pass_review(tone, channel):
     for combo in combos:
         analysis = analysis_from_causes(combo, entities=entities)
         draft = draft_reply(analysis, policy, channel=channel, today=dt.date(2024, 11, 29))
-        review = review_draft(draft.body, analysis=analysis)
+        review = review_draft(draft.body, analysis=analysis, channel=channel)
         assert review.findings == [], (combo, [(f.kind, draft.body[f.start : f.end]) for f in review.findings])
 
 
