@@ -17,6 +17,7 @@ from functools import cache
 
 from pipeline.actions import confirmed_participle
 from pipeline.offsets import fold_mapped
+from pipeline.policy import sector_vocabulary
 from pipeline.schema import Entities, ReviewFinding
 from pipeline.text import sentence_spans
 
@@ -166,8 +167,6 @@ EVERYDAY_WORDS = frozenset(
 
 @cache
 def _sector_patterns() -> dict[str, tuple[tuple[str, re.Pattern[str]], ...]]:
-    from pipeline.policy import sector_vocabulary
-
     return {
         sector: tuple(
             (word, re.compile(rf"\b{re.escape(fold(word))}(?:s|es)?\b"))

@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS
 from pipeline.errors import QuejasError
 from pipeline.taxonomy import TAXONOMY
+from pipeline.wording import phrase_findings, word_count
 
 POLICY_PATH = Path(__file__).with_name("policy.yaml")
 PRESETS_DIR = Path(__file__).with_name("policies")
@@ -219,8 +220,6 @@ class Policy(BaseModel):
         return out
 
     def _text_problems(self) -> list[str]:
-        from pipeline.review import phrase_findings, word_count
-
         problems: list[str] = []
         bad_signature = placeholders(self.signature) - SIGNATURE_PLACEHOLDERS
         if bad_signature:

@@ -27,7 +27,6 @@ from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
 from pipeline.policy import Policy, fill, normalise_tone
 from pipeline.review import first_name as greeting_name
-from pipeline.review import word_count
 from pipeline.schema import (
     REPLY_STEPS,
     Analysis,
@@ -42,6 +41,7 @@ from pipeline.schema import (
 )
 from pipeline.taxonomy import TAXONOMY
 from pipeline.text import sentence_spans
+from pipeline.wording import word_count
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
