@@ -7,6 +7,7 @@ comparison measures the model and nothing else.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from datasets import DatasetDict
 
@@ -15,6 +16,7 @@ from pipeline.baselines import KeywordBaseline, Predictions, TfidfBaseline
 from pipeline.data import label_arrays
 from pipeline.intensity import intensity_metrics, polarity
 from pipeline.metrics import evaluation_metrics
+from pipeline.model_folder import ModelFolder
 from pipeline.taxonomy import SENTIMENT_IDS
 
 
@@ -74,3 +76,30 @@ def model_metrics(
     }
     metrics["intensity_baseline"] = intensity_metrics(baseline, gold["intensity"], negative)
     return metrics
+
+
+TEST_SPLIT_TITLES = {"test": "Corpus test split", "real_test": "Real test split (public reviews and posts)"}
+
+
+def score_test_splits(
+    model: Path, dataset: DatasetDict, device: str = "auto", quantize: bool = False, bf16: bool = False,
+    onnx: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """Results per test split: "model", "encoder only" for a blended folder, the optional variants, the baselines."""
+    blended = bool(ModelFolder(model).read_config().blend_weights)
+    by_split: dict[str, dict[str, Any]] = {}
+    for split in test_splits(dataset):
+        results = {"model": model_metrics(model, dataset, device=device, split=split)}
+        if blended:
+            results["encoder only"] = model_metrics(model, dataset, device=device, blend=False, split=split)
+        if quantize:
+            results["model int8"] = model_metrics(model, dataset, device="cpu", quantize=True, split=split)
+        if bf16:
+            results["model bf16"] = model_metrics(model, dataset, device=device, bf16=True, split=split)
+        if onnx:
+            results["onnx int8"] = model_metrics(
+                model, dataset, device="cpu", quantize=True, runtime="onnx", split=split
+            )
+        results.update(baseline_metrics(dataset, split))
+        by_split[split] = results
+    return by_split

@@ -25,8 +25,10 @@ import jinja2
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
+from pipeline.errors import ConfigurationError
 from pipeline.policy import Policy, fill, normalise_tone
 from pipeline.review import first_name as greeting_name
+from pipeline.review import review_draft
 from pipeline.schema import (
     REPLY_STEPS,
     Analysis,
@@ -462,13 +464,11 @@ def draft_reply(
     When ``complaint_text`` is given and the analysis carries no entities yet, they are extracted
     from the text, so the draft can greet by name, cite references and quote the amount.
     """
-    from pipeline.review import review_draft
-
     if channel not in CHANNELS:
-        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
+        raise ConfigurationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel!r}")
     unknown = unknown_actions(list(done_actions))
     if unknown:
-        raise ValueError(f"unknown done actions: {', '.join(unknown)}; known: {', '.join(DONE_ACTION_IDS)}")
+        raise ConfigurationError(f"unknown done actions: {', '.join(unknown)}; known: {', '.join(DONE_ACTION_IDS)}")
     done = list(dict.fromkeys(done_actions))
     today = today or dt.date.today()
     if complaint_text and analysis.entities == Entities():

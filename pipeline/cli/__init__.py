@@ -5,8 +5,7 @@
 - one module per command or group: ``model.py`` (import-base, train, blend, intensity, export-onnx,
   eval), ``data.py`` (split), ``analyze.py`` (analyze, reply, review), ``label.py``, ``report.py``,
   ``serve.py``, ``feedback.py`` (stats, export);
-- ``render.py``: the consoles and the rich tables commands share; ``scoring.py``: what `quejas eval`
-  scores, until pipeline/evaluate.py owns it.
+- ``render.py``: the consoles and the rich tables commands share.
 
 A command checks its options, calls library functions and prints; it raises `QuejasError` for a bad
 option and lets library errors through to the handler, never catching them itself. Library modules

@@ -188,8 +188,8 @@ def eval_command(
     bf16: bool = typer.Option(False, "--bf16", help="Also score the model under bfloat16 autocast."),
 ) -> None:
     """Compare the model with the baselines on the corpus and real test splits; its intensity with P(pos) - P(neg)."""
-    from pipeline.cli.scoring import TEST_SPLIT_TITLES, score_test_splits
     from pipeline.data import load_dataset_dict
+    from pipeline.evaluate import TEST_SPLIT_TITLES, score_test_splits
     from pipeline.results import comparison_table, intensity_columns, intensity_table
 
     by_split = score_test_splits(
