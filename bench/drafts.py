@@ -33,8 +33,9 @@ from pipeline.data import read_splits  # noqa: E402
 from pipeline.entities import analysis_with_entities  # noqa: E402
 from pipeline.policy import ACTION_PLACEHOLDER, PRESETS_DIR, Policy, load_policy  # noqa: E402
 from pipeline.reply import analysis_from_causes, draft_reply  # noqa: E402
-from pipeline.review import review_draft, word_count  # noqa: E402
+from pipeline.review import review_draft  # noqa: E402
 from pipeline.schema import Analysis, Draft, Review, Risk, RiskScores  # noqa: E402
+from pipeline.wording import word_count  # noqa: E402
 
 TODAY = dt.date(2024, 3, 1)
 CHANNELS = {"chat": "chat", "social_post": "public", "review": "public"}

@@ -19,9 +19,10 @@ from pipeline.reply import (
     format_date_es,
     join_es,
 )
-from pipeline.review import review_draft, word_count
+from pipeline.review import review_draft
 from pipeline.schema import Amount, Entities, Reference
 from pipeline.taxonomy import TAXONOMY
+from pipeline.wording import word_count
 
 TODAY = dt.date(2024, 3, 1)  # a Friday
 POLICY = load_policy()
