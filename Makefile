@@ -65,5 +65,7 @@ bench: model  ## quality vs baselines, API latency/throughput and batch throughp
 	$(BIN)/python bench/batch.py --model $(MODEL)
 	$(BIN)/python bench/risk_cues.py --model $(MODEL)
 
-lint: setup  ## ruff
+lint: setup  ## ruff (lint rules and formatting) and the mypy type check of pipeline/ and serve/
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
