@@ -172,7 +172,7 @@ class Analyzer:
         """Analyse texts (any number; batched internally). Raises EmptyTextError on blank input.
 
         ``entities`` adds the customer name, references, dates, amounts and contacts found by the
-        spaCy pipeline in pipeline.text; the model itself predicts causes, sentiment and risk only.
+        spaCy pipeline (pipeline/entities); the model itself predicts causes, sentiment and risk only.
         """
         if not texts:
             return []
