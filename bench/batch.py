@@ -111,8 +111,14 @@ def main(
         engine = LocalEngine(analyzer, batch_size=batch_size)
         output = folder / f"quejas.labeled.{output_format}"
         with PeakSampler() as sampler:
-            summary = label_file(source, output, engine, model_manifest(model), LabelOptions(chunk_size=chunk_size),
-                                 console=Console(stderr=True))
+            summary = label_file(
+                source,
+                output,
+                engine,
+                model_manifest(model),
+                LabelOptions(chunk_size=chunk_size),
+                console=Console(stderr=True),
+            )
         output_mb = output.stat().st_size / 1e6
 
     precision = " (int8)" if quantize else " (bf16)" if bf16 else ""

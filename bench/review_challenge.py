@@ -34,7 +34,12 @@ from pipeline.review import review_draft  # noqa: E402
 from pipeline.schema import Review, Risk, RiskScores  # noqa: E402
 
 KINDS = (
-    "unconfirmed_action", "other_sector", "repeated_commitment", "asks_known_info", "fault_under_legal", "too_long"
+    "unconfirmed_action",
+    "other_sector",
+    "repeated_commitment",
+    "asks_known_info",
+    "fault_under_legal",
+    "too_long",
 )
 HALVES = ("dev", "held_out")
 # The set names one confirmed action differently from the catalogue (pipeline/actions.py).

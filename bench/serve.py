@@ -172,10 +172,23 @@ def overload_table(
     from serve.settings import Settings
 
     bounded = max_queue or Settings.model_fields["max_queue"].default
-    table = Table(title=f"Overload: {clients} clients, {requests} requests, {os.cpu_count()} cores, "
-                  f"{'clients wait Retry-After' if honour else 'clients retry at once'} after a 503")
-    for column in ("queue", "accepted", "503", "other errors", "accepted p50 ms", "accepted p95 ms",
-                   "accepted p99 ms", "max ms", "503 p50 ms", "503 p99 ms", "accepted req/s"):
+    table = Table(
+        title=f"Overload: {clients} clients, {requests} requests, {os.cpu_count()} cores, "
+        f"{'clients wait Retry-After' if honour else 'clients retry at once'} after a 503"
+    )
+    for column in (
+        "queue",
+        "accepted",
+        "503",
+        "other errors",
+        "accepted p50 ms",
+        "accepted p95 ms",
+        "accepted p99 ms",
+        "max ms",
+        "503 p50 ms",
+        "503 p99 ms",
+        "accepted req/s",
+    ):
         table.add_column(column, justify="right")
     for label, limit in ((f"bounded ({bounded} texts)", bounded), ("unbounded", 1_000_000)):
         port = free_port()
@@ -188,11 +201,23 @@ def overload_table(
         finally:
             server.terminate()
             server.wait(timeout=30)
-        table.add_row(label, str(len(run.latencies)), str(len(run.shed)), str(run.errors), f"{run.pct(0.5):.0f}",
-                      f"{run.pct(0.95):.0f}", f"{run.pct(0.99):.0f}", f"{run.pct(1.0):.0f}",
-                      f"{percentile_ms(run.shed, 0.5):.1f}", f"{percentile_ms(run.shed, 0.99):.1f}", f"{run.rps:.1f}")
-        console.print(f"overload {label}: accepted {len(run.latencies)}, p99 {run.pct(0.99):.0f} ms, 503s "
-                      f"{len(run.shed)} (p99 {percentile_ms(run.shed, 0.99):.1f} ms)")
+        table.add_row(
+            label,
+            str(len(run.latencies)),
+            str(len(run.shed)),
+            str(run.errors),
+            f"{run.pct(0.5):.0f}",
+            f"{run.pct(0.95):.0f}",
+            f"{run.pct(0.99):.0f}",
+            f"{run.pct(1.0):.0f}",
+            f"{percentile_ms(run.shed, 0.5):.1f}",
+            f"{percentile_ms(run.shed, 0.99):.1f}",
+            f"{run.rps:.1f}",
+        )
+        console.print(
+            f"overload {label}: accepted {len(run.latencies)}, p99 {run.pct(0.99):.0f} ms, 503s "
+            f"{len(run.shed)} (p99 {percentile_ms(run.shed, 0.99):.1f} ms)"
+        )
     console.print(table)
 
 
@@ -227,8 +252,14 @@ def main(
         ("naive", {"QUEJAS_MAX_BATCH_SIZE": "1", "QUEJAS_MAX_WAIT_MS": "0"}),
     )
     if overload:
-        overload_table(model, {**common, "QUEJAS_MAX_WAIT_MS": str(max_wait_ms)}, overload, overload_requests,
-                       max_queue, honour_retry_after)
+        overload_table(
+            model,
+            {**common, "QUEJAS_MAX_WAIT_MS": str(max_wait_ms)},
+            overload,
+            overload_requests,
+            max_queue,
+            honour_retry_after,
+        )
     if not concurrency:
         return
     for name, env in services:

@@ -82,7 +82,11 @@ TEST_SPLIT_TITLES = {"test": "Corpus test split", "real_test": "Real test split 
 
 
 def score_test_splits(
-    model: Path, dataset: DatasetDict, device: str = "auto", quantize: bool = False, bf16: bool = False,
+    model: Path,
+    dataset: DatasetDict,
+    device: str = "auto",
+    quantize: bool = False,
+    bf16: bool = False,
     onnx: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Results per test split: "model", "encoder only" for a blended folder, the optional variants, the baselines."""

@@ -60,11 +60,15 @@ SOURCE_NAMES = {
 
 def _score(config: QuejasModelConfig) -> str:
     if config.intensity_source == "head":
-        return ("a graded intensity from the regression head trained on the labelled `sentiment_score` (tanh, "
-                "mean squared error), chosen on dev over the mapping (`score_kind: intensity`)")
+        return (
+            "a graded intensity from the regression head trained on the labelled `sentiment_score` (tanh, "
+            "mean squared error), chosen on dev over the mapping (`score_kind: intensity`)"
+        )
     if config.intensity_source == "mapping":
-        return ("a graded intensity: P(positive) - P(negative) mapped onto the labelled `sentiment_score` by "
-                "isotonic regression fitted on dev, chosen on dev over the regression head (`score_kind: intensity`)")
+        return (
+            "a graded intensity: P(positive) - P(negative) mapped onto the labelled `sentiment_score` by "
+            "isotonic regression fitted on dev, chosen on dev over the regression head (`score_kind: intensity`)"
+        )
     return "P(positive) - P(negative) (`score_kind: polarity`; this folder predates the graded intensity)"
 
 

@@ -167,8 +167,11 @@ def load_onnx(folder: Path, config: QuejasModelConfig, int8: bool, threads: int 
         log.warning("no %s yet; exporting it now (once per model folder)", path)
         export_onnx(folder, int8=int8)
     model = OnnxModel(path, config, threads)
-    stale = [name for name, needed in (("embedding", config.neighbour_share), ("intensity", config.intensity_head))
-             if needed and name not in model.outputs]
+    stale = [
+        name
+        for name, needed in (("embedding", config.neighbour_share), ("intensity", config.intensity_head))
+        if needed and name not in model.outputs
+    ]
     if stale:
         log.warning("%s predates the %s output(s) this model needs; exporting it again", path, ", ".join(stale))
         export_onnx(folder, int8=int8, force=True)

@@ -50,8 +50,18 @@ SAMPLE_VALUES = {"importe": "95 €", "percent": "15", "item": "su pedido"}
 ACTION_PLACEHOLDER = re.compile(r"\[ACCI[ÓO]N:[^\]]+\]")
 
 # Word limits keep every sentence of a draft under the review's long-sentence limit and e-mails short.
-MAX_WORDS = {"issue": 12, "issue_fact": 14, "apology": 20, "step": 26, "chat": 16, "remedy": 18, "ask": 12,
-             "done": 22, "answer": 26, "route": 20}
+MAX_WORDS = {
+    "issue": 12,
+    "issue_fact": 14,
+    "apology": 20,
+    "step": 26,
+    "chat": 16,
+    "remedy": 18,
+    "ask": 12,
+    "done": 22,
+    "answer": 26,
+    "route": 20,
+}
 
 
 class PolicyError(QuejasError, ValueError):
@@ -291,9 +301,7 @@ def _parent_path(name: str, child: Path) -> Path:
         path = PRESETS_DIR / f"{name}.yaml"
         if path.exists():
             return path
-        raise PolicyError(
-            f"{child}: extends: {name!r} is not a sector preset; choose one of {', '.join(sector_ids())}"
-        )
+        raise PolicyError(f"{child}: extends: {name!r} is not a sector preset; choose one of {', '.join(sector_ids())}")
     return (child.parent / name).resolve()
 
 

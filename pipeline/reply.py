@@ -479,9 +479,7 @@ def draft_reply(
         context, follow = _context(analysis, policy, channel, today, complaint_text, done, level)
         body, parts = _render(context, channel)
         body = mask_contacts(body)
-        review = review_draft(
-            body, analysis=analysis, channel=channel, done_actions=done, legal=analysis.risk.legal
-        )
+        review = review_draft(body, analysis=analysis, channel=channel, done_actions=done, legal=analysis.risk.legal)
         if not any(f.kind in ("long_sentence", "too_long") for f in review.findings):
             break  # otherwise say less and try again
     subject = mask_contacts(_subject(context, analysis, policy, _amount(analysis, complaint_text)))

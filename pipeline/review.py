@@ -63,7 +63,6 @@ FINDING_NAMES = {
 }
 
 
-
 _APOLOGY = re.compile(
     r"\bqu[eé]\s+pena\b|\b(?:lo\s+)?sient[oe]\b|\bsentimos\b|\bdisculp\w*|\bperd[oó]n\w*|\blament(?:o|amos)\b|\bnos\s+equivocamos\b|"
     r"\b(?:tiene|tienes)\s+(?:toda\s+la\s+)?raz[oó]n\b|\berror\s+(?:fue\s+)?nuestro\b|\bme\s+equivoqu[eé]\b",

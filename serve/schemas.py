@@ -62,13 +62,15 @@ class RequestModel(BaseModel):
             where = ".".join(str(p) for p in found[0]) or "cuerpo"
             if found[1] == "lone_surrogate":
                 raise PydanticCustomError(
-                    "invalid_unicode", "{where} contiene un carácter Unicode no válido (un sustituto aislado)",
+                    "invalid_unicode",
+                    "{where} contiene un carácter Unicode no válido (un sustituto aislado)",
                     {"where": where},
                 )
             raise PydanticCustomError(
                 "string_too_long", "{where} tiene más de {limit} caracteres", {"where": where, "limit": NESTED_CHARS}
             )
         return data
+
 
 EXAMPLE_COMPLAINT = (
     "Buenas tardes. Soy Lucía Ferrer y el pedido PED-48213 tenía que llegar el lunes. Llamé tres veces y me "
@@ -165,9 +167,7 @@ class ReviewRequest(RequestModel):
         max_length=TEXT_CHARS_CEILING,
         description="The complaint it answers (enables cause-aware checks).",
     )
-    customer_name: str | None = Field(
-        default=None, max_length=NAME_CHARS, description="The customer's name, if known."
-    )
+    customer_name: str | None = Field(default=None, max_length=NAME_CHARS, description="The customer's name, if known.")
     channel: ReplyChannel | None = Field(default=None, description="email, chat or public (length limits).")
     sector: str | None = Field(
         default=None, max_length=SECTOR_CHARS, description="The company's sector: words of other sectors are flagged."

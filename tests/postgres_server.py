@@ -94,7 +94,8 @@ class PostgresServer:
         """A fresh empty database (a test's own store); its SQLAlchemy URL."""
         self.counter += 1
         name = f"t{os.getpid()}_{self.counter}_{int(time.time() * 1000) % 100000}"
-        with psycopg.connect(host=str(self.root), port=self.port, user="quejas", dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host=str(self.root), port=self.port, user="quejas", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

@@ -25,8 +25,7 @@ def agreement_module():
 
 def _rows(records):
     return [
-        {"id": r.id, "causes": list(r.causes), "sentiment": r.sentiment, "risk": r.risk.model_dump()}
-        for r in records
+        {"id": r.id, "causes": list(r.causes), "sentiment": r.sentiment, "risk": r.risk.model_dump()} for r in records
     ]
 
 

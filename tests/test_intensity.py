@@ -212,8 +212,14 @@ def test_eval_prints_the_intensity_beside_the_baseline(tiny_model, tiny_dataset,
     assert result.exit_code == 0, result.output
     expected = json.loads(output.read_text())["model"]
     text = " ".join(result.output.split())
-    for row in ("MAE, all texts", "rank correlation, all texts", "MAE, negatives", "rank correlation, negatives",
-                "negatives scored below -0.9", "negatives labelled below -0.9"):
+    for row in (
+        "MAE, all texts",
+        "rank correlation, all texts",
+        "MAE, negatives",
+        "rank correlation, negatives",
+        "negatives scored below -0.9",
+        "negatives labelled below -0.9",
+    ):
         assert row in text, row
     assert "P(pos) - P(neg)" in text
     for key in ("mae", "mae_negative"):
@@ -235,8 +241,10 @@ def test_an_old_folder_gets_the_mapping_from_the_intensity_command(tiny_model, t
     assert result.exit_code == 0, result.output
     config = ModelFolder(folder).read_config()
     assert config.intensity_source == "mapping" and config.score_kind == "intensity"  # no head: the mapping
-    expected = apply_mapping(config.intensity_mapping, polarity(
-        Analyzer.load(folder, device="cpu").probabilities(TEXTS).sentiment, config.sentiments))
+    expected = apply_mapping(
+        config.intensity_mapping,
+        polarity(Analyzer.load(folder, device="cpu").probabilities(TEXTS).sentiment, config.sentiments),
+    )
     analyses = Analyzer.load(folder, device="cpu").analyze(TEXTS, entities=False)
     assert [a.sentiment.score_kind for a in analyses] == ["intensity"] * len(TEXTS)
     np.testing.assert_allclose([a.sentiment.score for a in analyses], expected, atol=1e-6)

@@ -27,7 +27,7 @@ TEXTS = [
     "12345",
     "¡Gracias por la ayuda, Raúl!",
     "   ",
-    "=HYPERLINK(\"http://x\") el técnico no vino",
+    '=HYPERLINK("http://x") el técnico no vino',
 ]
 KEY = "k" * 24
 
@@ -90,8 +90,10 @@ def test_values_are_those_quejas_label_writes_for_the_same_texts(client, tiny_mo
     source = tmp_path / "quejas.csv"
     pd.DataFrame({"id": range(len(TEXTS)), "texto": TEXTS}).to_csv(source, index=False)
     output = tmp_path / "quejas.labeled.csv"
-    result = CliRunner().invoke(cli, ["label", str(source), "-o", str(output), "--model", str(tiny_model),
-                                      "--device", "cpu", "--max-chars", "200"])
+    result = CliRunner().invoke(
+        cli,
+        ["label", str(source), "-o", str(output), "--model", str(tiny_model), "--device", "cpu", "--max-chars", "200"],
+    )
     assert result.exit_code == 0, result.output
     written = pd.read_csv(output, dtype=str, keep_default_na=False)
     assert list(written.columns) == ["id", "texto", *added_columns()]
@@ -127,9 +129,7 @@ def test_not_ready_is_503(tiny_model, tmp_path):
 
 def test_a_full_queue_answers_503_with_retry_after_and_the_event_loop_stays_free(tiny_model, analyzer):
     """Texts waiting for the model (here in the micro-batcher) count against QUEJAS_MAX_QUEUE."""
-    app = create_app(
-        Settings(model_path=tiny_model, device="cpu", max_wait_ms=5, max_queue=2), analyzer=analyzer
-    )
+    app = create_app(Settings(model_path=tiny_model, device="cpu", max_wait_ms=5, max_queue=2), analyzer=analyzer)
     gate = threading.Event()
 
     async def scenario():

@@ -114,9 +114,7 @@ def test_each_preset_loads_and_speaks_only_its_own_sector(sector):
 
 def test_policy_file_extends_a_preset_and_overrides_it(tmp_path):
     path = tmp_path / "policy.yaml"
-    path.write_text(
-        "extends: hotels\ncompany: Hotel Sol\ncauses:\n  delay:\n    follow_up_days: 4\n", encoding="utf-8"
-    )
+    path.write_text("extends: hotels\ncompany: Hotel Sol\ncauses:\n  delay:\n    follow_up_days: 4\n", encoding="utf-8")
     policy = load_policy(path)
     assert policy.company == "Hotel Sol" and policy.sector == "hotels"
     assert policy.causes["delay"].follow_up_days == 4

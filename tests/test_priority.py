@@ -85,7 +85,7 @@ def test_the_labeling_guide_documents_the_same_points():
     """docs/TAXONOMY.md section 7 lists every number of the rule; they cannot drift apart silently."""
     rule = TAXONOMY.priority
     doc = DOC.read_text(encoding="utf-8")
-    section = doc[doc.index("## 7. Triage priority"):]
+    section = doc[doc.index("## 7. Triage priority") :]
     assert f"| complaint (at least one cause) | {rule.complaint} |" in section
     for at_most, points in rule.intensity:
         assert f"| score ≤ {at_most} | {points} |" in section

@@ -20,8 +20,9 @@ runner = CliRunner()
 def test_ray_engine_gives_the_same_rows_as_the_local_engine(tiny_model, corpus_records, tmp_path):
     texts = [r.text for r in corpus_records[:57]]
     texts[7] = "   "  # a bad row: same error, same place
-    frame = pd.DataFrame({"id": [f"{i:03d}" for i in range(len(texts))], "comentario": texts,
-                          "canal": ["email"] * len(texts)})
+    frame = pd.DataFrame(
+        {"id": [f"{i:03d}" for i in range(len(texts))], "comentario": texts, "canal": ["email"] * len(texts)}
+    )
     source = tmp_path / "in.csv"
     frame.to_csv(source, index=False)
     common = ["--model", str(tiny_model), "--device", "cpu", "--chunk-size", "10", "--no-progress"]
@@ -36,9 +37,26 @@ def test_ray_engine_gives_the_same_rows_as_the_local_engine(tiny_model, corpus_r
         torch.set_num_threads(threads)
     assert local.exit_code == 0, local.output
     # Two actors with one CPU each on a 2-CPU local instance; a window of 3 chunks makes two Ray Datasets.
-    remote = runner.invoke(app, ["label", str(source), "-o", str(tmp_path / "ray.jsonl"), *common, "--engine", "ray",
-                                 "--ray-num-cpus", "2", "--ray-actors", "2", "--ray-cpus-per-actor", "1",
-                                 "--ray-window", "3"])
+    remote = runner.invoke(
+        app,
+        [
+            "label",
+            str(source),
+            "-o",
+            str(tmp_path / "ray.jsonl"),
+            *common,
+            "--engine",
+            "ray",
+            "--ray-num-cpus",
+            "2",
+            "--ray-actors",
+            "2",
+            "--ray-cpus-per-actor",
+            "1",
+            "--ray-window",
+            "3",
+        ],
+    )
     assert remote.exit_code == 0, remote.output
     assert "ray" in remote.output
     assert not ray.is_initialized()  # the engine shuts down the instance it started

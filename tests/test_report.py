@@ -39,8 +39,10 @@ def labelled(tiny_model, corpus_records, tmp_path_factory) -> Path:
     """A labelled CSV with a date column (mixed formats), a channel, a sector and one bad row."""
     records = corpus_records[:90]
     folder = tmp_path_factory.mktemp("report")
-    dates = [f"2024-{1 + i % 3:02d}-{1 + i % 27:02d}" if i % 2 else f"{1 + i % 27:02d}/{1 + i % 3:02d}/2024"
-             for i in range(len(records))]
+    dates = [
+        f"2024-{1 + i % 3:02d}-{1 + i % 27:02d}" if i % 2 else f"{1 + i % 27:02d}/{1 + i % 3:02d}/2024"
+        for i in range(len(records))
+    ]
     frame = pd.DataFrame(
         {
             "id": range(len(records)),
@@ -309,7 +311,7 @@ def test_the_histogram_shows_the_spread_of_the_score(labelled, truth, tmp_path):
     out = tmp_path / "informe.html"
     report(labelled, out)
     html = out.read_text(encoding="utf-8")
-    sentiment = html[html.index('<section id="sentimiento">'):html.index('<section id="riesgos">')]
+    sentiment = html[html.index('<section id="sentimiento">') : html.index('<section id="riesgos">')]
     assert sentiment.count("<rect") == len(TAXONOMY.sentiments) + HISTOGRAM_BINS == 3 + 20  # 0.1-wide bins
     ok = truth[truth["error"] == ""]
     negative = ok.loc[ok["sentiment"] == "negative", "sentiment_score"].astype(float)
@@ -325,12 +327,18 @@ def test_a_file_written_by_quejas_label_goes_through_quejas_report(tiny_model, c
     """The one labelled-file schema end to end: the CLI's output is the report's input, every result column read."""
     source = tmp_path / "quejas.csv"
     records = corpus_records[:30]
-    pd.DataFrame({"id": range(30), "Fecha": [f"2024-0{1 + i % 2}-1{i % 9}" for i in range(30)],
-                  "canal": [CHANNELS[i % 3] for i in range(30)], "Comentario": [r.text for r in records]}
-                 ).to_csv(source, sep=";", index=False)  # a semicolon CSV, as Spanish spreadsheets save it
+    pd.DataFrame(
+        {
+            "id": range(30),
+            "Fecha": [f"2024-0{1 + i % 2}-1{i % 9}" for i in range(30)],
+            "canal": [CHANNELS[i % 3] for i in range(30)],
+            "Comentario": [r.text for r in records],
+        }
+    ).to_csv(source, sep=";", index=False)  # a semicolon CSV, as Spanish spreadsheets save it
     labelled = tmp_path / f"quejas.labeled{ext}"
-    label = runner.invoke(app, ["label", str(source), "-o", str(labelled), "--model", str(tiny_model), "--device",
-                                "cpu", "--no-progress"])
+    label = runner.invoke(
+        app, ["label", str(source), "-o", str(labelled), "--model", str(tiny_model), "--device", "cpu", "--no-progress"]
+    )
     assert label.exit_code == 0, label.output
 
     columns = report_columns(labelled)

@@ -126,8 +126,7 @@ def test_policy_lists_sectors_and_done_actions_and_review_uses_them(client):
     assert policy["sector"] == "ecommerce" and "banking" in policy["sectors"] and len(policy["sectors"]) >= 15
     assert {"refund_issued", "charge_cancelled", "visit_booked"} <= {a["id"] for a in policy["done_actions"]}
     draft = (
-        "Hola, Lucía:\n\nSiento el cargo. Hemos anulado el cargo y le enviamos el pedido.\n\n"
-        "Respóndame a este correo."
+        "Hola, Lucía:\n\nSiento el cargo. Hemos anulado el cargo y le enviamos el pedido.\n\nRespóndame a este correo."
     )
     review = client.post("/v1/review", json={"draft": draft, "sector": "banking", "customer_name": "Lucía"}).json()
     kinds = {f["kind"] for f in review["findings"]}

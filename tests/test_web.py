@@ -282,10 +282,43 @@ def test_batch_upload_label_and_download(page, tiny_model, analyzer, tmp_path):
     expect(page.locator("#batch-start")).to_be_disabled()
 
 
-CELLS = ["=1+2", "+34", "-12.5", "-0,420", "@SUM(A1)", "\tx", "\rx", "a,b", 'di "hola"', " x ", "texto", "", "-", "1e5",
-         "+1,5", "=", "línea\r\notra", "-2.5e-07"]
-FLOATS = [0.0, 1.0, -1.0, 0.5, 0.1 + 0.2, 1e-05, 3.2e-05, 0.0001, 0.000123, 123456.789, 1e16, 1.5e16, -0.42, 1 / 3,
-          2.5e-7]
+CELLS = [
+    "=1+2",
+    "+34",
+    "-12.5",
+    "-0,420",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    "a,b",
+    'di "hola"',
+    " x ",
+    "texto",
+    "",
+    "-",
+    "1e5",
+    "+1,5",
+    "=",
+    "línea\r\notra",
+    "-2.5e-07",
+]
+FLOATS = [
+    0.0,
+    1.0,
+    -1.0,
+    0.5,
+    0.1 + 0.2,
+    1e-05,
+    3.2e-05,
+    0.0001,
+    0.000123,
+    123456.789,
+    1e16,
+    1.5e16,
+    -0.42,
+    1 / 3,
+    2.5e-7,
+]
 
 
 def test_the_page_writes_cells_as_quejas_label_does(page):
@@ -410,14 +443,20 @@ def test_priority_badge_and_sorting_the_batch_by_priority(page, analyzer, tmp_pa
 
     analyses = analyzer.analyze(texts)
     levels = ["P1", "P2", "P3", "P4"]
-    urgent_first = sorted(range(len(texts)), key=lambda i: (levels.index(analyses[i].priority),
-                                                            analyses[i].sentiment.score, i))
+    urgent_first = sorted(
+        range(len(texts)), key=lambda i: (levels.index(analyses[i].priority), analyses[i].sentiment.score, i)
+    )
     assert urgent_first != list(range(len(texts)))  # the cue-raised risks make the sort move rows
 
     def shown() -> list[tuple[int, str]]:
         rows = page.locator("#batch-table tbody tr")
-        return [(int(rows.nth(k).get_attribute("data-row")),
-                 rows.nth(k).locator(".badge-priority").get_attribute("data-priority")) for k in range(rows.count())]
+        return [
+            (
+                int(rows.nth(k).get_attribute("data-row")),
+                rows.nth(k).locator(".badge-priority").get_attribute("data-priority"),
+            )
+            for k in range(rows.count())
+        ]
 
     assert shown() == [(i, analyses[i].priority) for i in range(len(texts))]
     page.click("#batch-sort")

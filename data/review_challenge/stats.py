@@ -27,18 +27,51 @@ KINDS = (
     "too_long",
 )
 SECTORS = (
-    "banking", "hotels", "telecom", "ecommerce", "insurance", "utilities", "airlines", "transport",
-    "delivery_apps", "clinics", "education", "public_services", "car_repair", "appliances", "retail",
+    "banking",
+    "hotels",
+    "telecom",
+    "ecommerce",
+    "insurance",
+    "utilities",
+    "airlines",
+    "transport",
+    "delivery_apps",
+    "clinics",
+    "education",
+    "public_services",
+    "car_repair",
+    "appliances",
+    "retail",
 )
 CHANNELS = ("email", "chat", "public")
 FIELDS = (
-    "id", "sector", "channel", "variety", "complaint", "causes", "risk", "customer_name",
-    "done_actions", "draft", "problems",
+    "id",
+    "sector",
+    "channel",
+    "variety",
+    "complaint",
+    "causes",
+    "risk",
+    "customer_name",
+    "done_actions",
+    "draft",
+    "problems",
 )
 CAUSES = (
-    "unanswered_contact", "transfer_runaround", "delay", "product_defect", "order_error", "opening_hours",
-    "not_as_advertised", "billing_error", "bad_attitude", "no_solution", "poor_explanation", "no_admission",
-    "no_follow_up", "broken_promise",
+    "unanswered_contact",
+    "transfer_runaround",
+    "delay",
+    "product_defect",
+    "order_error",
+    "opening_hours",
+    "not_as_advertised",
+    "billing_error",
+    "bad_attitude",
+    "no_solution",
+    "poor_explanation",
+    "no_admission",
+    "no_follow_up",
+    "broken_promise",
 )
 # Channel length limits from the brief the set was written to: (words a clean draft may have,
 # words a too_long draft must exceed, sentences a clean draft may have or None).
@@ -109,8 +142,10 @@ def counts(records: list[dict]) -> dict[str, str]:
     kinds = Counter(p["kind"] for r in records for p in r["problems"])
     drafts_per_kind = Counter(k for r in records for k in {p["kind"] for p in r["problems"]})
     per_draft = Counter(len(r["problems"]) for r in records)
+
     def fmt(counter: Counter) -> str:
         return ", ".join(f"{k} {v}" for k, v in sorted(counter.items()))
+
     return {
         "drafts": str(len(records)),
         "bad drafts": str(sum(1 for r in records if r["problems"])),
@@ -136,10 +171,16 @@ def counts(records: list[dict]) -> dict[str, str]:
 def quota_errors(records: list[dict]) -> list[str]:
     drafts_per_kind = Counter(k for r in records for k in {p["kind"] for p in r["problems"]})
     sectors = Counter(r["sector"] for r in records)
-    errors = [f"kind {k}: {drafts_per_kind[k]} drafts < {MINIMA['per_kind']}"
-              for k in KINDS if drafts_per_kind[k] < MINIMA["per_kind"]]
-    errors += [f"sector {s}: {sectors[s]} drafts < {MINIMA['per_sector']}"
-               for s in SECTORS if sectors[s] < MINIMA["per_sector"]]
+    errors = [
+        f"kind {k}: {drafts_per_kind[k]} drafts < {MINIMA['per_kind']}"
+        for k in KINDS
+        if drafts_per_kind[k] < MINIMA["per_kind"]
+    ]
+    errors += [
+        f"sector {s}: {sectors[s]} drafts < {MINIMA['per_sector']}"
+        for s in SECTORS
+        if sectors[s] < MINIMA["per_sector"]
+    ]
     good = sum(1 for r in records if not r["problems"])
     if good < MINIMA["good"]:
         errors.append(f"good drafts: {good} < {MINIMA['good']}")

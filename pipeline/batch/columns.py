@@ -84,8 +84,9 @@ def list_columns(columns: Sequence[object]) -> str:
     return ", ".join(repr(str(c)) for c in columns) if columns else "(no columns)"
 
 
-def find_column(columns: Sequence[str], candidates: Sequence[str], requested: str | None = None,
-                what: str = "") -> str | None:
+def find_column(
+    columns: Sequence[str], candidates: Sequence[str], requested: str | None = None, what: str = ""
+) -> str | None:
     """``requested`` (exact, then without case or accents), else the first column named like a candidate.
 
     Candidates are tried in their order of preference; None when no column is named like any of them.

@@ -27,8 +27,10 @@ class CellTooLarge(TableError):
 
 class RowTooWide(TableError):
     def __init__(self, row: int, fields: int, expected: int, separator: str):
-        super().__init__(f"row {row} has {fields} fields and the header {expected}; quote a text that holds "
-                         f"the separator {separator!r}")
+        super().__init__(
+            f"row {row} has {fields} fields and the header {expected}; quote a text that holds "
+            f"the separator {separator!r}"
+        )
         self.row, self.fields, self.expected, self.separator = row, fields, expected, separator
 
 

@@ -41,8 +41,9 @@ def format_from(path: Path, formats: dict[str, str], override: str | None = None
         return fmt
     by_extension = formats.get(path.suffix.lower())
     if by_extension is None:
-        raise BatchError(f"cannot tell the {what} format from {path.name!r}; end it in {either(extensions)} "
-                         "or pass --format")
+        raise BatchError(
+            f"cannot tell the {what} format from {path.name!r}; end it in {either(extensions)} or pass --format"
+        )
     return by_extension
 
 

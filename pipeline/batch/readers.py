@@ -60,15 +60,15 @@ def scan_input(path: Path, fmt: str, encoding: str = "utf-8") -> InputInfo:
                     keys.update(dict.fromkeys(item))
         return InputInfo(list(keys), rows)
     if fmt == "parquet":
-
         parquet = pq.ParquetFile(path)
         return InputInfo(list(parquet.schema_arrow.names), parquet.metadata.num_rows)
     if fmt == "xlsx":
         with first_sheet(path) as sheet:
             header = next(table_records(sheet.iter_rows(values_only=True)), None)
             estimate = sheet.max_row - 1 if sheet.max_row else None  # blank rows included: for the ETA only
-            return InputInfo(_xlsx_header(header[1] if header else []),
-                             max(estimate, 0) if estimate is not None else None)
+            return InputInfo(
+                _xlsx_header(header[1] if header else []), max(estimate, 0) if estimate is not None else None
+            )
     raise BatchError(f"unknown input format {fmt!r}")
 
 

@@ -109,8 +109,10 @@ def label_file(
     text_column = find_text_column(info.columns, options.text_column)
     clash = [c for c in added_columns() if c in info.columns]
     if clash:
-        raise BatchError(f"the input already has result column(s) {list_columns(clash)} (is it a labelled file?); "
-                         "rename them or label the original file")
+        raise BatchError(
+            f"the input already has result column(s) {list_columns(clash)} (is it a labelled file?); "
+            "rename them or label the original file"
+        )
     stat = input_path.stat()
     manifest = {
         "version": MANIFEST_VERSION,
@@ -250,8 +252,16 @@ def make_engine(
             import ray  # noqa: F401 - optional extra; checked here to give the install hint
         except ImportError:
             raise BatchError('the ray engine needs Ray Data: pip install "quejas[ray]"') from None
-        return RayEngine(model_path, device=device, batch_size=batch_size, quantize=quantize, bf16=bf16,
-                         address=ray_address,
-                         num_cpus=ray_num_cpus, actors=ray_actors, cpus_per_actor=ray_cpus_per_actor,
-                         window=ray_window)
+        return RayEngine(
+            model_path,
+            device=device,
+            batch_size=batch_size,
+            quantize=quantize,
+            bf16=bf16,
+            address=ray_address,
+            num_cpus=ray_num_cpus,
+            actors=ray_actors,
+            cpus_per_actor=ray_cpus_per_actor,
+            window=ray_window,
+        )
     raise BatchError(f"--engine must be local or ray, not {engine!r}")

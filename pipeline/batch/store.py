@@ -90,12 +90,16 @@ class PartStore:
             if not isinstance(previous, dict):
                 raise ValueError("not a JSON object")
         except (OSError, UnicodeDecodeError, ValueError) as exc:
-            raise BatchError(f"the progress manifest {path} is missing or damaged ({type(exc).__name__}); pass "
-                             "--restart to start over (or remove the folder)") from None
+            raise BatchError(
+                f"the progress manifest {path} is missing or damaged ({type(exc).__name__}); pass "
+                "--restart to start over (or remove the folder)"
+            ) from None
         if previous != self.manifest:
             changed = sorted(k for k in set(previous) | set(self.manifest) if previous.get(k) != self.manifest.get(k))
-            raise BatchError(f"{self.folder} holds progress from a run with a different {', '.join(changed)}; "
-                             "run the same command as before to resume, or pass --restart to start over")
+            raise BatchError(
+                f"{self.folder} holds progress from a run with a different {', '.join(changed)}; "
+                "run the same command as before to resume, or pass --restart to start over"
+            )
 
     def _part(self, number: int) -> Path:
         return self.folder / f"part-{number:06d}.{self.fmt}"
@@ -194,8 +198,10 @@ def output_lock(output: Path) -> Iterator[None]:
     try:
         lock.acquire()
     except Timeout:
-        raise BatchError(f"another `quejas label` is writing {output} (it holds {lock.lock_file}); wait for it to "
-                         "finish or stop it, or write to another output") from None
+        raise BatchError(
+            f"another `quejas label` is writing {output} (it holds {lock.lock_file}); wait for it to "
+            "finish or stop it, or write to another output"
+        ) from None
     try:
         yield
     finally:
@@ -216,7 +222,6 @@ def _write_part(labelled: pd.DataFrame, path: Path, fmt: str) -> None:
                 item = {c: _json_value(v) for c, v in zip(columns, row)}
                 fh.write(json.dumps(item, ensure_ascii=False, default=_json_default) + "\n")
     elif fmt == "parquet":
-
         pq.write_table(_to_arrow(labelled), path)
     else:
         raise BatchError(f"unknown output format {fmt!r}")
@@ -229,8 +234,9 @@ def _to_arrow(labelled: pd.DataFrame) -> pa.Table:
     try:
         table = pa.Table.from_pandas(original, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise BatchError(f"cannot write Parquet: a column mixes value types ({exc}); write .csv or .jsonl instead") \
-            from None
+        raise BatchError(
+            f"cannot write Parquet: a column mixes value types ({exc}); write .csv or .jsonl instead"
+        ) from None
     for target in added:
         values = [_json_value(v) for v in labelled[target.name].tolist()]
         table = table.append_column(target, pa.array(values, type=target.type))
@@ -276,8 +282,9 @@ def _concatenate(parts: list[Path], target: Path, fmt: str, columns: list[str]) 
     try:
         schema = pa.unify_schemas([pq.read_schema(p) for p in parts], promote_options="permissive")
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise BatchError(f"cannot write Parquet: a column changes type between chunks ({exc}); write .csv or .jsonl "
-                         "instead") from None
+        raise BatchError(
+            f"cannot write Parquet: a column changes type between chunks ({exc}); write .csv or .jsonl instead"
+        ) from None
     schema = schema.remove_metadata()
     with pq.ParquetWriter(target, schema) as writer:
         for part in parts:

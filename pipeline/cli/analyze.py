@@ -133,7 +133,11 @@ def review_command(
     if complaint_text is not None and customer_name is None:
         customer_name = extract_entities(complaint_text).customer_name
     result = review_draft(
-        text, customer_name=customer_name, channel=channel, sector=sector, complaint=complaint_text,
+        text,
+        customer_name=customer_name,
+        channel=channel,
+        sector=sector,
+        complaint=complaint_text,
         done_actions=done,
     )
     if result.findings:

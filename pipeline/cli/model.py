@@ -192,9 +192,7 @@ def eval_command(
     from pipeline.evaluate import TEST_SPLIT_TITLES, score_test_splits
     from pipeline.results import comparison_table, intensity_columns, intensity_table
 
-    by_split = score_test_splits(
-        model, load_dataset_dict(), device=device, quantize=quantize, bf16=bf16, onnx=onnx
-    )
+    by_split = score_test_splits(model, load_dataset_dict(), device=device, quantize=quantize, bf16=bf16, onnx=onnx)
     for split, results in by_split.items():
         title = TEST_SPLIT_TITLES[split]
         console.print(comparison_table(results, title=f"{title}: {model}"))

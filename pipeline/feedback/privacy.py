@@ -41,9 +41,7 @@ def _keep_last_four(value: str) -> str:
 def mask_payment_numbers(text: str) -> str:
     """Card numbers (Luhn-valid, 13-19 digits) and IBANs (mod-97 valid) with all but the last four hidden."""
     text = _IBAN.sub(lambda m: _keep_last_four(m.group()) if _iban_ok(m.group()) else m.group(), text)
-    return _CARD.sub(
-        lambda m: _keep_last_four(m.group()) if _luhn(re.sub(r"\D", "", m.group())) else m.group(), text
-    )
+    return _CARD.sub(lambda m: _keep_last_four(m.group()) if _luhn(re.sub(r"\D", "", m.group())) else m.group(), text)
 
 
 def mask_private(text: str) -> str:

@@ -48,8 +48,15 @@ def hbar(items: list[Item], colour: str | list[str] = "#2f6db5", width: int = 72
     bar_w = width - label_w - value_w
     top = max(v for _, v, _ in items) or 1
     bars = [
-        Bar(label, note, fill, x=label_w, y=i * row + 6, width=(max(1.0, bar_w * value / top) if value else 0),
-            height=row - 8)
+        Bar(
+            label,
+            note,
+            fill,
+            x=label_w,
+            y=i * row + 6,
+            width=(max(1.0, bar_w * value / top) if value else 0),
+            height=row - 8,
+        )
         for i, ((label, value, note), fill) in enumerate(zip(items, _colours(colour, len(items))))
     ]
     return Chart("h", width, row * len(items) + 6, bars, label_x=label_w - 8)

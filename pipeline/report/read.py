@@ -76,8 +76,9 @@ def iter_labelled(path: Path, columns: list[str], chunk_size: int = 50_000) -> I
     if fmt == "csv":
         # The pandas C parser with usecols: a labelled CSV is well formed (it was written by a CSV writer),
         # so the row-by-row reader `quejas label` needs for hand-made input would only be slower here.
-        with pd.read_csv(path, usecols=columns, dtype=str, keep_default_na=False, chunksize=chunk_size,
-                         encoding=ENCODING) as reader:
+        with pd.read_csv(
+            path, usecols=columns, dtype=str, keep_default_na=False, chunksize=chunk_size, encoding=ENCODING
+        ) as reader:
             for frame in reader:
                 yield frame[columns]
     elif fmt == "jsonl":
@@ -88,8 +89,9 @@ def iter_labelled(path: Path, columns: list[str], chunk_size: int = 50_000) -> I
                     continue
                 item = parse_json_line(raw)
                 if not isinstance(item, dict):
-                    raise BatchError(f"{path.name} has a line that is not a JSON object; is it a file written by "
-                                     "`quejas label`?")
+                    raise BatchError(
+                        f"{path.name} has a line that is not a JSON object; is it a file written by `quejas label`?"
+                    )
                 block.append([item.get(c) for c in columns])
                 if len(block) == chunk_size:
                     yield pd.DataFrame(block, columns=columns, dtype=object)
@@ -97,7 +99,6 @@ def iter_labelled(path: Path, columns: list[str], chunk_size: int = 50_000) -> I
         if block:
             yield pd.DataFrame(block, columns=columns, dtype=object)
     else:
-
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_size, columns=columns):
             yield pa.Table.from_batches([batch]).to_pandas()
 
@@ -136,8 +137,10 @@ def report_columns(path: Path, text_column: str | None = None, date_column: str 
     columns = labelled_columns(path)
     missing = [c for c in CORE_RESULT_COLUMNS if c not in columns]
     if missing:
-        raise BatchError(f"{path.name} does not look like a file written by `quejas label` (no {', '.join(missing)} "
-                         "column); label it first: quejas label INPUT -o OUTPUT")
+        raise BatchError(
+            f"{path.name} does not look like a file written by `quejas label` (no {', '.join(missing)} "
+            "column); label it first: quejas label INPUT -o OUTPUT"
+        )
     try:
         text: str | None = find_text_column([c for c in columns if c not in CORE_RESULT_COLUMNS], text_column)
     except BatchError:

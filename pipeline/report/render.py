@@ -148,8 +148,10 @@ def render_html(data: ReportData, examples: int = 3) -> str:
     total = data.total
     causes = common["causes"]
     cause_group = {c.id: c.group for c in TAXONOMY.causes}
-    risk_rows = [RiskRow(r.display, r.description, total.risks[r.id], pct(total.risks[r.id], total.labelled))
-                 for r in TAXONOMY.risks]
+    risk_rows = [
+        RiskRow(r.display, r.description, total.risks[r.id], pct(total.risks[r.id], total.labelled))
+        for r in TAXONOMY.risks
+    ]
     edges = np.linspace(-1, 1, HISTOGRAM_BINS + 1)
     charts = {
         "causes_chart": hbar(
@@ -157,38 +159,52 @@ def render_html(data: ReportData, examples: int = 3) -> str:
             colour=[GROUP_COLOURS.get(cause_group.get(row["id"], ""), "#2f6db5") for row in causes],
         ),
         "groups_chart": hbar(
-            [(label, total.groups[g], f"{total.groups[g]} · {pct(total.groups[g], total.labelled)}")
-             for g, label in TAXONOMY.groups.items()],
+            [
+                (label, total.groups[g], f"{total.groups[g]} · {pct(total.groups[g], total.labelled)}")
+                for g, label in TAXONOMY.groups.items()
+            ],
             colour=[GROUP_COLOURS.get(g, "#2f6db5") for g in TAXONOMY.groups],
         ),
         "sentiment_chart": hbar(
-            [(label, data.sentiments[s], f"{data.sentiments[s]} · {pct(data.sentiments[s], total.labelled)}")
-             for s, label in TAXONOMY.sentiments.items()],
+            [
+                (label, data.sentiments[s], f"{data.sentiments[s]} · {pct(data.sentiments[s], total.labelled)}")
+                for s, label in TAXONOMY.sentiments.items()
+            ],
             colour=[SENTIMENT_COLOURS.get(s, "#2f6db5") for s in TAXONOMY.sentiments],
         ),
         "histogram_chart": vbar(
             [(f"{edges[i]:+.1f}", int(n), str(int(n))) for i, n in enumerate(data.histogram)],
-            colour=["#c0392b" if edges[i + 1] <= -0.2 else "#2e8b57" if edges[i] >= 0.2 else "#8e8e8e"
-                    for i in range(HISTOGRAM_BINS)],
+            colour=[
+                "#c0392b" if edges[i + 1] <= -0.2 else "#2e8b57" if edges[i] >= 0.2 else "#8e8e8e"
+                for i in range(HISTOGRAM_BINS)
+            ],
         ),
         "priority_chart": hbar(
-            [(f"{level} · {priority_display(level)}", data.priorities[level],
-              f"{data.priorities[level]} · {pct(data.priorities[level], total.labelled)}")
-             for level in PRIORITY_LEVELS],
+            [
+                (
+                    f"{level} · {priority_display(level)}",
+                    data.priorities[level],
+                    f"{data.priorities[level]} · {pct(data.priorities[level], total.labelled)}",
+                )
+                for level in PRIORITY_LEVELS
+            ],
             colour=[PRIORITY_COLOURS[level] for level in PRIORITY_LEVELS],
-        ) if data.has_priority else None,
-        "risks_chart": hbar([(r.display, r.count, f"{r.count} · {r.pct}") for r in risk_rows],
-                            colour="#b7791f"),
-        "months_chart": vbar([(m.month, m.stats.complaints, str(m.stats.complaints))
-                              for m in common["months"][-36:]]),
+        )
+        if data.has_priority
+        else None,
+        "risks_chart": hbar([(r.display, r.count, f"{r.count} · {r.pct}") for r in risk_rows], colour="#b7791f"),
+        "months_chart": vbar([(m.month, m.stats.complaints, str(m.stats.complaints)) for m in common["months"][-36:]]),
     }
     breakdowns = []
     for title, (column, groups) in data.breakdowns.items():
         ordered = sorted(groups.items(), key=lambda kv: (-kv[1].labelled, kv[0]))
-        values = [{"value": value, "stats": stats, "top": top_cause(stats),
-                   "negative": pct(stats.negative, stats.labelled)} for value, stats in ordered[:MAX_BREAKDOWN_VALUES]]
-        breakdowns.append({"title": title, "column": column, "values": values,
-                           "hidden": max(0, len(ordered) - MAX_BREAKDOWN_VALUES)})
+        values = [
+            {"value": value, "stats": stats, "top": top_cause(stats), "negative": pct(stats.negative, stats.labelled)}
+            for value, stats in ordered[:MAX_BREAKDOWN_VALUES]
+        ]
+        breakdowns.append(
+            {"title": title, "column": column, "values": values, "hidden": max(0, len(ordered) - MAX_BREAKDOWN_VALUES)}
+        )
     example_blocks = [
         {"display": display_cause(cause), "quotes": [(s, t) for s, _, t in sorted(data.examples[cause], reverse=True)]}
         for cause, _ in total.causes.most_common()

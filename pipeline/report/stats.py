@@ -99,8 +99,9 @@ def collect(
     if not path.is_file():
         raise BatchError(f"labelled file {path} does not exist")
     columns = report_columns(path, text_column, date_column)
-    data = ReportData(source=path.name, text_column=columns.text, date_column=columns.date,
-                      has_priority=columns.has_priority)
+    data = ReportData(
+        source=path.name, text_column=columns.text, date_column=columns.date, has_priority=columns.has_priority
+    )
     data.breakdowns = {title: (column, defaultdict(Stats)) for title, column in columns.breakdowns.items()}
     row_offset = 0
     for frame in iter_labelled(path, columns.wanted, chunk_size):
@@ -163,8 +164,9 @@ def _add_chunk(data: ReportData, ok: pd.DataFrame, columns: ReportColumns, examp
     data.negative_spread += np.histogram(scores[negative[known]], bins=SPREAD_BINS, range=(-1, 1))[0]
     if data.has_priority:
         _add_priorities(data, ok, all_scores, cause_lists, risks, row_offset)
-    cause_scores = {c: pd.to_numeric(ok[column], errors="coerce").to_numpy(dtype=float)
-                    for c, column in columns.scores.items()}
+    cause_scores = {
+        c: pd.to_numeric(ok[column], errors="coerce").to_numpy(dtype=float) for c, column in columns.scores.items()
+    }
     for i, causes in enumerate(cause_lists):
         for cause in causes:
             stats = data.cause_stats[cause]
@@ -175,8 +177,13 @@ def _add_chunk(data: ReportData, ok: pd.DataFrame, columns: ReportColumns, examp
             if cause in cause_scores and not math.isnan(cause_scores[cause][i]):
                 stats["score_sum"] += cause_scores[cause][i]
                 if data.text_column is not None and examples > 0:
-                    _keep_example(data.examples[cause], examples, cause_scores[cause][i], row_offset + int(ok.index[i]),
-                                  ok[data.text_column].iloc[i])
+                    _keep_example(
+                        data.examples[cause],
+                        examples,
+                        cause_scores[cause][i],
+                        row_offset + int(ok.index[i]),
+                        ok[data.text_column].iloc[i],
+                    )
     if data.date_column is not None:
         months = _months(ok[data.date_column])
         data.undated += int(months.isna().sum())
@@ -186,16 +193,18 @@ def _add_chunk(data: ReportData, ok: pd.DataFrame, columns: ReportColumns, examp
         _add_grouped(groups, ok, values, cause_lists, negative, risks)
 
 
-def _add_grouped(target: dict, ok: pd.DataFrame, keys: pd.Series, cause_lists: list[list[str]],
-                 negative: np.ndarray, risks: dict) -> None:
+def _add_grouped(
+    target: dict, ok: pd.DataFrame, keys: pd.Series, cause_lists: list[list[str]], negative: np.ndarray, risks: dict
+) -> None:
     positions = defaultdict(list)
     for i, key in enumerate(keys.tolist()):
         if key is not None:
             positions[key].append(i)
     for key, rows in positions.items():
         at = np.asarray(rows)
-        target[key].add(ok.iloc[at], [cause_lists[i] for i in at], negative[at],
-                        {r: flags[at] for r, flags in risks.items()})
+        target[key].add(
+            ok.iloc[at], [cause_lists[i] for i in at], negative[at], {r: flags[at] for r, flags in risks.items()}
+        )
 
 
 def _quote(text: Any) -> str:
@@ -203,8 +212,9 @@ def _quote(text: Any) -> str:
     return text[:QUOTE_CHARS] + ("…" if len(text) > QUOTE_CHARS else "")
 
 
-def _add_priorities(data: ReportData, ok: pd.DataFrame, scores: np.ndarray, cause_lists: list[list[str]],
-                    risks: dict, row_offset: int) -> None:
+def _add_priorities(
+    data: ReportData, ok: pd.DataFrame, scores: np.ndarray, cause_lists: list[list[str]], risks: dict, row_offset: int
+) -> None:
     """Count the levels and keep the URGENT_ROWS most urgent rows: highest level, then most upset, then first."""
     levels = ok["priority"].astype(str).tolist()
     data.priorities.update(levels)
@@ -247,9 +257,15 @@ def top_cause(stats: Stats) -> str:
 def urgent_rows(data: ReportData) -> list[dict]:
     """The most urgent complaints, most urgent first (row numbers count from 1, as in a spreadsheet)."""
     return [
-        {"fila": -row + 1, "prioridad": level, "nombre": priority_display(level), "puntuacion": score,
-         "causas": ", ".join(display_cause(c) for c in causes) or "–",
-         "riesgos": ", ".join(r.display for r in TAXONOMY.risks if r.id in raised) or "–", "texto": text}
+        {
+            "fila": -row + 1,
+            "prioridad": level,
+            "nombre": priority_display(level),
+            "puntuacion": score,
+            "causas": ", ".join(display_cause(c) for c in causes) or "–",
+            "riesgos": ", ".join(r.display for r in TAXONOMY.risks if r.id in raised) or "–",
+            "texto": text,
+        }
         for _, row, level, score, causes, raised, text in sorted(data.urgent, key=lambda item: item[:2], reverse=True)
     ]
 
@@ -266,8 +282,7 @@ def negative_spread(data: ReportData) -> dict[str, float] | None:
         return float(edges[int(np.searchsorted(cumulative, q * total)) + 1])
 
     below = int(data.negative_spread[: int(round(SPREAD_BINS * 0.05))].sum())  # bins under -0.9
-    return {"q1": quantile(0.25), "median": quantile(0.5), "q3": quantile(0.75), "below_0_9": below / total,
-            "n": total}
+    return {"q1": quantile(0.25), "median": quantile(0.5), "q3": quantile(0.75), "below_0_9": below / total, "n": total}
 
 
 def cause_rows(data: ReportData) -> list[dict]:
@@ -294,5 +309,13 @@ def cause_rows(data: ReportData) -> list[dict]:
 
 def cause_table_columns() -> list[str]:
     """The columns of the per-cause summary table, in order."""
-    return ["id", "causa", "grupo", "quejas", "porcentaje_quejas", "negativas",
-            *(summary_risk_column(r.id) for r in TAXONOMY.risks), "puntuacion_media"]
+    return [
+        "id",
+        "causa",
+        "grupo",
+        "quejas",
+        "porcentaje_quejas",
+        "negativas",
+        *(summary_risk_column(r.id) for r in TAXONOMY.risks),
+        "puntuacion_media",
+    ]

@@ -70,15 +70,25 @@ async def config(state: StateDep) -> PageConfig:
 def _api_error(exc: TableError) -> ApiError:
     """The page's Spanish message for a table the shared reader refused."""
     if isinstance(exc, TooManyRows):
-        return ApiError(413, "too_many_rows", f"El archivo tiene más de {exc.limit} filas y el máximo es {exc.limit}. "
-                        "Divídalo en archivos más pequeños.")
+        return ApiError(
+            413,
+            "too_many_rows",
+            f"El archivo tiene más de {exc.limit} filas y el máximo es {exc.limit}. Divídalo en archivos más pequeños.",
+        )
     if isinstance(exc, CellTooLarge):
-        return ApiError(413, "cell_too_large", f"La celda de la fila {exc.row}, columna {exc.column} tiene {exc.chars} "
-                        f"caracteres (máximo {exc.limit}).")
+        return ApiError(
+            413,
+            "cell_too_large",
+            f"La celda de la fila {exc.row}, columna {exc.column} tiene {exc.chars} caracteres (máximo {exc.limit}).",
+        )
     if isinstance(exc, RowTooWide):
-        return ApiError(422, "bad_file", f"La fila {exc.row} del CSV tiene {exc.fields} campos y la cabecera "
-                        f"{exc.expected}. Si un texto contiene el separador «{exc.separator}», póngalo entre comillas "
-                        '("...").')
+        return ApiError(
+            422,
+            "bad_file",
+            f"La fila {exc.row} del CSV tiene {exc.fields} campos y la cabecera "
+            f"{exc.expected}. Si un texto contiene el separador «{exc.separator}», póngalo entre comillas "
+            '("...").',
+        )
     return ApiError(422, "empty_file", "El archivo está vacío.")  # EmptyTable
 
 

@@ -40,9 +40,7 @@ def upgrade() -> None:
     op.create_index("ix_corrections_updated_at", "corrections", ["updated_at"])
     op.create_table(
         "correction_embeddings",
-        sa.Column(
-            "correction_id", sa.Integer(), sa.ForeignKey("corrections.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("correction_id", sa.Integer(), sa.ForeignKey("corrections.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("model_key", sa.String(300), primary_key=True),
         sa.Column("vector", sa.LargeBinary(), nullable=False),
     )
