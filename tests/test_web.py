@@ -20,6 +20,7 @@ from live_server import LiveServer
 from typer.testing import CliRunner
 from web_fixtures import MAX_UPLOAD_ROWS, expect, open_page, settings_for
 
+from pipeline.actions import DONE_ACTION_IDS
 from pipeline.batch import added_columns
 from pipeline.cli import app as cli
 from pipeline.priority import priority_display
@@ -165,7 +166,7 @@ def test_every_name_on_the_page_is_the_apis(page, server):
 def test_sector_and_done_actions_are_sent_with_the_complaint(page):
     options = page.locator("#sector option")
     expect(options).to_have_count(16)  # the policy's own sector plus the 15 presets
-    expect(page.locator("#done-actions input[type=checkbox]")).to_have_count(8)
+    expect(page.locator("#done-actions input[type=checkbox]")).to_have_count(len(DONE_ACTION_IDS))
     page.select_option("#sector", "banking")
     page.check("#done-actions input[value=refund_issued]")
     page.check("#channel-public", force=True)
