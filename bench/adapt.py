@@ -65,6 +65,13 @@ def without_sectors(dataset: DatasetDict, sectors: list[str]) -> DatasetDict:
     return DatasetDict(kept)
 
 
+def replayed(dataset: DatasetDict, rows: int | None) -> DatasetDict:
+    """The dataset with a random ``rows`` of its train split: an update run rehearses part of the corpus only."""
+    if rows is None or rows >= len(dataset["train"]):
+        return dataset
+    return DatasetDict({**dataset, "train": dataset["train"].shuffle(seed=SEED).select(range(rows))})
+
+
 def cause_scores(probs: np.ndarray, cuts: np.ndarray, gold: np.ndarray) -> dict[str, float]:
     pred = (probs >= cuts).astype(int)
     return {
@@ -109,12 +116,14 @@ class Scorer:
         }
 
 
-def memory_rows(base: Path, pool: list[CorpusRecord], scorer: Scorer, ks: list[int], work: Path, min_sim: float):
+def memory_rows(
+    base: Path, pool: list[CorpusRecord], scorer: Scorer, ks: list[int], work: Path, similarities: list[float]
+):
     """The base model's probabilities once, then the memory's adjustment with the first k corrections."""
     analyzer = Analyzer.load(base, device="cpu")
     unseen = analyzer.probabilities(scorer.rest_texts)
     test = analyzer.probabilities(scorer.test_texts)
-    for k in ks:
+    for k, min_sim in ((k, m) for m in similarities for k in ks):
         started = time.perf_counter()
         db = work / f"memory-k{k}.db"
         db.unlink(missing_ok=True)
@@ -130,6 +139,7 @@ def memory_rows(base: Path, pool: list[CorpusRecord], scorer: Scorer, ks: list[i
         minutes = (time.perf_counter() - started) / 60
         store.close()
         yield k, {
+            "min_similarity": min_sim,
             **cause_scores(unseen_causes, analyzer.cause_cut, scorer.rest_gold),
             "corpus_micro": cause_scores(test_causes, analyzer.cause_cut, scorer.test_gold)["micro"],
             "minutes": minutes,
@@ -154,9 +164,14 @@ def main(
     base: Path | None = typer.Option(None, help="A base model folder trained without the sectors (else trained here)."),
     base_epochs: int = typer.Option(3, help="Epochs of the base model (and of each full retrain)."),
     update_epochs: int = typer.Option(1, help="Epochs of each --from update run."),
+    replay: int | None = typer.Option(
+        None, help="Corpus train rows an update run replays beside the corrections (default: all of them)."
+    ),
     frozen_layers: int = typer.Option(9, help="Frozen lower encoder blocks for every training here."),
     blend: bool = typer.Option(False, help="Fit the TF-IDF blend after each training (slower)."),
-    min_similarity: float = typer.Option(0.9, help="The memory's min_similarity (the service's default is 0.9)."),
+    min_similarity: list[float] = typer.Option(
+        [0.9], "--min-similarity", help="The memory's min_similarity, one run each (the service's default is 0.9)."
+    ),
     threads: int | None = typer.Option(None, help="CPU threads for torch."),
 ) -> None:
     """Print, per mode and k, cause F1 on the unseen sectors and on the corpus test split, and minutes per row."""
@@ -195,7 +210,7 @@ def main(
         record("base", 0, base_row)
     if "memory" in modes:
         for k, row in memory_rows(base, pool, scorer, ks, work, min_similarity):
-            record("memory", k, row)
+            record(f"memory@{row['min_similarity']}", k, row)
     for mode in ("update", "retrain"):
         if mode not in modes:
             continue
@@ -204,9 +219,11 @@ def main(
                 continue
             extra = correction_jsonl(pool[:k], work / f"corrections-k{k}.jsonl")
             run = replace(config, name_prefix=f"adapt-{mode}-k{k}", extra_data=[str(extra)])
+            data = corpus
             if mode == "update":
                 run = replace(run, from_model=str(base), epochs=update_epochs)
-            record(mode, k, trained_row(run, corpus, scorer))
+                data = replayed(corpus, replay)
+            record(mode, k, trained_row(run, data, scorer))
     print_table(rows)
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.analyzer import Analyzer
 from pipeline.confidence import set_margins
 
 POOL_FACTOR = 5
@@ -53,3 +54,14 @@ def pick_for_labelling(
         nearest = np.minimum(nearest, 1.0 - vectors @ vectors[nxt])
         nearest[chosen] = -1.0
     return pool[chosen]
+
+
+def sample_texts(analyzer: Analyzer, texts: list[str], n: int, batch_size: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """One pass of the model over ``texts``: (indices of the ``n`` to label, in order; every text's uncertainty).
+
+    The probabilities are the served ones (blend, neighbour vote and correction memory included), so the
+    uncertainty is that of the answer an agent would see.
+    """
+    probs = analyzer.probabilities(texts, batch_size)
+    scores = uncertainty(probs.causes, analyzer.cause_cut)
+    return pick_for_labelling(scores, probs.embeddings, n), scores

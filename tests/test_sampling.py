@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from pipeline.analyzer import Analyzer
 from pipeline.confidence import set_margins
-from pipeline.sampling import pick_for_labelling, uncertainty
+from pipeline.sampling import pick_for_labelling, sample_texts, uncertainty
 
 
 def test_uncertainty_is_one_on_a_threshold_and_falls_with_distance():
@@ -56,3 +57,13 @@ def test_without_embeddings_or_with_n_above_the_rows_the_most_uncertain_come_fir
     assert pick_for_labelling(scores, np.eye(4), n=10).tolist() == [1, 3, 2, 0]
     with pytest.raises(ValueError):
         pick_for_labelling(scores, None, n=0)
+
+
+def test_sample_texts_reads_the_model_once_and_picks_distinct_rows(tiny_model, corpus_records):
+    texts = [r.text for r in corpus_records[:30]]
+    analyzer = Analyzer.load(tiny_model, device="cpu")
+    picked, scores = sample_texts(analyzer, texts, n=5)
+    assert len(set(picked.tolist())) == 5 and len(scores) == 30
+    probs = analyzer.probabilities(texts)
+    np.testing.assert_allclose(scores, 1.0 - set_margins(probs.causes, analyzer.cause_cut), atol=1e-6)
+    assert scores[picked[0]] == scores.max()
