@@ -17,10 +17,13 @@ from datasets import Dataset, DatasetDict, concatenate_datasets
 from pipeline import paths
 from pipeline.corpus import CorpusRecord, RealRecord, load_real_records, load_records
 from pipeline.errors import InputDataError
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
+from pipeline.own_data import OwnRecord
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS, TAXONOMY
 
 SPLIT_NAMES = ("train", "dev", "test")
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
+# A sentiment label that adds no loss (torch's CrossEntropyLoss ignore_index); unknown risks are NaN.
+UNKNOWN_SENTIMENT = -100
 
 
 def cause_vector(causes: list[str]) -> list[float]:
@@ -40,25 +43,29 @@ def _stratification_targets(records: list[CorpusRecord]) -> np.ndarray:
     return np.array(rows)
 
 
-def stratified_assign(records: list[CorpusRecord], seed: int = 13) -> dict[str, list[str]]:
+def stratified_split(ids: list[str], targets: np.ndarray, seed: int = 13) -> dict[str, list[str]]:
     """80/10/10 with iterative stratification (Sechidis et al.), the standard for multi-label data."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 
-    ids = np.array([r.id for r in records])
-    targets = _stratification_targets(records)
-    if len(records) < 10:
+    id_array = np.array(ids)
+    if len(ids) < 10:
         # Too few to stratify: keep everything in train so tiny corpora still train.
-        return {"train": ids.tolist(), "dev": [], "test": []}
+        return {"train": sorted(ids), "dev": [], "test": []}
     held_out = SPLIT_FRACTIONS[1] + SPLIT_FRACTIONS[2]
     first = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=held_out, random_state=seed)
-    train_idx, rest_idx = next(first.split(ids, targets))
+    train_idx, rest_idx = next(first.split(id_array, targets))
     second = MultilabelStratifiedShuffleSplit(n_splits=1, test_size=SPLIT_FRACTIONS[2] / held_out, random_state=seed)
-    dev_rel, test_rel = next(second.split(ids[rest_idx], targets[rest_idx]))
+    dev_rel, test_rel = next(second.split(id_array[rest_idx], targets[rest_idx]))
     return {
-        "train": sorted(ids[train_idx].tolist()),
-        "dev": sorted(ids[rest_idx][dev_rel].tolist()),
-        "test": sorted(ids[rest_idx][test_rel].tolist()),
+        "train": sorted(id_array[train_idx].tolist()),
+        "dev": sorted(id_array[rest_idx][dev_rel].tolist()),
+        "test": sorted(id_array[rest_idx][test_rel].tolist()),
     }
+
+
+def stratified_assign(records: list[CorpusRecord], seed: int = 13) -> dict[str, list[str]]:
+    """`stratified_split` of corpus records over causes, no-cause, sentiment and risk."""
+    return stratified_split([r.id for r in records], _stratification_targets(records), seed)
 
 
 def make_splits(
@@ -141,6 +148,8 @@ def label_arrays(split: Dataset) -> dict[str, np.ndarray]:
 
     ``intensity`` is the labelled sentiment_score (the regression target); NaN where a split has none, so
     such rows train and score everything else and are left out of the intensity loss and metrics only.
+    Own records without a sentiment carry `UNKNOWN_SENTIMENT`, without risks a row of NaN (only in the
+    ``own_train_partial`` and ``own_test`` splits; see `add_own_records`).
     """
     if "sentiment_score" in split.column_names:
         scores = [np.nan if v is None else v for v in split["sentiment_score"]]
@@ -201,3 +210,66 @@ def dataset_hash(include_real: bool = True) -> str:
     if include_real:
         records += load_real_records()
     return corpus_hash(records)
+
+
+def own_example(record: OwnRecord) -> dict:
+    """An own record in the columns of `to_example`; unknown labels as `UNKNOWN_SENTIMENT`, NaN and None."""
+    risks = [float("nan")] * len(RISK_IDS) if record.risks is None else [float(flag) for flag in record.risks]
+    return {
+        "id": record.id,
+        "text": record.text,
+        "cause_labels": cause_vector(list(record.causes)),
+        "sentiment_label": UNKNOWN_SENTIMENT if record.sentiment is None else SENTIMENT_IDS.index(record.sentiment),
+        "sentiment_score": record.sentiment_score,
+        "risk_labels": risks,
+        "group": TAXONOMY.group_of(list(record.causes)),
+        "sector": record.sector,
+        "channel": "own",
+        "origin": "own",
+    }
+
+
+def _own_targets(records: list[OwnRecord]) -> np.ndarray:
+    """Causes, no-cause and whether the record is complete are balanced across the own splits."""
+    return np.array([cause_vector(list(r.causes)) + [float(not r.causes), float(r.complete)] for r in records])
+
+
+def add_own_records(dataset: DatasetDict, records: list[OwnRecord], seed: int = 13) -> tuple[DatasetDict, dict]:
+    """Join a company's own records to the dataset, with their own stratified 80/10/10 split.
+
+    Complete records (causes, sentiment and risks) of the train part join ``train``, of the dev part ``dev``
+    (so early stopping, blend weights and thresholds weigh them) and ``own_dev``. Records lacking a sentiment
+    or risks go to ``own_train_partial`` instead (train and dev parts alike): the encoder learns from them
+    with those losses masked, while the blend, the baselines and every choice made on dev, which need all
+    labels, never see a made-up one. The test part of both kinds is ``own_test``, reported apart from the
+    corpus. Returns the dataset and what metrics.json records about the split.
+    """
+    split = stratified_split([r.id for r in records], _own_targets(records), seed)
+    by_id = {r.id: r for r in records}
+    train_ids = [i for i in split["train"] if by_id[i].complete]
+    dev_ids = [i for i in split["dev"] if by_id[i].complete]
+    partial_ids = [i for i in split["train"] + split["dev"] if not by_id[i].complete]
+    template = dataset["train"]
+
+    def part(ids: list[str]) -> Dataset:
+        if not ids:
+            return template.select([])
+        return Dataset.from_list([own_example(by_id[i]) for i in ids], features=template.features)
+
+    joined = dict(dataset)
+    joined["train"] = concatenate_datasets([dataset["train"], part(train_ids)])
+    joined["dev"] = concatenate_datasets([dataset["dev"], part(dev_ids)])
+    joined.update(own_dev=part(dev_ids), own_test=part(split["test"]), own_train_partial=part(partial_ids))
+    info = {
+        "sources": sorted({r.source for r in records}),
+        "records": len(records),
+        "complete": sum(r.complete for r in records),
+        "split_seed": seed,
+        "split": {
+            "train": len(train_ids),
+            "train_partial": len(partial_ids),
+            "dev": len(dev_ids),
+            "test": len(split["test"]),
+        },
+    }
+    return DatasetDict(joined), info

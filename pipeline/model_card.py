@@ -90,6 +90,41 @@ def _intensity(metrics: dict) -> str:
     return "\n".join(parts)
 
 
+def _without_gaps(metrics: dict) -> dict:
+    """Scores measured on no row (None: no own test record had that label) print as nan in the table."""
+    filled = {k: float("nan") if v is None else v for k, v in metrics.items()}
+    if metrics.get("per_risk_f1") is None:
+        filled["per_risk_f1"] = {r: float("nan") for r in TAXONOMY.risk_ids}
+    return filled
+
+
+def _own_data(metrics: dict) -> str:
+    """Where the company's own records came from, how they were split, and the scores on their test part."""
+    info = metrics.get("own_data")
+    if not info:
+        return ""
+    split = info["split"]
+    sources = ", ".join(f"`{source}`" for source in info["sources"])
+    lines = [
+        f"{info['records']} records from {sources} ({info['complete']} with causes, sentiment and risks; hash "
+        f"`{info['hash']}`), split on their own (stratified, seed {info['split_seed']}): {split['train']} joined "
+        f"train, {split['train_partial']} trained the encoder without a sentiment or risk loss (labels missing), "
+        f"{split['dev']} joined dev, {split['test']} are the test records below.",
+        "",
+    ]
+    results = metrics.get("own_test")
+    if not results:
+        return "\n".join(lines + ["Too few own records for a test part (at least 10 are split)."])
+    counts = results["model"]
+    lines += [
+        f"Causes over all {counts['n_examples']} test records; sentiment over the {counts['n_sentiment']} with a "
+        f"sentiment, risk over the {counts['n_risk']} with risks (nan: none).",
+        "",
+        markdown_table({name: _without_gaps(block) for name, block in results.items()}),
+    ]
+    return "\n".join(lines)
+
+
 def render_model_card(config: QuejasModelConfig, metrics: dict) -> str:
     results = {}
     if metrics.get("test"):
@@ -109,6 +144,7 @@ def render_model_card(config: QuejasModelConfig, metrics: dict) -> str:
         long_texts=_long_texts(config),
         test_table=markdown_table(results) if results else "",
         real_table=markdown_table(metrics["real_test"]) if metrics.get("real_test") else "",
+        own_data=_own_data(metrics),
         intensity=_intensity(metrics),
     )
 

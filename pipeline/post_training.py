@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from datasets import Dataset, DatasetDict
 
 from pipeline.analyzer import Analyzer
 from pipeline.blend import add_lexical_blend
 from pipeline.confidence import tune_cutoffs
-from pipeline.data import label_arrays
+from pipeline.data import UNKNOWN_SENTIMENT, label_arrays
 from pipeline.evaluate import baseline_metrics, model_metrics
+from pipeline.inference import Probabilities
 from pipeline.intensity_tuning import fit_intensity
+from pipeline.metrics import evaluation_metrics
 from pipeline.model_card import write_model_card
 from pipeline.model_folder import ModelFolder
 from pipeline.training_args import TrainingConfig
@@ -39,6 +42,8 @@ def finish_model_folder(folder: Path, dataset: DatasetDict, config: TrainingConf
         tune_confidence(folder, dataset["dev"], config.device)
     if "real_test" in dataset and len(dataset["real_test"]):
         metrics = report_real_test(folder, dataset, config.device, baselines=config.run_baselines)
+    if "own_test" in dataset and len(dataset["own_test"]):
+        metrics = report_own_test(folder, dataset["own_test"], config.device)
     return metrics
 
 
@@ -68,5 +73,60 @@ def report_real_test(folder: Path, dataset: DatasetDict, device: str = "auto", b
     if baselines:
         results.update(baseline_metrics(dataset, "real_test"))
     metrics = target.update_metrics({"real_test": results})
+    write_model_card(folder, config, metrics)
+    return metrics
+
+
+def masked_metrics(
+    probs: Probabilities, gold: dict[str, np.ndarray], cause_cut: np.ndarray, risk_cut: np.ndarray
+) -> dict:
+    """The metrics of `evaluation_metrics`, sentiment and risk only over the rows that have those labels.
+
+    Own records may lack a sentiment or risks; counting an unknown label as any class would misstate the
+    model, so those scores are over the labelled rows (``n_sentiment``, ``n_risk``) and None without any.
+    """
+    sentiment_known = gold["sentiment"] != UNKNOWN_SENTIMENT
+    risk_known = ~np.isnan(gold["risk"]).any(axis=1)
+    cause_pred = (probs.causes >= cause_cut).astype(int)
+    risk_pred = (probs.risk >= risk_cut).astype(int)
+    sentiment_pred = probs.sentiment.argmax(axis=1)
+    sentiment_gold = np.where(sentiment_known, gold["sentiment"], 0)
+    risk_gold = np.nan_to_num(gold["risk"])
+
+    def over(rows: np.ndarray) -> dict:
+        return evaluation_metrics(
+            cause_pred[rows],
+            gold["causes"][rows],
+            sentiment_pred[rows],
+            sentiment_gold[rows],
+            risk_pred[rows],
+            risk_gold[rows],
+        )
+
+    metrics = over(np.ones(len(cause_pred), dtype=bool))
+    by_sentiment = over(sentiment_known) if sentiment_known.any() else None
+    by_risk = over(risk_known) if risk_known.any() else None
+    metrics["sentiment_macro_f1"] = by_sentiment["sentiment_macro_f1"] if by_sentiment else None
+    metrics["risk_macro_f1"] = by_risk["risk_macro_f1"] if by_risk else None
+    metrics["per_risk_f1"] = by_risk["per_risk_f1"] if by_risk else None
+    metrics["n_sentiment"], metrics["n_risk"] = int(sentiment_known.sum()), int(risk_known.sum())
+    return metrics
+
+
+def report_own_test(folder: Path, own_test: Dataset, device: str = "auto") -> dict:
+    """Score the finished model (and the encoder alone, when blended) on the company's own test records.
+
+    Kept apart from the corpus and real test splits, like the real set: it answers how good the model is
+    on this company's messages, which a corpus number cannot.
+    """
+    target = ModelFolder(folder)
+    config = target.read_config()
+    texts, gold = list(own_test["text"]), label_arrays(own_test)
+    results = {}
+    for name, blend in (("model", True), ("encoder only", False)):
+        if blend or config.blend_weights:
+            analyzer = Analyzer.load(folder, device=device, blend=blend)
+            results[name] = masked_metrics(analyzer.probabilities(texts), gold, analyzer.cause_cut, analyzer.risk_cut)
+    metrics = target.update_metrics({"own_test": results})
     write_model_card(folder, config, metrics)
     return metrics

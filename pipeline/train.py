@@ -18,23 +18,25 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from datasets import DatasetDict
+from datasets import DatasetDict, concatenate_datasets
 from torch import nn
 from tqdm.auto import tqdm
-from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
 from pipeline.base_model import resolve_base_model
-from pipeline.data import label_arrays
+from pipeline.data import UNKNOWN_SENTIMENT, add_own_records, label_arrays
 from pipeline.inference import predict_probabilities
 from pipeline.intensity import intensity_metrics
 from pipeline.metrics import metrics_at, tune_all_thresholds
-from pipeline.model import QuejasModel, bf16_available, resolve_device, save_model
+from pipeline.model import QuejasModel, bf16_available, load_model, resolve_device, save_model
 from pipeline.model_config import QuejasModelConfig, default_text_prefix
+from pipeline.model_folder import ModelFolder
+from pipeline.own_data import load_own_records, own_hash
 from pipeline.post_training import finish_model_folder
 from pipeline.state_cache import LowerStateCache, cached_probabilities
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
 from pipeline.tokenization import BatchTokenizer
-from pipeline.training_args import TrainingConfig, TrainingResult
+from pipeline.training_args import TrainingConfig, TrainingConfigError, TrainingResult
 
 
 def set_seed(seed: int) -> None:
@@ -108,6 +110,73 @@ def intensity_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return nn.functional.mse_loss(predicted[known], target[known])
 
 
+def masked_sentiment_loss(loss: nn.CrossEntropyLoss, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The sentiment loss over rows with a known label; 0 (with a zero gradient) when the batch has none.
+
+    Own records may come without a sentiment (`UNKNOWN_SENTIMENT`): they still teach their causes, and an
+    unknown label must not count as any class.
+    """
+    known = target != UNKNOWN_SENTIMENT
+    if not known.any():
+        return logits.sum() * 0.0
+    return loss(logits[known], target[known])
+
+
+def masked_risk_loss(loss: nn.BCEWithLogitsLoss, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The risk loss over rows whose risks are known (own records without them carry NaN); 0 when none are."""
+    known = ~torch.isnan(target).any(dim=1)
+    if not known.any():
+        return logits.sum() * 0.0
+    return loss(logits[known], target[known])
+
+
+def with_own_data(config: TrainingConfig, dataset: DatasetDict) -> tuple[DatasetDict, dict | None]:
+    """The dataset with the --extra_data files and --feedback corrections joined (data.add_own_records).
+
+    Read and checked before anything slow starts, so a bad row stops the run at once.
+    """
+    if not (config.extra_data or config.feedback) or "own_test" in dataset:
+        return dataset, None
+    records = load_own_records(config.extra_data, config.feedback, config.feedback_url)
+    joined, info = add_own_records(dataset, records, config.seed)
+    info["hash"] = own_hash(records)
+    return joined, info
+
+
+def continued_model(folder: str, fresh: QuejasModelConfig) -> tuple[QuejasModel, PreTrainedTokenizerBase]:
+    """The model of --from with a new name, version and no thresholds; refuses another label set.
+
+    The architecture (base, text prefix, intensity head, dropout) is the folder's: only the weights move on.
+    """
+    source = ModelFolder(folder)
+    stored = source.read_config()
+    differing = [
+        f"{name}: the folder has {', '.join(have)}, this corpus {', '.join(want)}"
+        for name, have, want in (
+            ("causes", stored.causes, CAUSE_IDS),
+            ("sentiments", stored.sentiments, SENTIMENT_IDS),
+            ("risks", stored.risks, RISK_IDS),
+        )
+        if list(have) != list(want)
+    ]
+    if differing:
+        raise TrainingConfigError(
+            f"--from {source.path}: its labels differ from the taxonomy's ({'; '.join(differing)}); train from the "
+            "base encoder instead"
+        )
+    model, tokenizer = load_model(source.path)
+    model.config = fresh.model_copy(
+        update={
+            "base_model": stored.base_model,
+            "text_prefix": stored.text_prefix,
+            "dropout": stored.dropout,
+            "intensity_head": stored.intensity_head,
+            "intensity_source": "head" if stored.intensity_head else "polarity",
+        }
+    )
+    return model, tokenizer
+
+
 def score_split(
     model: QuejasModel, batcher: BatchTokenizer, split, config: TrainingConfig, device, thresholds=None, cache=None
 ):
@@ -159,29 +228,37 @@ def point_latest(folder: Path) -> None:
 def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None = None) -> TrainingResult:
     """Fine-tune, pick the best epoch on dev, tune thresholds on dev, report test, write the model folder."""
     started = time.perf_counter()
+    dataset, own_info = with_own_data(config, dataset)
     set_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
-    base_path = resolve_base_model(config.base_model)
 
     version = config.version or dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M")
-    model_config = QuejasModelConfig(
+    fresh = QuejasModelConfig(
         name=f"{config.name_prefix}-{version}",
         version=version,
         base_model=config.base_model,
         max_length=config.max_length,
         head_fraction=config.head_fraction,
         long_text_strategy=config.long_text_strategy,
-        text_prefix=default_text_prefix(base_path),
-        intensity_head=config.intensity_loss_weight > 0,
-        intensity_source="head" if config.intensity_loss_weight > 0 else "polarity",
         corpus_hash=corpus_hash,
         created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
-    tokenizer = AutoTokenizer.from_pretrained(base_path)
+    if config.from_model:
+        model, tokenizer = continued_model(config.from_model, fresh)
+    else:
+        base_path = resolve_base_model(config.base_model)
+        with_head = config.intensity_loss_weight > 0
+        update = {
+            "text_prefix": default_text_prefix(base_path),
+            "intensity_head": with_head,
+            "intensity_source": "head" if with_head else "polarity",
+        }
+        tokenizer = AutoTokenizer.from_pretrained(base_path)
+        model = QuejasModel.from_base(base_path, fresh.model_copy(update=update))
+    model_config = model.config
     batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, model_config.text_prefix)
-    model = QuejasModel.from_base(base_path, model_config)
     if config.freeze_word_embeddings:
         model.freeze_word_embeddings()
     if config.frozen_layers:
@@ -191,12 +268,16 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
     train_split = dataset["train"]
     if config.max_train_samples:
         train_split = train_split.select(range(min(config.max_train_samples, len(train_split))))
+    if "own_train_partial" in dataset and len(dataset["own_train_partial"]):
+        train_split = concatenate_datasets([train_split, dataset["own_train_partial"]])
     texts = list(train_split["text"])
     gold = label_arrays(train_split)
     lengths = [len(ids) for ids in batcher.token_ids(texts)]
+    known_sentiment = gold["sentiment"][gold["sentiment"] != UNKNOWN_SENTIMENT]
+    known_risk = gold["risk"][~np.isnan(gold["risk"]).any(axis=1)]
     cause_loss = nn.BCEWithLogitsLoss(pos_weight=positive_weights(gold["causes"]).to(device))
-    risk_loss = nn.BCEWithLogitsLoss(pos_weight=positive_weights(gold["risk"]).to(device))
-    sentiment_loss = nn.CrossEntropyLoss(weight=class_weights(gold["sentiment"], len(SENTIMENT_IDS)).to(device))
+    risk_loss = nn.BCEWithLogitsLoss(pos_weight=positive_weights(known_risk).to(device))
+    sentiment_loss = nn.CrossEntropyLoss(weight=class_weights(known_sentiment, len(SENTIMENT_IDS)).to(device))
 
     steps_per_epoch = math.ceil(len(texts) / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
@@ -235,9 +316,11 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
             loss = (
                 cause_loss(out["causes"], torch.from_numpy(gold["causes"][batch_rows]).to(device))
                 + config.sentiment_loss_weight
-                * sentiment_loss(out["sentiment"], torch.from_numpy(gold["sentiment"][batch_rows]).to(device))
+                * masked_sentiment_loss(
+                    sentiment_loss, out["sentiment"], torch.from_numpy(gold["sentiment"][batch_rows]).to(device)
+                )
                 + config.risk_loss_weight
-                * risk_loss(out["risk"], torch.from_numpy(gold["risk"][batch_rows]).to(device))
+                * masked_risk_loss(risk_loss, out["risk"], torch.from_numpy(gold["risk"][batch_rows]).to(device))
             )
             if "intensity" in out:
                 target = torch.from_numpy(gold["intensity"][batch_rows]).to(device)
@@ -312,6 +395,8 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
         "train_examples": len(texts),
         "config": asdict(config),
     }
+    if own_info is not None:
+        metrics["own_data"] = own_info
     metrics = finish_model_folder(folder, dataset, config, metrics)
     if config.update_latest:
         point_latest(folder)

@@ -129,6 +129,35 @@ class TrainingConfig:
     run_baselines: bool = field(
         default=True, metadata={"help": "Evaluate TF-IDF and keyword baselines for the model card."}
     )
+    extra_data: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "Your own labelled complaints: CSV, XLSX, JSONL or Parquet files with a text column and causes "
+            "(a `causes` column of ';'-separated ids, as `quejas label` writes, or one 0/1 column per cause id); "
+            "sentiment, sentiment_score, risks (risk_churn/risk_legal/risk_public) and sector are optional, and a "
+            "missing one adds no loss. They get their own stratified train/dev/test split; their test part is "
+            "reported apart (metrics.json `own_test`). Rules: pipeline/own_data.py.",
+        },
+    )
+    feedback: bool = field(
+        default=False,
+        metadata={"help": "Also train on every correction in the feedback store (see feedback_url)."},
+    )
+    feedback_url: str | None = field(
+        default=None,
+        metadata={
+            "help": "SQLAlchemy URL of the corrections store for --feedback (default: QUEJAS_FEEDBACK_URL, as the "
+            "service, else ~/.local/share/quejas/feedback.db).",
+        },
+    )
+    from_model: str | None = field(
+        default=None,
+        metadata={
+            "help": "Continue from this model folder's weights (same causes, sentiments and risks) instead of the "
+            "base encoder: a short update run, e.g. `--from models/latest --extra_data mine.csv --epochs 2`.",
+            "aliases": ["--from"],
+        },
+    )
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.eval_batch_size < 1:

@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 
 import numpy as np
+import pandas as pd
+import pytest
 import torch
 
+from pipeline.data import UNKNOWN_SENTIMENT
 from pipeline.metrics import THRESHOLD_GRID, apply_thresholds, evaluation_metrics, tune_thresholds
+from pipeline.model_config import QuejasModelConfig
 from pipeline.model_folder import ModelFolder
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
-from pipeline.train import build_optimizer, class_weights, length_bucketed_batches, positive_weights
-from pipeline.training_args import TrainingConfig
+from pipeline.train import (
+    build_optimizer,
+    class_weights,
+    continued_model,
+    length_bucketed_batches,
+    masked_risk_loss,
+    masked_sentiment_loss,
+    positive_weights,
+    train,
+)
+from pipeline.training_args import TrainingConfig, TrainingConfigError
 
 
 def test_model_folder_is_self_describing(tiny_model):
@@ -97,3 +111,96 @@ def test_layer_wise_decay_slows_lower_layers_only(tiny_model):
     assert rate_of[id(named["cause_head.weight"])] == 1e-3
     flat = TrainingConfig(learning_rate=1e-4, max_steps=1)
     assert {g["lr"] for g in build_optimizer(model, flat).param_groups} == {1e-4, flat.head_learning_rate}
+
+
+def test_unknown_sentiment_adds_no_loss_and_no_gradient():
+    torch.manual_seed(0)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=torch.tensor([1.0, 2.0, 0.5]))
+    logits = torch.randn(4, 3, requires_grad=True)
+    target = torch.tensor([0, UNKNOWN_SENTIMENT, 2, UNKNOWN_SENTIMENT])
+    loss = masked_sentiment_loss(loss_fn, logits, target)
+    assert torch.isclose(loss, loss_fn(logits[[0, 2]], target[[0, 2]]))
+    loss.backward()
+    assert logits.grad is not None
+    assert (logits.grad[[1, 3]] == 0).all() and (logits.grad[[0, 2]] != 0).any()
+    none_known = torch.randn(2, 3, requires_grad=True)
+    empty = masked_sentiment_loss(loss_fn, none_known, torch.full((2,), UNKNOWN_SENTIMENT))
+    empty.backward()
+    assert empty.item() == 0.0 and none_known.grad is not None and (none_known.grad == 0).all()
+
+
+def test_unknown_risks_add_no_loss_and_no_gradient():
+    torch.manual_seed(0)
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=torch.tensor([2.0, 1.0, 3.0]))
+    logits = torch.randn(3, 3, requires_grad=True)
+    nan = float("nan")
+    target = torch.tensor([[1.0, 0.0, 0.0], [nan, nan, nan], [0.0, 0.0, 1.0]])
+    loss = masked_risk_loss(loss_fn, logits, target)
+    assert torch.isfinite(loss) and torch.isclose(loss, loss_fn(logits[[0, 2]], target[[0, 2]]))
+    loss.backward()
+    assert logits.grad is not None and (logits.grad[1] == 0).all()
+    none_known = torch.randn(2, 3, requires_grad=True)
+    empty = masked_risk_loss(loss_fn, none_known, torch.full((2, 3), nan))
+    empty.backward()
+    assert empty.item() == 0.0 and none_known.grad is not None and (none_known.grad == 0).all()
+
+
+def own_file(tmp_path, corpus_records, n: int = 40):
+    """Corpus texts as a company's file: every third row without sentiment or risks (unknown)."""
+    rows = []
+    for i, record in enumerate(corpus_records[-n:]):
+        known = i % 3 != 0
+        rows.append(
+            {
+                "text": record.text,
+                "causes": ";".join(record.causes),
+                "sentiment": record.sentiment if known else "",
+                "risk_churn": int(record.risk.churn) if known else "",
+                "risk_legal": int(record.risk.legal) if known else "",
+                "risk_public": int(record.risk.public) if known else "",
+            }
+        )
+    path = tmp_path / "own.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_update_run_from_a_model_with_own_data(tmp_path, tiny_model, tiny_dataset, corpus_records):
+    config = TrainingConfig(
+        base_model="not-used-with-from",
+        output_dir=str(tmp_path),
+        version="update",
+        max_length=64,
+        epochs=1,
+        max_steps=4,
+        update_latest=False,
+        run_baselines=False,
+        lexical_blend=False,
+        device="cpu",
+        frozen_layers=1,
+        from_model=str(tiny_model),
+        extra_data=[str(own_file(tmp_path, corpus_records))],
+    )
+    result = train(config, tiny_dataset, corpus_hash="test")
+    metrics = ModelFolder(result.folder).read_metrics()
+    own = metrics["own_data"]
+    assert own["records"] == 40 and own["split_seed"] == 13 and own["sources"] == ["own.csv"]
+    own_train = own["split"]["train"] + own["split"]["train_partial"]
+    assert metrics["train_examples"] == len(tiny_dataset["train"]) + own_train
+    block = metrics["own_test"]["model"]
+    assert block["n_examples"] == own["split"]["test"] > 0
+    assert block["n_sentiment"] < block["n_examples"]  # unknown sentiments are not scored as a class
+    card = (result.folder / "MODEL_CARD.md").read_text()
+    assert "test results on your own records" in card and f"`{tiny_model}`" in card
+    assert ModelFolder(result.folder).read_config().base_model == ModelFolder(tiny_model).read_config().base_model
+
+
+def test_update_run_refuses_a_model_with_other_labels(tmp_path, tiny_model):
+    copy = tmp_path / "other"
+    shutil.copytree(tiny_model, copy)
+    folder = ModelFolder(copy)
+    stored = folder.read_config()
+    folder.write_config(stored.model_copy(update={"causes": stored.causes[:-1]}))
+    fresh = QuejasModelConfig(name="x", version="x", base_model="x")
+    with pytest.raises(TrainingConfigError, match=f"causes: the folder has .*{CAUSE_IDS[0]}"):
+        continued_model(str(copy), fresh)
