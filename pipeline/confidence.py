@@ -88,3 +88,12 @@ def level_shares(probs: np.ndarray, gold: np.ndarray, cuts: np.ndarray, cutoffs:
             "exact_set_accuracy": round(float(exact[picked].mean()), 3) if picked.any() else None,
         }
     return out
+
+
+def uncertainty(causes: np.ndarray, cuts: np.ndarray) -> np.ndarray:
+    """Per text, 1 minus its cause-set margin: 1 = a cause right on its threshold, 0 = every cause far from it.
+
+    The column `quejas label` adds and the ranking `quejas sample` starts from: the rows most worth a
+    person's label are those whose answer could flip with a small change in the model.
+    """
+    return 1.0 - set_margins(causes, cuts)

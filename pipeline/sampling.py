@@ -15,16 +15,17 @@ its threshold as it can be. It is the same number the high / medium / low levels
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from pipeline.analyzer import Analyzer
-from pipeline.confidence import set_margins
+from pipeline.batch import risk_column, text_problem
+from pipeline.confidence import uncertainty
+from pipeline.errors import QuejasError
+from pipeline.taxonomy import RISK_IDS
 
 POOL_FACTOR = 5
-
-
-def uncertainty(causes: np.ndarray, cuts: np.ndarray) -> np.ndarray:
-    """Per text, 1 minus its cause-set margin: 1 = a cause on its threshold, 0 = every cause far from it."""
-    return 1.0 - set_margins(causes, cuts)
+# The columns a sample adds for the labeller, in the names `--extra_data` reads.
+SAMPLE_COLUMNS = ("uncertainty", "causes", "sentiment", *(f"risk_{risk}" for risk in RISK_IDS))
 
 
 def pick_for_labelling(
@@ -65,3 +66,31 @@ def sample_texts(analyzer: Analyzer, texts: list[str], n: int, batch_size: int =
     probs = analyzer.probabilities(texts, batch_size)
     scores = uncertainty(probs.causes, analyzer.cause_cut)
     return pick_for_labelling(scores, probs.embeddings, n), scores
+
+
+def sample_rows(
+    analyzer: Analyzer, frame: pd.DataFrame, text_column: str, n: int, max_chars: int = 5000, batch_size: int = 32
+) -> pd.DataFrame:
+    """The ``n`` rows of ``frame`` most worth labelling, in the order chosen, ready to fill in for `--extra_data`.
+
+    Each picked row keeps its columns and gains ``uncertainty``, ``causes`` prefilled with the model's answer
+    (a row left as it is says the labeller agrees; a blank cell would say "no cause"), and empty ``sentiment``
+    and ``risk_<id>`` columns: left empty they are unknown and add no loss. Rows without a text worth analysing
+    (empty, too long, not text) are never picked.
+    """
+    taken = [column for column in SAMPLE_COLUMNS if column in frame.columns]
+    if taken:
+        raise QuejasError(f"the file already has the column(s) {', '.join(taken)}; rename them or drop them first")
+    usable = [i for i, value in enumerate(frame[text_column].tolist()) if text_problem(value, max_chars) is None]
+    if not usable:
+        raise QuejasError(f"no row of column {text_column!r} holds a text worth analysing")
+    texts = [str(frame[text_column].iloc[i]) for i in usable]
+    picked, scores = sample_texts(analyzer, texts, min(n, len(texts)), batch_size)
+    chosen = frame.iloc[[usable[int(k)] for k in picked]].copy()
+    analyses = analyzer.analyze([texts[int(k)] for k in picked], batch_size, entities=False)
+    chosen["uncertainty"] = [round(float(scores[int(k)]), 3) for k in picked]
+    chosen["causes"] = [";".join(a.cause_ids) for a in analyses]
+    chosen["sentiment"] = ""
+    for risk in RISK_IDS:
+        chosen[risk_column(risk)] = ""
+    return chosen.reset_index(drop=True)

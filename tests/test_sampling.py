@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pipeline.analyzer import Analyzer
-from pipeline.confidence import set_margins
-from pipeline.sampling import pick_for_labelling, sample_texts, uncertainty
+from pipeline.confidence import set_margins, uncertainty
+from pipeline.sampling import pick_for_labelling, sample_texts
 
 
 def test_uncertainty_is_one_on_a_threshold_and_falls_with_distance():
@@ -67,3 +68,44 @@ def test_sample_texts_reads_the_model_once_and_picks_distinct_rows(tiny_model, c
     probs = analyzer.probabilities(texts)
     np.testing.assert_allclose(scores, 1.0 - set_margins(probs.causes, analyzer.cause_cut), atol=1e-6)
     assert scores[picked[0]] == scores.max()
+
+
+def test_quejas_sample_writes_the_picked_rows_ready_for_extra_data(tiny_model, corpus_records, tmp_path):
+    """The sample keeps the picked rows' own columns, adds the labeller's columns, and reads back as own data."""
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+    from pipeline.own_data import read_own_file
+    from pipeline.spreadsheet_safety import escape_cell
+
+    texts = [r.text for r in corpus_records[:12]]
+    source = tmp_path / "quejas.csv"
+    pd.DataFrame({"id_caso": range(12), "texto": texts[:11] + ["   "]}).to_csv(source, index=False)
+    output = tmp_path / "muestra.csv"
+    result = CliRunner().invoke(
+        app, ["sample", str(source), "-n", "4", "-o", str(output), "--model", str(tiny_model), "--device", "cpu"]
+    )
+    assert result.exit_code == 0, result.output
+    picked = pd.read_csv(output, keep_default_na=False)
+    assert len(picked) == 4 and picked["id_caso"].nunique() == 4
+    assert 11 not in set(picked["id_caso"])  # the blank text is never offered for labelling
+    analyzer = Analyzer.load(tiny_model, device="cpu")
+    scores = uncertainty(analyzer.probabilities(texts[:11]).causes, analyzer.cause_cut)
+    assert picked["id_caso"][0] == int(np.argmax(scores))  # the most uncertain row comes first
+    for row in picked.itertuples():
+        assert row.texto == escape_cell(texts[row.id_caso])  # CSV cells are escaped as `quejas label` escapes them
+        expected = ";".join(analyzer.analyze_one(row.texto).cause_ids)
+        assert row.causes == expected and row.sentiment == ""
+    records = read_own_file(output)
+    assert len(records) == 4
+
+
+def test_quejas_sample_refuses_a_file_that_already_has_label_columns(tiny_model, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    source = tmp_path / "quejas.csv"
+    pd.DataFrame({"texto": ["El pedido no llega y nadie contesta."], "causes": ["delay"]}).to_csv(source, index=False)
+    result = CliRunner().invoke(app, ["sample", str(source), "-o", str(tmp_path / "m.csv"), "--model", str(tiny_model)])
+    assert result.exit_code == 1 and "already has the column(s) causes" in result.output

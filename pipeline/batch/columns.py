@@ -55,6 +55,7 @@ def added_columns() -> list[str]:
         "causes",
         "primary_cause",
         "group",
+        "uncertainty",
         *(score_column(c) for c in TAXONOMY.cause_ids),
         "sentiment",
         "sentiment_score",
@@ -72,6 +73,7 @@ def added_arrow_schema() -> pa.Schema:
     types = {score_column(c): pa.float64() for c in TAXONOMY.cause_ids}
     types.update({risk_column(r): pa.bool_() for r in TAXONOMY.risk_ids})
     types["sentiment_score"] = pa.float64()
+    types["uncertainty"] = pa.float64()
     return pa.schema([pa.field(name, types.get(name, pa.string())) for name in added_columns()])
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from pipeline.batch.columns import added_columns, risk_column, score_column
 from pipeline.batch.readers import READ_ERROR
+from pipeline.confidence import uncertainty
 from pipeline.taxonomy import TAXONOMY
 from pipeline.text_checks import has_letters
 
@@ -66,6 +67,7 @@ def label_texts(analyzer: Analyzer, texts: list[str], batch_size: int = 32) -> l
     from pipeline.entities import extract_entities
 
     probs = analyzer.probabilities(texts, batch_size)
+    uncertain = uncertainty(probs.causes, analyzer.cause_cut)
     index = {cause: j for j, cause in enumerate(analyzer.config.causes)}
     records = []
     for i, text in enumerate(texts):
@@ -75,6 +77,7 @@ def label_texts(analyzer: Analyzer, texts: list[str], batch_size: int = 32) -> l
             "causes": ";".join(analysis.cause_ids),
             "primary_cause": analysis.primary_cause or "",
             "group": analysis.group,
+            "uncertainty": round(float(uncertain[i]), 4),
         }
         for cause in TAXONOMY.cause_ids:
             j = index.get(cause)

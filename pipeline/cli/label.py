@@ -107,3 +107,47 @@ def label_command(
     finally:
         runner.close()
     console.print(summary_table(summary))
+
+
+@app.command("sample")
+def sample_command(
+    input: Path = typer.Argument(..., help="Complaints to choose from: .csv, .tsv, .jsonl, .parquet or .xlsx."),
+    n: int = typer.Option(200, "-n", min=1, help="How many rows to pick."),
+    output: Path = typer.Option(..., "--output", "-o", help="File to write: .csv, .jsonl or .parquet."),
+    text_column: str = typer.Option(
+        None, "--text-column", "-t", help="Column with the complaint text (default: found as `quejas label` does)."
+    ),
+    model: Path = model_option(),
+    device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    batch_size: int = typer.Option(32, help="Texts per forward pass."),
+    encoding: str = typer.Option("utf-8", help="Text encoding of CSV/TSV/JSONL input (e.g. latin-1, cp1252)."),
+) -> None:
+    """Pick the rows most worth labelling (uncertain for the model, and unlike each other), ready to fill in.
+
+    The output keeps the picked rows' columns and adds uncertainty, causes (the model's answer, to correct),
+    sentiment and risk_<id> (empty: unknown). Pass the filled file to `quejas train --extra_data`. The whole
+    input is read into memory: sample from a file of at most a few hundred thousand rows.
+    """
+    # Deferred: the analyzer loads torch and transformers (see pipeline/cli/__init__.py).
+    import pandas as pd
+
+    from pipeline.analyzer import Analyzer
+    from pipeline.batch import find_text_column, input_format, output_format, read_chunks, scan_input
+    from pipeline.sampling import sample_rows
+    from pipeline.spreadsheet_safety import escape_frame
+
+    fmt, out_fmt = input_format(input), output_format(output)
+    info = scan_input(input, fmt, encoding)
+    frames = list(read_chunks(input, fmt, info.columns, 10_000, encoding))
+    frame = pd.concat(frames) if frames else pd.DataFrame(columns=info.columns)
+    frame = frame[[c for c in frame.columns if c in info.columns]]
+    column = find_text_column(info.columns, text_column, sample=frame)
+    analyzer = Analyzer.load(model, device=device)
+    picked = sample_rows(analyzer, frame, column, n, batch_size=batch_size)
+    if out_fmt == "csv":
+        escape_frame(picked).to_csv(output, index=False)
+    elif out_fmt == "jsonl":
+        picked.to_json(output, orient="records", lines=True, force_ascii=False)
+    else:
+        picked.to_parquet(output, index=False)
+    console.print(f"{len(picked)} of {len(frame)} rows written to {output}; fill in causes, sentiment and risks")
