@@ -21,6 +21,7 @@ from pipeline.analyzer import Analyzer
 from pipeline.batch import risk_column, text_problem
 from pipeline.confidence import uncertainty
 from pipeline.errors import QuejasError
+from pipeline.inference import Probabilities
 from pipeline.taxonomy import RISK_IDS
 
 POOL_FACTOR = 5
@@ -63,9 +64,13 @@ def sample_texts(analyzer: Analyzer, texts: list[str], n: int, batch_size: int =
     The probabilities are the served ones (blend, neighbour vote and correction memory included), so the
     uncertainty is that of the answer an agent would see.
     """
-    probs = analyzer.probabilities(texts, batch_size)
-    scores = uncertainty(probs.causes, analyzer.cause_cut)
+    probs, scores = _scored(analyzer, texts, batch_size)
     return pick_for_labelling(scores, probs.embeddings, n), scores
+
+
+def _scored(analyzer: Analyzer, texts: list[str], batch_size: int) -> tuple[Probabilities, np.ndarray]:
+    probs = analyzer.probabilities(texts, batch_size)
+    return probs, uncertainty(probs.causes, analyzer.cause_cut)
 
 
 def sample_rows(
@@ -85,11 +90,12 @@ def sample_rows(
     if not usable:
         raise QuejasError(f"no row of column {text_column!r} holds a text worth analysing")
     texts = [str(frame[text_column].iloc[i]) for i in usable]
-    picked, scores = sample_texts(analyzer, texts, min(n, len(texts)), batch_size)
+    # One pass of the model: the prefilled causes come from the same probabilities the pick was made on.
+    probs, scores = _scored(analyzer, texts, batch_size)
+    picked = pick_for_labelling(scores, probs.embeddings, min(n, len(texts)))
     chosen = frame.iloc[[usable[int(k)] for k in picked]].copy()
-    analyses = analyzer.analyze([texts[int(k)] for k in picked], batch_size, entities=False)
     chosen["uncertainty"] = [round(float(scores[int(k)]), 3) for k in picked]
-    chosen["causes"] = [";".join(a.cause_ids) for a in analyses]
+    chosen["causes"] = [";".join(analyzer.analysis_at(probs, int(k)).cause_ids) for k in picked]
     chosen["sentiment"] = ""
     for risk in RISK_IDS:
         chosen[risk_column(risk)] = ""
