@@ -42,11 +42,13 @@ class Settings(BaseSettings):
         "API key is checked. 10 MiB holds 64 texts of 20,000 characters even with every character escaped.",
     )
     max_queue: int = Field(
-        default=24,
+        default=16,
         ge=1,
         description="Most texts waiting for or in the model at once; a request that would exceed it gets 503 with "
-        "Retry-After (a request alone is always admitted). 24 is about one second of work on 2 idle CPU cores "
-        "(ONNX int8, about 20 texts/s), which bounds how long an accepted request waits.",
+        "Retry-After (a request alone is always admitted). An accepted text can wait for the running batch and "
+        "then run in the next, so its latency is up to about twice this many texts' work: 16 keeps the p99 of "
+        "accepted requests under 2 s at 64 clients on 2 idle CPU cores (ONNX int8, about 20 texts/s; "
+        "bench/README.md), where 24 reached 2.5-3.3 s.",
     )
     max_upload_rows: int = Field(default=2_000, ge=1, description="Most rows in one file uploaded to the page.")
     host: str = "127.0.0.1"
