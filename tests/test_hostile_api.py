@@ -13,6 +13,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 from live_server import free_port
+from stalled_model import stalled_model, until_queued
 
 from pipeline.analyzer import Analyzer
 from serve.app import create_app
@@ -212,34 +213,20 @@ def test_review_does_not_block_the_event_loop(tiny_model, analyzer, monkeypatch)
 
 def test_a_full_queue_answers_503_with_retry_after_at_once(tiny_model, analyzer):
     app = create_app(settings(tiny_model, max_queue=2), analyzer=analyzer)
-    gate = threading.Event()
 
     async def scenario():
-        async with app.router.lifespan_context(app):
-            state = app.state.quejas
-            while not state.ready:
-                await asyncio.sleep(0.01)
-            real = state.batcher._infer
-
-            def slow(texts):  # the model is busy until the gate opens
-                gate.wait(10)
-                return real(texts)
-
-            state.batcher._infer = slow
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-                first = asyncio.create_task(c.post("/v1/classify", json={"texts": [COMPLAINT, "Gracias"]}))
-                while state.batcher.depth < 2:
-                    await asyncio.sleep(0.01)
-                metrics = (await c.get("/metrics")).text
-                started = time.perf_counter()
-                shed = await c.post("/v1/classify", json={"text": COMPLAINT})
-                shed_seconds = time.perf_counter() - started
-                review = await c.post("/v1/review", json={"draft": "Lo sentimos.", "complaint": COMPLAINT})
-                gate.set()
-                ok = await first
-                after = await c.post("/v1/classify", json={"text": COMPLAINT})
-                return shed, shed_seconds, review, ok, after, metrics
+        async with stalled_model(app) as (state, c, gate):
+            first = asyncio.create_task(c.post("/v1/classify", json={"texts": [COMPLAINT, "Gracias"]}))
+            await until_queued(state, 2)
+            metrics = (await c.get("/metrics")).text
+            started = time.perf_counter()
+            shed = await c.post("/v1/classify", json={"text": COMPLAINT})
+            shed_seconds = time.perf_counter() - started
+            review = await c.post("/v1/review", json={"draft": "Lo sentimos.", "complaint": COMPLAINT})
+            gate.set()
+            ok = await first
+            after = await c.post("/v1/classify", json={"text": COMPLAINT})
+            return shed, shed_seconds, review, ok, after, metrics
 
     shed, shed_seconds, review, ok, after, metrics = asyncio.run(scenario())
     assert shed.status_code == 503 and code(shed) == "overloaded"

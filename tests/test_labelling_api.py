@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import math
-import threading
 import time
 
-import httpx
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from stalled_model import stalled_model, until_queued
 from typer.testing import CliRunner
 
 from pipeline.analyzer import Analyzer
@@ -130,31 +129,17 @@ def test_not_ready_is_503(tiny_model, tmp_path):
 def test_a_full_queue_answers_503_with_retry_after_and_the_event_loop_stays_free(tiny_model, analyzer):
     """Texts waiting for the model (here in the micro-batcher) count against QUEJAS_MAX_QUEUE."""
     app = create_app(Settings(model_path=tiny_model, device="cpu", max_wait_ms=5, max_queue=2), analyzer=analyzer)
-    gate = threading.Event()
 
     async def scenario():
-        async with app.router.lifespan_context(app):
-            state = app.state.quejas
-            while not state.ready:
-                await asyncio.sleep(0.01)
-            real = state.batcher._infer
-
-            def slow(texts):  # the model is busy until the gate opens
-                gate.wait(10)
-                return real(texts)
-
-            state.batcher._infer = slow
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-                busy = asyncio.create_task(c.post("/v1/classify", json={"texts": ["El pedido no llega.", "Gracias"]}))
-                while state.batcher.depth < 2:
-                    await asyncio.sleep(0.01)
-                shed = await c.post("/v1/label-rows", json={"texts": ["El pedido no llega."]})
-                gate.set()
-                await busy
-                labelling = asyncio.create_task(c.post("/v1/label-rows", json={"texts": TEXTS}))
-                live = await c.get("/health/live")  # answered while the labelling works in a thread
-                return shed, live, await labelling
+        async with stalled_model(app) as (state, c, gate):
+            busy = asyncio.create_task(c.post("/v1/classify", json={"texts": ["El pedido no llega.", "Gracias"]}))
+            await until_queued(state, 2)
+            shed = await c.post("/v1/label-rows", json={"texts": ["El pedido no llega."]})
+            gate.set()
+            await busy
+            labelling = asyncio.create_task(c.post("/v1/label-rows", json={"texts": TEXTS}))
+            live = await c.get("/health/live")  # answered while the labelling works in a thread
+            return shed, live, await labelling
 
     shed, live, labelled = asyncio.run(scenario())
     assert shed.status_code == 503 and shed.json()["error"]["code"] == "overloaded"
