@@ -88,6 +88,38 @@ def fill(text: str, tone: str, **values: str) -> str:
     return text.format_map({**forms, **values})
 
 
+class CauseVariant(BaseModel):
+    """Another reading of a cause, taken when the complaint matches ``when``: the case's own thing and step.
+
+    A cause means different things within one sector ("delay" at a bank is a slow transfer or a queue
+    at the branch; a broken promise is a call back or a delivery); a step written for one reads wrong
+    for the other. The first variant whose pattern matches the complaint (folded: lower case, no
+    accents) replaces the fields it sets.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    when: str = Field(min_length=1, description="Regular expression over the folded complaint text.")
+    issue: str | None = None
+    issue_fact: str | None = None
+    apology: str | None = None
+    steps: list[str] | None = Field(default=None, min_length=1)
+    chat: str | None = None
+    ask: str | None = None
+    remedies: list[str] | None = None
+    covers: list[RequestKind] | None = None
+    needs_reference: bool | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"when: {value!r} is not a valid regular expression ({exc})") from None
+        return value
+
+
 class CausePolicy(BaseModel):
     """What the company says and does about one cause of complaint."""
 
@@ -113,6 +145,23 @@ class CausePolicy(BaseModel):
     )
     follow_up_days: int = Field(ge=1, le=30, description="Business days until the follow-up.")
     ask: str | None = Field(default=None, description="What we need from the customer (noun phrase).")
+    needs_reference: bool = Field(
+        default=True,
+        description="False: the step needs no record to look up (rude staff, opening hours), so no reference is asked.",
+    )
+    variants: list[CauseVariant] = Field(
+        default_factory=list, description="Readings of the cause for particular cases, first match wins."
+    )
+
+    def for_complaint(self, folded_complaint: str) -> CausePolicy:
+        """This cause as the complaint reads it: the first matching variant's fields over the defaults."""
+        for variant in self.variants:
+            if re.search(variant.when, folded_complaint):
+                update = variant.model_dump(exclude={"when"}, exclude_none=True)
+                if "issue" in update:  # the default's amount phrase names the default's thing
+                    update.setdefault("issue_fact", None)
+                return self.model_copy(update={**update, "variants": []})
+        return self
 
 
 class NonComplaintPolicy(BaseModel):
@@ -192,8 +241,9 @@ class Policy(BaseModel):
             )
         except Exception as exc:  # noqa: BLE001 - holidays raises several types for a bad subdivision
             problems.append(f"subdivision {self.subdivision!r} is not valid for {self.country}: {exc}")
-        for remedy in sorted({r for c in self.causes.values() for r in c.remedies} - set(self.remedies)):
-            users = [cid for cid, c in self.causes.items() if remedy in c.remedies]
+        used = {cid: set(c.remedies).union(*(v.remedies or [] for v in c.variants)) for cid, c in self.causes.items()}
+        for remedy in sorted(set().union(*used.values()) - set(self.remedies)):
+            users = [cid for cid, names in used.items() if remedy in names]
             problems.append(f"remedy {remedy!r} (used by {', '.join(users)}) has no text under 'remedies'")
         for action in sorted(set(self.done) - set(DONE_ACTION_IDS)):
             problems.append(f"done.{action} is not a known action; known: {', '.join(DONE_ACTION_IDS)}")
@@ -227,6 +277,13 @@ class Policy(BaseModel):
             out += [(f"{where}.steps[{i}]", step, "step", set()) for i, step in enumerate(cause.steps)]
             if cause.ask:
                 out.append((f"{where}.ask", cause.ask, "ask", set()))
+            for n, variant in enumerate(cause.variants):
+                at = f"{where}.variants[{n}]"
+                for key in ("issue", "issue_fact", "apology", "chat", "ask"):
+                    value = getattr(variant, key)
+                    if value:
+                        out.append((f"{at}.{key}", value, key, set()))
+                out += [(f"{at}.steps[{i}]", step, "step", set()) for i, step in enumerate(variant.steps or [])]
         return out
 
     def _text_problems(self) -> list[str]:
