@@ -63,8 +63,8 @@ REQUEST_PATTERNS: dict[str, str] = {
     "refund": r"\b(?:(?:devuelv|devolver)\w*(?!\s+(?:\w+\s+)?llamad)|devolucion|reembols\w*|reintegr\w*|abonen|"
     r"mi dinero|el dinero)\b",
     # "Quiero darme de baja", "cancelen el contrato"; not "me cancelaron el vuelo" nor "solicité la baja" (done).
-    "cancel": r"\b(?:dar(?:me|nos)? de baja|(?:quiero|quisiera|deseo|solicito|pido|exijo|tramiten|denme)\s+(?:\w+\s+){0,2}"
-    r"la baja|cancelen|"
+    "cancel": r"\b(?:dar(?:me|nos)? de baja|"
+    r"(?:quiero|quisiera|deseo|solicito|pido|exijo|tramiten|denme)\s+(?:\w+\s+){0,2}la baja|cancelen|"
     r"(?:quiero|quisiera|deseo|voy a|solicito|pido|necesito) (?:que )?(?:me )?cancel\w*|"
     r"cancelar (?:el|la|mi|mis) (?:contrato|servicio|suscripcion|cuenta|linea|poliza|plan|membresia|tarjeta)|"
     r"rescindir)\b",

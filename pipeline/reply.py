@@ -25,8 +25,8 @@ import jinja2
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
-from pipeline.offsets import fold_mapped
 from pipeline.errors import ConfigurationError
+from pipeline.offsets import fold_mapped
 from pipeline.policy import Policy, fill, normalise_tone
 from pipeline.review import first_name as greeting_name
 from pipeline.review import review_draft
@@ -272,7 +272,8 @@ def looks_public(text: str | None) -> bool:
 # horas"): the customer is waiting at the screen, so the answer is a step taken now, not a date next week.
 _LIVE = re.compile(
     r"\?|\b(?:ahora|ahorita|ya mismo|en este momento|esta noche|esta tarde|sigo esperando|sigue sin|estoy en|"
-    r"no (?:me )?(?:carga|cargan|funciona|funcionan|abre|deja|va|anda|entra|llega)|se (?:cierra|cuelga|cae|hunde|apaga)|"
+    r"no (?:me )?(?:carga|cargan|funciona|funcionan|abre|deja|va|anda|entra|llega)|"
+    r"se (?:cierra|cuelga|cae|hunde|apaga)|"
     r"dejo de funcionar|imposible|cierra a las|hace \d+\s*(?:min\w*|h\w*)|today|right now)\b"
 )
 # What the customer says they hold ("tengo la foto con la hora", "tengo el mail de aprobación"): the
