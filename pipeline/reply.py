@@ -625,6 +625,8 @@ __all__ = [
     "analysis_with_entities",
     "chat_sentences",
     "draft_reply",
+    "evidence_ask",
     "format_date_es",
     "join_es",
+    "live_chat",
 ]
