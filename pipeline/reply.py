@@ -222,8 +222,13 @@ def _reference_paren(references: list[Reference], nouns: dict[str, str]) -> str:
     return f" ({join_es(cited)})" if cited else ""
 
 
+_QUESTION = re.compile(
+    r"\b(?:quiero|quisiera|me gustaria|necesito) saber\b|^\s*(?:hola\W+)?(?:como|cuanto|cuando|donde|puedo|se puede)\b"
+)
+
+
 def _message_kind(analysis: Analysis, complaint_text: str | None) -> str:
-    if complaint_text and "?" in complaint_text:
+    if complaint_text and ("?" in complaint_text or _QUESTION.search(fold(complaint_text))):
         return "question"
     if analysis.sentiment.label == "positive":
         return "thanks"
@@ -271,7 +276,7 @@ def looks_public(text: str | None) -> bool:
 # A chat about something happening now (a question, "no carga", "el parcial cierra a las 11", "hace 2
 # horas"): the customer is waiting at the screen, so the answer is a step taken now, not a date next week.
 _LIVE = re.compile(
-    r"\?|\b(?:ahora|ahorita|ya mismo|en este momento|esta noche|esta tarde|sigo esperando|sigue sin|estoy en|"
+    r"\?|\b(?:ahora mismo|ahorita|ya mismo|en este momento|esta noche|esta tarde|sigo esperando|sigue sin|estoy en|"
     r"no (?:me )?(?:carga|cargan|funciona|funcionan|abre|deja|va|anda|entra|llega)|"
     r"se (?:cierra|cuelga|cae|hunde|apaga)|"
     r"dejo de funcionar|imposible|cierra a las|hace \d+\s*(?:min\w*|h\w*)|today|right now)\b"
@@ -454,7 +459,8 @@ def _context(
     causes = [c for c in analysis.cause_ids if c in policy.causes]
     if not causes:
         context.kind = _message_kind(analysis, complaint_text)
-        if context.live and context.kind == "question":
+        context.live = channel == "chat" and context.kind == "question"  # the customer waits for the answer
+        if context.live:
             return context, today  # answered in the same chat, not on a later day
         follow = add_business_days(today, policy.non_complaint.follow_up_days, policy.country, policy.subdivision)
         context.follow_date = format_date_es(follow, today)

@@ -577,3 +577,10 @@ def test_a_cancelled_flight_is_not_a_request_to_cancel():
     assert "cancel" not in customer_requests(fold("Me cancelaron el vuelo y solicité la baja del seguro en marzo."))
     assert "cancel" in customer_requests(fold("Quiero darme de baja ya."))
     assert "cancel" in customer_requests(fold("Solicito la baja del contrato."))
+
+
+def test_a_chat_question_without_a_question_mark_is_still_answered_in_the_chat():
+    analysis = analysis_from_causes([], sentiment="neutral")
+    text = "hola quiero saber si puedo pasarme al plan de 30 gigas sin perder el numero"
+    result = draft_reply(analysis, preset("telecom"), channel="chat", today=TODAY, complaint_text=text)
+    assert "consulta" in result.body and "ahora mismo" in result.body and "solicitud" not in result.body
