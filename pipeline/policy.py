@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS
 from pipeline.errors import QuejasError
+from pipeline.offsets import fold_mapped
 from pipeline.taxonomy import TAXONOMY
 from pipeline.wording import phrase_findings, word_count
 
@@ -45,7 +46,7 @@ SIGNATURE_PLACEHOLDERS = {"agent", "company"}
 # Every text may name the sector's thing ({item}: "su pedido", "su póliza") and an amount ({importe}:
 # the one the complaint gives, else refund_default); {percent} is the discount.
 TEXT_PLACEHOLDERS = {"item", "importe", "percent"}
-SAMPLE_VALUES = {"importe": "95 €", "percent": "15", "item": "su pedido"}
+SAMPLE_VALUES = {"importe": "95 €", "percent": "15", "item": "su pedido", "found": "el documento"}
 # "[ACCIÓN: ...]" marks what the agent must fill in: a preset writes one where no step fits every case.
 ACTION_PLACEHOLDER = re.compile(r"\[ACCI[ÓO]N:[^\]]+\]")
 
@@ -153,15 +154,35 @@ class CausePolicy(BaseModel):
         default_factory=list, description="Readings of the cause for particular cases, first match wins."
     )
 
-    def for_complaint(self, folded_complaint: str) -> CausePolicy:
-        """This cause as the complaint reads it: the first matching variant's fields over the defaults."""
+    def for_complaint(self, complaint: str) -> CausePolicy:
+        """This cause as the complaint reads it: the first matching variant's fields over the defaults.
+
+        ``{found}`` in a variant's texts becomes the complaint's own words matched by a group of
+        ``when`` named ``found...`` ("el presupuesto" that was promised), accents and all.
+        """
+        folded = fold_mapped(complaint)
         for variant in self.variants:
-            if re.search(variant.when, folded_complaint):
-                update = variant.model_dump(exclude={"when"}, exclude_none=True)
-                if "issue" in update:  # the default's amount phrase names the default's thing
-                    update.setdefault("issue_fact", None)
-                return self.model_copy(update={**update, "variants": []})
+            m = re.search(variant.when, folded.text)
+            if not m:
+                continue
+            update = variant.model_dump(exclude={"when"}, exclude_none=True)
+            if "issue" in update:  # the default's amount phrase names the default's thing
+                update.setdefault("issue_fact", None)
+            spans = [m.span(g) for g in sorted(m.re.groupindex) if g.startswith("found") and m.group(g)]
+            if spans:
+                start, end = folded.original(*spans[0])
+                found = complaint[start:end].lower().replace("{", "").replace("}", "")
+                update = {k: _put_found(v, found) for k, v in update.items()}
+            return self.model_copy(update={**update, "variants": []})
         return self
+
+
+def _put_found(value: Any, found: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{found}", found)
+    if isinstance(value, list):
+        return [_put_found(v, found) for v in value]
+    return value
 
 
 class NonComplaintPolicy(BaseModel):
@@ -279,11 +300,12 @@ class Policy(BaseModel):
                 out.append((f"{where}.ask", cause.ask, "ask", set()))
             for n, variant in enumerate(cause.variants):
                 at = f"{where}.variants[{n}]"
+                found = {"found"} if any(g.startswith("found") for g in re.compile(variant.when).groupindex) else set()
                 for key in ("issue", "issue_fact", "apology", "chat", "ask"):
                     value = getattr(variant, key)
                     if value:
-                        out.append((f"{at}.{key}", value, key, set()))
-                out += [(f"{at}.steps[{i}]", step, "step", set()) for i, step in enumerate(variant.steps or [])]
+                        out.append((f"{at}.{key}", value, key, found))
+                out += [(f"{at}.steps[{i}]", step, "step", found) for i, step in enumerate(variant.steps or [])]
         return out
 
     def _text_problems(self) -> list[str]:

@@ -466,7 +466,7 @@ def _context(
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
-    all_rules = [policy.causes[c].for_complaint(folded) for c in causes]
+    all_rules = [policy.causes[c].for_complaint(complaint_text or "") for c in causes]
     rules = all_rules[:2] if level >= 4 else all_rules
     rest = "lo demás" if channel == "email" else None
     if channel != "email" and level >= 1:

@@ -107,7 +107,7 @@ def test_each_preset_loads_and_speaks_only_its_own_sector(sector):
     assert policy.sector == sector and set(policy.causes) == set(TAXONOMY.cause_ids)
     item = fill(policy.item, "usted")
     for where, text, _, _ in policy.texts():
-        filled = fill(text, "usted", importe="95 €", percent="15", item=item)
+        filled = fill(text, "usted", importe="95 €", percent="15", item=item, found="el documento")
         assert not other_sector_words(filled, sector), (where, filled)
         assert not re.search(r"\b(?:hemos|he)\s+\w+(?:ado|ido)\b", filled) or where.startswith("done."), where
 
@@ -240,3 +240,10 @@ def test_a_broken_variant_names_its_key(tmp_path, raw):
         data["causes"]["delay"]["variants"] = [{"when": "pedido", "remedies": ["free_lunch"]}]
 
     assert "free_lunch" in broken(tmp_path, raw, unknown_remedy)
+
+
+def test_a_variant_can_quote_the_complaints_own_words():
+    policy = load_policy(PRESETS_DIR / "clinics.yaml")
+    text = "Llamo por el presupuesto del tratamiento. Don Patricio me dijo que me lo mandaba por correo ese día."
+    rule = policy.causes["broken_promise"].for_complaint(text)
+    assert rule.steps == ["Hoy {le} envío el presupuesto por correo, sin más esperas."]

@@ -451,7 +451,7 @@ def test_a_queue_at_the_branch_is_not_a_slow_operation_and_needs_no_account_numb
         ("Me dijeron que me llamaba un supervisor en 10 minutos y nadie me llamó. Pedido PED-48213.", "le llamo"),
         (
             "El gerente me juró que el pedido PED-48213 me lo entregaban hoy sin falta. Son las 9 de la noche.",
-            "fecha de entrega",
+            "la entrega",
         ),
         ("Me aseguraron que me devolverían el dinero del pedido PED-48213 en 5 días y nada.", "devolución"),
     ],
