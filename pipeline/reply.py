@@ -285,8 +285,7 @@ _LIVE = re.compile(
 # evidence worth asking for, in their words, instead of a generic "una foto" or a reference.
 _EVIDENCE = re.compile(
     r"\btengo\s+(?P<det>el|la|los|las|un|una|unos|unas)\s+(?P<what>(?:fotos?|capturas?|pantallazos?|correos?|"
-    r"mails?|e-?mails?|mensajes?|tickets?|facturas?|recibos?|comprobantes?|videos?|grabacion|audios?|folleto|"
-    r"whatsapps?)(?:\s+de\s+(?:(?:la|el|los|las|mi|su)\s+)?\w{3,}(?:\s+(?!con\b|que\b|para\b|por\b)\w{4,})?)?)"
+    r"mails?|e-?mails?|mensajes?|tickets?|facturas?|recibos?|comprobantes?|videos?|grabacion|audios?|folleto)(?:\s+de\s+(?:(?:la|el|los|las|mi|su)\s+)?\w{3,}(?:\s+(?!con\b|que\b|para\b|por\b)\w{4,})?)?)"
 )
 _DEFINITE = {"un": "el", "una": "la", "unos": "los", "unas": "las"}
 
