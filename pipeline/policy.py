@@ -160,6 +160,8 @@ class CausePolicy(BaseModel):
         ``{found}`` in a variant's texts becomes the complaint's own words matched by a group of
         ``when`` named ``found...`` ("el presupuesto" that was promised), accents and all.
         """
+        if not complaint.strip():
+            return self  # nothing to read: the default reading
         folded = fold_mapped(complaint)
         for variant in self.variants:
             m = re.search(variant.when, folded.text)
