@@ -584,3 +584,17 @@ def test_a_chat_question_without_a_question_mark_is_still_answered_in_the_chat()
     text = "hola quiero saber si puedo pasarme al plan de 30 gigas sin perder el numero"
     result = draft_reply(analysis, preset("telecom"), channel="chat", today=TODAY, complaint_text=text)
     assert "consulta" in result.body and "ahora mismo" in result.body and "solicitud" not in result.body
+
+
+def test_the_hours_of_the_service_itself_get_an_alternative_not_the_mailbox_hours():
+    text = "El servicio técnico atiende solo de 9 a 1. Trabajo en ese horario y no tengo cómo llevar la lavadora."
+    result = reply_to(text, ["opening_hours"], sector="appliances")
+    assert "otro horario o alternativa" in result.body and "Este correo está abierto" not in result.body
+    phone = reply_to("La atención telefónica cierra a las 18:00 y yo salgo a las 19:00.", ["opening_hours"])
+    assert "Este correo está abierto" in phone.body
+
+
+def test_a_promised_return_visit_reads_as_a_visit():
+    text = "El técnico me dijo: 'el lunes vuelvo y se la cambio'. No volvió. Pido la devolución de la cuota."
+    result = reply_to(text, ["broken_promise"], sector="utilities")
+    assert "la visita que se le prometió" in result.body
