@@ -9,12 +9,14 @@ channel) and the share of drafts using a word of another sector (target 0).
 Channels follow the record: chat -> chat, social posts and reviews -> public, anything else -> e-mail.
 
     python bench/drafts.py                      # the table
-    python bench/drafts.py --sample 30 --out s.md   # also a stratified sample to rate by hand
+    python bench/drafts.py --sample 30 --seed 7 --out s.md      # also a stratified sample to read
+    python bench/drafts.py --sample 30 --seed 7 --out s.jsonl   # ... as JSON lines for blind raters
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import sys
 from collections import Counter, defaultdict
@@ -35,6 +37,7 @@ from pipeline.policy import ACTION_PLACEHOLDER, PRESETS_DIR, Policy, load_policy
 from pipeline.reply import analysis_from_causes, draft_reply  # noqa: E402
 from pipeline.review import review_draft  # noqa: E402
 from pipeline.schema import Analysis, Draft, Review, Risk, RiskScores  # noqa: E402
+from pipeline.taxonomy import TAXONOMY  # noqa: E402
 from pipeline.wording import word_count  # noqa: E402
 
 TODAY = dt.date(2024, 3, 1)
@@ -55,7 +58,7 @@ def preset(sector: str) -> Policy:
 
 def draft_record(record: CorpusRecord) -> tuple[Draft, Review, Analysis]:
     policy = preset(record.sector)
-    channel = CHANNELS.get(record.channel, "email")
+    channel = reply_channel(record)
     analysis = analysis_with_entities(gold_analysis(record), record.text, reference_date=TODAY)
     draft = draft_reply(analysis, policy, channel=channel, today=TODAY, complaint_text=record.text)
     review = review_draft(
@@ -66,14 +69,14 @@ def draft_record(record: CorpusRecord) -> tuple[Draft, Review, Analysis]:
 
 def main(
     sample: int = typer.Option(0, help="Also write this many drafts, stratified by sector and channel."),
-    out: Path = typer.Option(None, help="Markdown file for the sample (with --sample)."),
+    out: Path = typer.Option(None, help="File for the sample (with --sample): .jsonl for raters, else Markdown."),
     seed: int = typer.Option(7, help="Seed of the sample."),
 ) -> None:
     records = {r.id: r for r in load_records()}
     test = [records[i] for i in read_splits()["test"]]
     rows: dict[str, list[dict]] = defaultdict(list)
     kinds: Counter[str] = Counter()
-    done: list[tuple[CorpusRecord, Draft]] = []
+    done: dict[str, tuple[CorpusRecord, Draft]] = {}
     for record in test:
         draft, review, analysis = draft_record(record)
         for finding in review.findings:
@@ -89,7 +92,7 @@ def main(
                 "name_found": bool(analysis.entities.customer_name),
             }
         )
-        done.append((record, draft))
+        done[record.id] = (record, draft)
     table = Table(title=f"Drafts on the test split ({len(test)} records, gold labels, each sector's preset)")
     for column in ("sector", "n", "words", "e-mail words", "placeholders", "findings", "other sector"):
         table.add_column(column, justify="right" if column != "sector" else "left")
@@ -120,27 +123,62 @@ def main(
         console.print(f"sample of {sample} drafts written to {out}")
 
 
-def write_sample(done: list[tuple[CorpusRecord, Draft]], size: int, out: Path, seed: int) -> None:
-    """Two drafts per sector (different channels where possible), then random ones up to ``size``."""
+def reply_channel(record: CorpusRecord) -> str:
+    """The channel a record is answered on (chat, public or email), from the record alone."""
+    return CHANNELS.get(record.channel, "email")
+
+
+def pick_sample(records: list[CorpusRecord], size: int, seed: int) -> list[CorpusRecord]:
+    """Two records per sector (answered on different channels where possible), then random ones up to ``size``.
+
+    The pick reads the records only, never the drafts, so one seed names the same records whatever
+    code drafts them: a rating of two versions can use one sample.
+    """
     rng = random.Random(seed)
-    by_sector: dict[str, list[tuple[CorpusRecord, Draft]]] = defaultdict(list)
-    for item in done:
-        by_sector[item[0].sector].append(item)
-    chosen: list[tuple[CorpusRecord, Draft]] = []
+    by_sector: dict[str, list[CorpusRecord]] = defaultdict(list)
+    for record in records:
+        by_sector[record.sector].append(record)
+    chosen: list[CorpusRecord] = []
     for sector in sorted(by_sector):
         items = by_sector[sector][:]
         rng.shuffle(items)
         first = items[0]
-        second = next((i for i in items[1:] if i[1].channel != first[1].channel), items[1])
+        second = next((r for r in items[1:] if reply_channel(r) != reply_channel(first)), items[1])
         chosen += [first, second]
-    rest = [i for i in done if i not in chosen]
+    rest = [r for r in records if r not in chosen]
     rng.shuffle(rest)
     chosen += rest[: max(0, size - len(chosen))]
+    return chosen[:size]
+
+
+def rating_row(record: CorpusRecord, draft: Draft) -> dict:
+    """One line of the file for blind raters: the case as labelled and the draft, nothing else."""
+    return {
+        "id": record.id,
+        "sector": record.sector,
+        "channel": record.channel,
+        "reply_channel": draft.channel,
+        "complaint": record.text,
+        "causes": [{"id": c, "display": TAXONOMY.cause(c).display} for c in record.causes],
+        "sentiment": record.sentiment,
+        "risks": [name for name, flag in record.risk.model_dump().items() if flag],
+        "draft": draft.body,
+    }
+
+
+def write_sample(done: dict[str, tuple[CorpusRecord, Draft]], size: int, out: Path, seed: int) -> None:
+    """The sample as JSON lines (``.jsonl``: for raters) or Markdown (anything else: to read)."""
+    chosen = [done[r.id] for r in pick_sample([record for record, _ in done.values()], size, seed)]
+    if out.suffix == ".jsonl":
+        lines = [json.dumps(rating_row(record, draft), ensure_ascii=False) for record, draft in chosen]
+        out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return
     lines = []
-    for n, (record, draft) in enumerate(chosen[:size], 1):
+    for n, (record, draft) in enumerate(chosen, 1):
         lines += [
             f"## {n}. {record.id} · {record.sector} · {record.channel} -> {draft.channel}",
-            f"causes: {', '.join(record.causes) or '-'}; legal: {record.risk.legal}; public: {record.risk.public}",
+            f"causes: {', '.join(record.causes) or '-'}; sentiment: {record.sentiment}; "
+            f"legal: {record.risk.legal}; public: {record.risk.public}",
             "",
             "```text",
             record.text,

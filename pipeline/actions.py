@@ -62,7 +62,12 @@ REQUEST_PATTERNS: dict[str, str] = {
     # "no me devuelve las llamadas" is a call back, not money back.
     "refund": r"\b(?:(?:devuelv|devolver)\w*(?!\s+(?:\w+\s+)?llamad)|devolucion|reembols\w*|reintegr\w*|abonen|"
     r"mi dinero|el dinero)\b",
-    "cancel": r"\b(?:dar(?:me)? de baja|darme de baja|la baja|cancel(?:ar|en|ad)\w*|rescindir)\b",
+    # "Quiero darme de baja", "cancelen el contrato"; not "me cancelaron el vuelo" nor "solicité la baja" (done).
+    "cancel": r"\b(?:dar(?:me|nos)? de baja|"
+    r"(?:quiero|quisiera|deseo|solicito|pido|exijo|tramiten|denme)\s+(?:\w+\s+){0,2}la baja|cancelen|"
+    r"(?:quiero|quisiera|deseo|voy a|solicito|pido|necesito) (?:que )?(?:me )?cancel\w*|"
+    r"cancelar (?:el|la|mi|mis) (?:contrato|servicio|suscripcion|cuenta|linea|poliza|plan|membresia|tarjeta)|"
+    r"rescindir)\b",
     "status": r"(?:¿\s*|\bpara\s+)cuando\b|\bcuando\s+(?:llega\w*|me\s+\w+|van|piensan|vienen|viene|estara\w*)\b|"
     r"\b(?:que dia|en que punto|donde esta|fecha (?:real|concreta|firme)|"
     r"saber (?:algo|que pasa|donde|cuando|en que))\b",

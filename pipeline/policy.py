@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS
 from pipeline.errors import QuejasError
+from pipeline.offsets import fold_mapped
 from pipeline.taxonomy import TAXONOMY
 from pipeline.wording import phrase_findings, word_count
 
@@ -45,7 +46,7 @@ SIGNATURE_PLACEHOLDERS = {"agent", "company"}
 # Every text may name the sector's thing ({item}: "su pedido", "su póliza") and an amount ({importe}:
 # the one the complaint gives, else refund_default); {percent} is the discount.
 TEXT_PLACEHOLDERS = {"item", "importe", "percent"}
-SAMPLE_VALUES = {"importe": "95 €", "percent": "15", "item": "su pedido"}
+SAMPLE_VALUES = {"importe": "95 €", "percent": "15", "item": "su pedido", "found": "el documento"}
 # "[ACCIÓN: ...]" marks what the agent must fill in: a preset writes one where no step fits every case.
 ACTION_PLACEHOLDER = re.compile(r"\[ACCI[ÓO]N:[^\]]+\]")
 
@@ -88,6 +89,38 @@ def fill(text: str, tone: str, **values: str) -> str:
     return text.format_map({**forms, **values})
 
 
+class CauseVariant(BaseModel):
+    """Another reading of a cause, taken when the complaint matches ``when``: the case's own thing and step.
+
+    A cause means different things within one sector ("delay" at a bank is a slow transfer or a queue
+    at the branch; a broken promise is a call back or a delivery); a step written for one reads wrong
+    for the other. The first variant whose pattern matches the complaint (folded: lower case, no
+    accents) replaces the fields it sets.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    when: str = Field(min_length=1, description="Regular expression over the folded complaint text.")
+    issue: str | None = None
+    issue_fact: str | None = None
+    apology: str | None = None
+    steps: list[str] | None = Field(default=None, min_length=1)
+    chat: str | None = None
+    ask: str | None = None
+    remedies: list[str] | None = None
+    covers: list[RequestKind] | None = None
+    needs_reference: bool | None = None
+
+    @field_validator("when")
+    @classmethod
+    def _pattern(cls, value: str) -> str:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"when: {value!r} is not a valid regular expression ({exc})") from None
+        return value
+
+
 class CausePolicy(BaseModel):
     """What the company says and does about one cause of complaint."""
 
@@ -113,6 +146,45 @@ class CausePolicy(BaseModel):
     )
     follow_up_days: int = Field(ge=1, le=30, description="Business days until the follow-up.")
     ask: str | None = Field(default=None, description="What we need from the customer (noun phrase).")
+    needs_reference: bool = Field(
+        default=True,
+        description="False: the step needs no record to look up (rude staff, opening hours), so no reference is asked.",
+    )
+    variants: list[CauseVariant] = Field(
+        default_factory=list, description="Readings of the cause for particular cases, first match wins."
+    )
+
+    def for_complaint(self, complaint: str) -> CausePolicy:
+        """This cause as the complaint reads it: the first matching variant's fields over the defaults.
+
+        ``{found}`` in a variant's texts becomes the complaint's own words matched by a group of
+        ``when`` named ``found...`` ("el presupuesto" that was promised), accents and all.
+        """
+        if not complaint.strip():
+            return self  # nothing to read: the default reading
+        folded = fold_mapped(complaint)
+        for variant in self.variants:
+            m = re.search(variant.when, folded.text)
+            if not m:
+                continue
+            update = variant.model_dump(exclude={"when"}, exclude_none=True)
+            if "issue" in update:  # the default's amount phrase names the default's thing
+                update.setdefault("issue_fact", None)
+            spans = [m.span(g) for g in sorted(m.re.groupindex) if g.startswith("found") and m.group(g)]
+            if spans:
+                start, end = folded.original(*spans[0])
+                found = complaint[start:end].lower().replace("{", "").replace("}", "")
+                update = {k: _put_found(v, found) for k, v in update.items()}
+            return self.model_copy(update={**update, "variants": []})
+        return self
+
+
+def _put_found(value: Any, found: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{found}", found)
+    if isinstance(value, list):
+        return [_put_found(v, found) for v in value]
+    return value
 
 
 class NonComplaintPolicy(BaseModel):
@@ -192,8 +264,9 @@ class Policy(BaseModel):
             )
         except Exception as exc:  # noqa: BLE001 - holidays raises several types for a bad subdivision
             problems.append(f"subdivision {self.subdivision!r} is not valid for {self.country}: {exc}")
-        for remedy in sorted({r for c in self.causes.values() for r in c.remedies} - set(self.remedies)):
-            users = [cid for cid, c in self.causes.items() if remedy in c.remedies]
+        used = {cid: set(c.remedies).union(*(v.remedies or [] for v in c.variants)) for cid, c in self.causes.items()}
+        for remedy in sorted(set().union(*used.values()) - set(self.remedies)):
+            users = [cid for cid, names in used.items() if remedy in names]
             problems.append(f"remedy {remedy!r} (used by {', '.join(users)}) has no text under 'remedies'")
         for action in sorted(set(self.done) - set(DONE_ACTION_IDS)):
             problems.append(f"done.{action} is not a known action; known: {', '.join(DONE_ACTION_IDS)}")
@@ -227,6 +300,14 @@ class Policy(BaseModel):
             out += [(f"{where}.steps[{i}]", step, "step", set()) for i, step in enumerate(cause.steps)]
             if cause.ask:
                 out.append((f"{where}.ask", cause.ask, "ask", set()))
+            for n, variant in enumerate(cause.variants):
+                at = f"{where}.variants[{n}]"
+                found = {"found"} if any(g.startswith("found") for g in re.compile(variant.when).groupindex) else set()
+                for key in ("issue", "issue_fact", "apology", "chat", "ask"):
+                    value = getattr(variant, key)
+                    if value:
+                        out.append((f"{at}.{key}", value, key, found))
+                out += [(f"{at}.steps[{i}]", step, "step", found) for i, step in enumerate(variant.steps or [])]
         return out
 
     def _text_problems(self) -> list[str]:

@@ -26,6 +26,7 @@ from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_request
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
 from pipeline.errors import ConfigurationError
+from pipeline.offsets import fold_mapped
 from pipeline.policy import Policy, fill, normalise_tone
 from pipeline.review import first_name as greeting_name
 from pipeline.review import review_draft
@@ -143,6 +144,7 @@ class ReplyContext:
     follow_time: str | None = None
     ask: str | None = None
     kind: str = "complaint"
+    live: bool = False  # a chat about something happening now: the follow-up is within the hour, in the chat
 
     def pick(self, step: str, options: int) -> int:
         digest = hashlib.sha256(f"{self.seed}|{step}".encode()).hexdigest()
@@ -220,29 +222,46 @@ def _reference_paren(references: list[Reference], nouns: dict[str, str]) -> str:
     return f" ({join_es(cited)})" if cited else ""
 
 
+_QUESTION = re.compile(
+    r"\b(?:quiero|quisiera|me gustaria|necesito) saber\b|^\s*(?:hola\W+)?(?:como|cuanto|cuando|donde|puedo|se puede)\b"
+)
+
+
 def _message_kind(analysis: Analysis, complaint_text: str | None) -> str:
-    if complaint_text and "?" in complaint_text:
+    if complaint_text and ("?" in complaint_text or _QUESTION.search(fold(complaint_text))):
         return "question"
     if analysis.sentiment.label == "positive":
         return "thanks"
     return "request"
 
 
+_CHARGED = re.compile(
+    r"\b(?:cobr|carg|debit|factur|descont|abon|deposit|anticipo|pag(?:ue|ar|o\b|ado|amos|aron)|duplicad|dos veces|"
+    r"doble|de mas|recibo)"
+)
+
+_TWICE = re.compile(r"\b(?:dos veces|duplicad\w*|doble (?:cargo|cobro|debito)|(?:dos|2) (?:cargos|cobros|debitos))\b")
+
+
 def _amount(analysis: Analysis, complaint_text: str | None) -> str | None:
-    """The amount the draft may quote: the only one the complaint gives, or the one in its refund request.
+    """The amount the draft may quote: the one in the refund request, else the only one, if said as charged.
 
     With several amounts and no way to tell which one is claimed, none: a wrong figure is worse than
-    a generic phrase.
+    a generic phrase. A lone amount that the complaint gives as a price or a quota ("96.000 ARS cada
+    una") is not the sum to refund either, so it is quoted only where the complaint says it was charged.
     """
     amounts = [a for a in analysis.entities.amounts if a.text.strip()]
     distinct = list(dict.fromkeys(a.text.strip() for a in amounts))
-    if len(distinct) == 1:
+    if len(distinct) == 1 and not complaint_text:
         return distinct[0]
     if complaint_text and amounts:
         for start, end in sentence_spans(complaint_text):
             sentence = fold(complaint_text[start:end])
             inside = [a for a in amounts if start <= a.start < end]
             if len(inside) == 1 and re.search(REQUEST_PATTERNS["refund"], sentence):
+                return inside[0].text.strip()
+            # The one amount, when its sentence says it was charged: a price or a fee is not what is claimed.
+            if len(distinct) == 1 and inside and (_CHARGED.search(sentence) or _TWICE.search(fold(complaint_text))):
                 return inside[0].text.strip()
     return None
 
@@ -252,6 +271,47 @@ def looks_public(text: str | None) -> bool:
     if not text:
         return False
     return bool(re.search(r"(?:^|\s)@\w{2,}|(?:^|\s)#\w{2,}|[★⭐]|\b[1-5]\s*/\s*5\b|\b[1-5] estrellas?\b", text))
+
+
+# A chat about something happening now (a question, "no carga", "el parcial cierra a las 11", "hace 2
+# horas"): the customer is waiting at the screen, so the answer is a step taken now, not a date next week.
+_LIVE = re.compile(
+    r"\?|\b(?:ahora mismo|ahorita|ya mismo|en este momento|esta noche|esta tarde|sigo esperando|sigue sin|estoy en|"
+    r"no (?:me )?(?:carga|cargan|funciona|funcionan|abre|deja|va|anda|entra|llega)|"
+    r"se (?:cierra|cuelga|cae|hunde|apaga)|"
+    r"dejo de funcionar|imposible|cierra a las|hace \d+\s*(?:min\w*|h\w*)|today|right now)\b"
+)
+# What the customer says they hold ("tengo la foto con la hora", "tengo el mail de aprobación"): the
+# evidence worth asking for, in their words, instead of a generic "una foto" or a reference.
+_EVIDENCE = re.compile(
+    r"\btengo\s+(?P<det>el|la|los|las|un|una|unos|unas)\s+(?P<what>(?:fotos?|capturas?|pantallazos?|correos?|"
+    r"mails?|e-?mails?|mensajes?|tickets?|facturas?|recibos?|comprobantes?|videos?|grabacion|audios?|folleto)(?:\s+de\s+(?:(?:la|el|los|las|mi|su)\s+)?\w{3,}(?:\s+(?!con\b|que\b|para\b|por\b)\w{4,})?)?)"
+)
+_DEFINITE = {"un": "el", "una": "la", "unos": "los", "unas": "las"}
+
+
+def live_chat(complaint_text: str | None) -> bool:
+    """A chat message about something happening now or asking something: answered now, not on a later date."""
+    return bool(complaint_text and _LIVE.search(fold(complaint_text)))
+
+
+def evidence_ask(complaint_text: str | None) -> str | None:
+    """The evidence the customer says they have, as a noun phrase in their own words ("la foto de las máquinas")."""
+    if not complaint_text:
+        return None
+    folded = fold_mapped(complaint_text)
+    m = _EVIDENCE.search(folded.text)
+    if not m:
+        return None
+    start, end = folded.original(*m.span("what"))
+    what = re.sub(r"\s+(?:y|con|que|en|a)$", "", complaint_text[start:end].strip())
+    return f"{_DEFINITE.get(m.group('det'), m.group('det'))} {what}"
+
+
+def _mentions_item(policy: Policy, folded_complaint: str) -> bool:
+    """The complaint talks about the sector's thing (pedido, reserva, póliza...), so its reference helps."""
+    noun = fold(fill(policy.item, "usted")).split()[-1]
+    return bool(re.search(rf"\b{re.escape(noun[:5])}", folded_complaint))
 
 
 @dataclass
@@ -264,7 +324,20 @@ class _Plan:
     keys: set[str]
 
 
-def _plan(rules: list, policy: Policy, say, done: list[str], requests: list[str], legal: bool) -> _Plan:
+# A remedy for the next purchase, stay or order ("en su próxima compra"): nothing to a customer who says they leave.
+_FUTURE_REMEDY = re.compile(r"\bpr[oó]xim[oa]s?\b")
+
+
+def _plan(
+    rules: list,
+    policy: Policy,
+    say,
+    done: list[str],
+    requests: list[str],
+    legal: bool,
+    churn: bool = False,
+    amount: str | None = None,
+) -> _Plan:
     """One sentence per cause (a confirmed action replaces the cause's step), no promise made twice."""
     steps: list[str] = []
     keys: set[str] = set()
@@ -294,7 +367,9 @@ def _plan(rules: list, policy: Policy, say, done: list[str], requests: list[str]
     for kind in requests:
         if kind in covered or kind not in policy.answers:
             continue
-        text = _capitalise(say(policy.answers[kind]))
+        # "le devuelvo la prima cobrada de más" would guess what the customer claims: without their
+        # amount the answer says "lo que corresponda".
+        text = _capitalise(say(policy.answers[kind], importe=amount or "lo que corresponda"))
         if not commitment_keys(text) & keys:
             answer = text
             keys |= commitment_keys(text)
@@ -303,6 +378,8 @@ def _plan(rules: list, policy: Policy, say, done: list[str], requests: list[str]
     if not legal:
         for rid in [r for rule in rules for r in rule.remedies]:
             text = say(policy.remedies[rid])
+            if churn and _FUTURE_REMEDY.search(text):
+                continue
             if not commitment_keys(text) & keys:
                 remedy = text
                 keys |= commitment_keys(text)
@@ -310,19 +387,29 @@ def _plan(rules: list, policy: Policy, say, done: list[str], requests: list[str]
     return _Plan(steps=steps, answer=answer, remedy=remedy, keys=keys)
 
 
-def _ask(policy: Policy, rules: list, say, known: set[str], complaint: str | None) -> str | None:
-    """What the draft needs from the customer: the sector's reference and one cause detail, never what is known."""
+def _ask(
+    policy: Policy, rules: list, say, known: set[str], complaint: str | None, need_reference: bool = True
+) -> str | None:
+    """What the draft needs from the customer, never what is known.
+
+    The sector's reference only when a step has a record to look up (``need_reference``); then the
+    evidence the customer says they have, else one cause detail.
+    """
 
     def given(text: str) -> bool:  # the review's own test, so the draft never asks what it would flag
         return bool(asks_known(f"¿Nos indica {text}?", known, complaint))
 
     asks = []
-    if "reference" not in known and not given(say(policy.ask_reference)):
+    if need_reference and "reference" not in known and not given(say(policy.ask_reference)):
         asks.append(say(policy.ask_reference))
-    for rule in rules:
-        if rule.ask and not given(say(rule.ask)):
-            asks.append(say(rule.ask))
-            break
+    evidence = evidence_ask(complaint) if rules else None
+    if evidence:
+        asks.append(evidence)
+    else:
+        for rule in rules:
+            if rule.ask and not given(say(rule.ask)):
+                asks.append(say(rule.ask))
+                break
     return join_es(asks[:2]) or None
 
 
@@ -348,8 +435,8 @@ def _context(
         "item": fill(policy.item, tone),
     }
 
-    def say(text: str) -> str:
-        return fill(text, tone, **values)
+    def say(text: str, **override: str) -> str:
+        return fill(text, tone, **{**values, **override})
 
     legal = analysis.risk.legal
     context = ReplyContext(
@@ -366,14 +453,19 @@ def _context(
         route=say(policy.complaint_route),
     )
     known = known_info(entities, complaint_text)
+    folded = fold(complaint_text or "")
+    context.live = channel == "chat" and live_chat(complaint_text)
     causes = [c for c in analysis.cause_ids if c in policy.causes]
     if not causes:
         context.kind = _message_kind(analysis, complaint_text)
+        context.live = channel == "chat" and context.kind == "question"  # the customer waits for the answer
+        if context.live:
+            return context, today  # answered in the same chat, not on a later day
         follow = add_business_days(today, policy.non_complaint.follow_up_days, policy.country, policy.subdivision)
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
-    all_rules = [policy.causes[c] for c in causes]
+    all_rules = [policy.causes[c].for_complaint(complaint_text or "") for c in causes]
     rules = all_rules[:2] if level >= 4 else all_rules
     rest = "lo demás" if channel == "email" else None
     if channel != "email" and level >= 1:
@@ -386,8 +478,8 @@ def _context(
             context.regrets = join_within([say(r.apology) for r in rules if not r.admit_error], budgets["regrets"])
     elif not legal:
         context.admitted = "yes" if any(r.admit_error for r in rules) else ""
-    requests = customer_requests(fold(complaint_text or ""))
-    plan = _plan(rules, policy, say, done, requests, legal)
+    requests = customer_requests(folded)
+    plan = _plan(rules, policy, say, done, requests, legal, churn=analysis.risk.churn, amount=amount)
     context.steps = plan.steps if level < 5 else plan.steps[:2]
     context.answer = plan.answer if level < 2 else ""
     context.remedy = plan.remedy if level < 1 and channel == "email" else None
@@ -395,16 +487,29 @@ def _context(
         actions: list[str] = []
         for rule in rules:
             clause = say(rule.chat)
+            if context.live:  # the customer is waiting: what we start now, not later today
+                clause = re.sub(r"^hoy\b|\bhoy\b", "ahora mismo", clause, count=1)
             if actions and word_count("; ".join(actions + [clause])) > budgets["actions"]:
                 break
             if not commitment_keys(clause) & {k for a in actions for k in commitment_keys(a)}:
                 actions.append(clause)
         context.chat_actions = "; ".join(actions)
+        context.live = context.live or bool(re.search(r"\bahora\b", context.chat_actions))
+    need_reference = any(r.needs_reference for r in rules)
+    if channel == "public":  # a public answer asks for the reference only when the post is about the thing
+        need_reference = need_reference and _mentions_item(policy, folded)
     context.ask = _ask(
-        policy, rules if channel == "email" or (channel == "chat" and level < 1) else [], say, known, complaint_text
+        policy,
+        rules if channel == "email" or (channel == "chat" and level < 1) else [],
+        say,
+        known,
+        complaint_text,
+        need_reference,
     )
     if channel != "email" and level >= 2:
         context.ask = None
+    if context.live:
+        return context, today
     days = max(r.follow_up_days for r in all_rules)
     follow = add_business_days(today, days, policy.country, policy.subdivision)
     context.follow_date = format_date_es(follow, today)
@@ -525,6 +630,8 @@ __all__ = [
     "analysis_with_entities",
     "chat_sentences",
     "draft_reply",
+    "evidence_ask",
     "format_date_es",
     "join_es",
+    "live_chat",
 ]

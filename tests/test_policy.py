@@ -107,7 +107,7 @@ def test_each_preset_loads_and_speaks_only_its_own_sector(sector):
     assert policy.sector == sector and set(policy.causes) == set(TAXONOMY.cause_ids)
     item = fill(policy.item, "usted")
     for where, text, _, _ in policy.texts():
-        filled = fill(text, "usted", importe="95 €", percent="15", item=item)
+        filled = fill(text, "usted", importe="95 €", percent="15", item=item, found="el documento")
         assert not other_sector_words(filled, sector), (where, filled)
         assert not re.search(r"\b(?:hemos|he)\s+\w+(?:ado|ido)\b", filled) or where.startswith("done."), where
 
@@ -202,3 +202,48 @@ def test_fill_uses_the_tone():
 def test_policy_model_validates_in_code_too(raw):
     with pytest.raises(ValueError, match="missing"):
         Policy.model_validate({**raw, "causes": {}})
+
+
+# --- cause variants: the reading of a cause that fits the complaint ---------------------------------
+
+
+def test_a_variant_replaces_the_fields_it_sets_when_the_complaint_matches():
+    policy = load_policy(PRESETS_DIR / "banking.yaml")
+    rule = policy.causes["delay"]
+    queue = rule.for_complaint("estuve tres horas en la fila de la sucursal y solo habia dos ventanillas")
+    assert queue.issue == "la espera en la oficina" and "director de la oficina" in queue.steps[0]
+    assert queue.needs_reference is False and queue.follow_up_days == rule.follow_up_days  # the rest stays
+    assert rule.for_complaint("la transferencia lleva cinco dias sin llegar") == rule
+
+
+def test_a_variant_that_sets_the_issue_drops_the_defaults_amount_phrase():
+    policy = load_policy(PRESETS_DIR / "insurance.yaml")
+    rule = policy.causes["billing_error"]
+    assert rule.issue_fact == "el recibo de {importe}"
+    franchise = rule.for_complaint("me cobraron una franquicia de 380.000 y era fija")
+    assert franchise.issue_fact != "el recibo de {importe}" and "recibo" not in franchise.issue
+
+
+def test_a_broken_variant_names_its_key(tmp_path, raw):
+    def bad_pattern(data):
+        data["causes"]["delay"]["variants"] = [{"when": "(sin cerrar", "issue": "el retraso"}]
+
+    assert "causes.delay.variants.0.when" in broken(tmp_path, raw, bad_pattern)
+
+    def vague(data):
+        data["causes"]["delay"]["variants"] = [{"when": "pedido", "steps": ["Lo reviso lo antes posible."]}]
+
+    message = broken(tmp_path, raw, vague)
+    assert "causes.delay.variants[0].steps[0]" in message and "vaga" in message.lower()
+
+    def unknown_remedy(data):
+        data["causes"]["delay"]["variants"] = [{"when": "pedido", "remedies": ["free_lunch"]}]
+
+    assert "free_lunch" in broken(tmp_path, raw, unknown_remedy)
+
+
+def test_a_variant_can_quote_the_complaints_own_words():
+    policy = load_policy(PRESETS_DIR / "clinics.yaml")
+    text = "Llamo por el presupuesto del tratamiento. Don Patricio me dijo que me lo mandaba por correo ese día."
+    rule = policy.causes["broken_promise"].for_complaint(text)
+    assert rule.steps == ["Hoy {le} envío el presupuesto por correo, sin más esperas."]

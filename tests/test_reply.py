@@ -18,6 +18,7 @@ from pipeline.reply import (
     draft_reply,
     format_date_es,
     join_es,
+    live_chat,
 )
 from pipeline.review import review_draft
 from pipeline.schema import Amount, Entities, Reference
@@ -390,11 +391,210 @@ def test_any_combination_gives_a_well_formed_draft(
         assert steps <= set(result.steps_covered)
         follow = result.follow_up_date
         calendar = holidays.country_holidays(POLICY.country, years=range(today.year, today.year + 2))
-        assert follow == expected_follow_up(causes, today=today)
-        assert follow > today and follow.weekday() < 5 and follow not in calendar
-        assert format_date_es(follow, today) in body
+        if channel == "chat" and "en menos de una hora" in body.lower():  # a live chat: the follow-up is today, here
+            assert live_chat(text) or "ahora" in body
+            assert follow == today
+        else:
+            assert follow == expected_follow_up(causes, today=today)
+            assert follow > today and follow.weekday() < 5 and follow not in calendar
+            assert format_date_es(follow, today) in body
     else:
         assert "apology" not in result.steps_covered and not APOLOGY.search(body)
     if references and channel == "email":
         assert references[0].text in body
     assert_passes_review(analysis, result, name=name)
+
+
+# --- the case as the complaint tells it ------------------------------------------------------------
+
+
+def preset(sector: str):
+    return load_policy(PRESETS_DIR / f"{sector}.yaml")
+
+
+def reply_to(text, causes, sector="ecommerce", channel="email", legal=False, churn=False, public=False):
+    analysis = analysis_from_causes(causes)
+    risk = analysis.risk.model_copy(update={"legal": legal, "churn": churn, "public": public})
+    analysis = analysis.model_copy(update={"risk": risk})
+    result = draft_reply(analysis, preset(sector), channel=channel, today=TODAY, complaint_text=text)
+    review = review_draft(result.body, analysis=analysis_with_text(analysis, text), channel=result.channel)
+    assert review.findings == [], [(f.kind, result.body[f.start : f.end]) for f in review.findings]
+    return result
+
+
+def analysis_with_text(analysis, text):
+    from pipeline.entities import analysis_with_entities
+
+    return analysis_with_entities(analysis, text, reference_date=TODAY)
+
+
+def test_the_companys_app_failing_is_not_the_product_failing():
+    result = reply_to(
+        "la app se cierra cuando subo las fotos del choque, ya lo intenté 6 veces",
+        ["product_defect"],
+        sector="insurance",
+        channel="chat",
+    )
+    assert "app" in result.body and "reparación" not in result.body
+
+
+def test_a_queue_at_the_branch_is_not_a_slow_operation_and_needs_no_account_number():
+    text = "⭐ 1 de 5. Fui a la sucursal a las 8:30 y salí a las 11:40. De seis ventanillas había dos abiertas."
+    result = reply_to(text, ["delay"], sector="banking", channel="public", public=True)
+    assert "la espera en la oficina" in result.body and "operación" not in result.body
+    assert "dígitos" not in result.body
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("Me dijeron que me llamaba un supervisor en 10 minutos y nadie me llamó. Pedido PED-48213.", "le llamo"),
+        (
+            "El gerente me juró que el pedido PED-48213 me lo entregaban hoy sin falta. Son las 9 de la noche.",
+            "la entrega",
+        ),
+        ("Me aseguraron que me devolverían el dinero del pedido PED-48213 en 5 días y nada.", "devolución"),
+    ],
+)
+def test_a_broken_promise_says_what_was_promised(text, says):
+    result = reply_to(text, ["broken_promise"])
+    assert says in result.body
+    assert "recupero lo que se le prometió" not in result.body
+
+
+def test_a_broken_promise_nobody_can_read_leaves_a_placeholder_not_a_vague_step():
+    result = reply_to("Me prometieron una cosa y no la cumplieron. Pedido PED-48213.", ["broken_promise"])
+    assert "[ACCIÓN:" in result.body
+
+
+@pytest.mark.parametrize(
+    ("text", "causes", "sector"),
+    [
+        ("la plataforma no carga los exámenes y el parcial cierra a las 11", ["product_defect"], "education"),
+        ("la cama del cuarto 5 se hunde al medio, imposible dormir", ["product_defect"], "hotels"),
+        (
+            "me dijeron que me llamaba un supervisor en 10 min. eso fue hace 2 horas. pedido CL-88012",
+            ["broken_promise"],
+            "delivery_apps",
+        ),
+    ],
+)
+def test_a_live_chat_gets_a_step_now_not_a_date_next_week(text, causes, sector):
+    result = reply_to(text, causes, sector=sector, channel="chat")
+    assert not re.search(r"\b(?:lunes|martes|miércoles|jueves|viernes)\b", result.body)
+    assert "ahora" in result.body and "por aquí" in result.body
+    assert "número de reserva" not in result.body  # the guest gave the room; the booking number helps nobody now
+
+
+def test_a_question_in_chat_is_answered_in_the_chat():
+    analysis = analysis_from_causes([], sentiment="neutral")
+    text = "¿el pasaporte se puede tramitar con la credencial del INE vencida o tengo que renovarla primero?"
+    result = draft_reply(analysis, preset("public_services"), channel="chat", today=TODAY, complaint_text=text)
+    assert "ahora mismo" in result.body and "por aquí" in result.body
+    assert "lunes" not in result.body and result.follow_up_date is None
+    assert review_draft(result.body, analysis=analysis, channel="chat").findings == []
+
+
+def test_a_chat_about_a_past_charge_keeps_its_follow_up_date():
+    result = reply_to(
+        "Me cobraron 30 € de más en la factura de enero.", ["billing_error"], sector="telecom", channel="chat"
+    )
+    assert format_date_es(add_business_days(TODAY, 3, "ES"), TODAY) in result.body
+
+
+def test_no_reference_is_asked_for_rude_staff_or_opening_hours():
+    text = "La camarera nos dijo que ya no servían a las 19:20 cuando en la puerta pone que abren hasta las 20:00."
+    result = reply_to(text, ["opening_hours", "bad_attitude"], sector="retail")
+    assert preset("retail").ask_reference not in result.body
+
+
+def test_a_public_post_not_about_the_thing_is_not_asked_for_its_reference():
+    post = "@OmnibusMVD el 121 en Av. Italia no pasó en 45 minutos un domingo de lluvia 🙃"
+    result = reply_to(post, ["delay"], sector="transport", channel="public", public=True)
+    assert "billete" not in result.body
+    post = "@TiendaEcuador tres semanas esperando mi pedido y nada 😤"
+    result = reply_to(post, ["delay"], sector="ecommerce", channel="public", public=True)
+    assert "número de pedido" in result.body
+
+
+def test_the_evidence_the_customer_has_is_asked_for_in_their_words():
+    text = (
+        "Las validadoras del andén estaban apagadas y un inspector me multó. Tengo una foto de las máquinas "
+        "apagadas con la hora.\nRamiro Castañeda"
+    )
+    result = reply_to(text, ["product_defect"], sector="transport")
+    assert "la foto de las máquinas apagadas" in result.body
+
+
+def test_a_customer_who_leaves_is_offered_nothing_for_next_time():
+    text = "El artículo llegó roto, pedido PED-48213. No les compro nunca más."
+    leaving = reply_to(text, ["product_defect"], churn=True)
+    assert "próxima compra" not in leaving.body
+    staying = reply_to(text.replace(" No les compro nunca más.", ""), ["product_defect"])
+    assert "próxima compra" in staying.body
+
+
+def test_a_lone_amount_that_is_a_price_is_not_quoted_as_the_refund():
+    text = (
+        "Renové la beca y otra vez las cuotas de marzo y abril vinieron completas, 96.000 ARS cada una. "
+        "Pido que me devuelvan lo cobrado de más.\nCamila Sosa"
+    )
+    result = reply_to(text, ["billing_error"], sector="education")
+    assert "devuelvo 96.000" not in result.body and "lo cobrado de más" in result.body
+    charged = reply_to("Me cobraron dos veces 95 € en la tarjeta.", ["billing_error"], sector="banking")
+    assert "le devuelvo 95 €" in charged.body
+
+
+def test_a_refund_already_asked_for_is_chased_not_reviewed_as_a_charge():
+    text = (
+        "El 4 de febrero cancelaron el vuelo y solicité el reembolso de $3,870 MXN, reserva TJ5K8W. "
+        "Desde entonces nada.\nHéctor Ibarra"
+    )
+    result = reply_to(text, ["billing_error"], sector="airlines")
+    assert "reembolso de $3,870 MXN" in result.body and "lo anulo" not in result.body
+    assert "baja" not in result.body  # "cancelaron el vuelo" is not a request to cancel
+
+
+def test_a_refund_answer_without_the_customers_amount_guesses_no_sum():
+    text = "Mi pedido PED-48213 lleva un mes sin llegar y quiero que me devuelvan el dinero."
+    result = reply_to(text, ["delay"], sector="ecommerce")
+    assert "lo cobrado de más" not in result.body and "le devuelvo lo que corresponda" in result.body
+
+
+def test_under_a_legal_threat_the_formal_route_is_the_call_to_action():
+    text = (
+        "Factura F2024/00871: si en cinco días no me devuelven el cargo duplicado de 95 € iré a la OMIC.\n"
+        "Ignacio Ferrándiz"
+    )
+    result = reply_to(text, ["billing_error"], sector="clinics", legal=True)
+    assert "reclamación formal" in result.body and "no le cuadra" not in result.body
+
+
+def test_a_cancelled_flight_is_not_a_request_to_cancel():
+    from pipeline.actions import customer_requests
+    from pipeline.folding import fold
+
+    assert "cancel" not in customer_requests(fold("Me cancelaron el vuelo y solicité la baja del seguro en marzo."))
+    assert "cancel" in customer_requests(fold("Quiero darme de baja ya."))
+    assert "cancel" in customer_requests(fold("Solicito la baja del contrato."))
+
+
+def test_a_chat_question_without_a_question_mark_is_still_answered_in_the_chat():
+    analysis = analysis_from_causes([], sentiment="neutral")
+    text = "hola quiero saber si puedo pasarme al plan de 30 gigas sin perder el numero"
+    result = draft_reply(analysis, preset("telecom"), channel="chat", today=TODAY, complaint_text=text)
+    assert "consulta" in result.body and "ahora mismo" in result.body and "solicitud" not in result.body
+
+
+def test_the_hours_of_the_service_itself_get_an_alternative_not_the_mailbox_hours():
+    text = "El servicio técnico atiende solo de 9 a 1. Trabajo en ese horario y no tengo cómo llevar la lavadora."
+    result = reply_to(text, ["opening_hours"], sector="appliances")
+    assert "otro horario o alternativa" in result.body and "Este correo está abierto" not in result.body
+    phone = reply_to("La atención telefónica cierra a las 18:00 y yo salgo a las 19:00.", ["opening_hours"])
+    assert "Este correo está abierto" in phone.body
+
+
+def test_a_promised_return_visit_reads_as_a_visit():
+    text = "El técnico me dijo: 'el lunes vuelvo y se la cambio'. No volvió. Pido la devolución de la cuota."
+    result = reply_to(text, ["broken_promise"], sector="utilities")
+    assert "la visita que se le prometió" in result.body
