@@ -21,6 +21,7 @@ from pipeline.cues import find_cues, raise_cued_risks
 from pipeline.errors import ConfigurationError
 from pipeline.inference import Probabilities, check_texts, predict_probabilities, sentiment_scores
 from pipeline.intensity import polarity
+from pipeline.intensity_scorer import IntensityScorer, ScorerInputs
 from pipeline.language import detect_language
 from pipeline.lexical import lexical_probabilities, mix
 from pipeline.model import BFloat16Model, QuejasModel, bf16_available, load_model, load_tokenizer, resolve_device
@@ -65,8 +66,11 @@ class Analyzer:
         lexical: TfidfBaseline | None = None,
         neighbours: NeighbourVote | None = None,
         cues: bool = True,
+        intensity_scorer: IntensityScorer | None = None,
     ):
         self.model = model
+        # Orders complaints by how upset (pipeline/intensity_scorer.py); it reads the lexical model's features.
+        self.intensity_scorer = intensity_scorer if lexical is not None else None
         self.cues = cues
         self.neighbours = neighbours
         self.batcher = batcher
@@ -131,12 +135,14 @@ class Analyzer:
             model = BFloat16Model(network) if bf16 else network
         config = model.config
         batcher = BatchTokenizer(tokenizer, config.max_length, config.head_fraction, config.text_prefix)
-        lexical = neighbours = None
+        lexical = neighbours = scorer = None
         if blend and config.blend_weights:
             lexical = folder.load_lexical()
+            if config.intensity_source == "scorer":
+                scorer = IntensityScorer.from_arrays(folder.load_intensity())
         if blend and config.neighbour_share:
             neighbours = NeighbourVote.load(folder.path, config.neighbour_k, config.neighbour_temperature)
-        return cls(model, batcher, torch_device, folder.read_metrics(), lexical, neighbours, cues)
+        return cls(model, batcher, torch_device, folder.read_metrics(), lexical, neighbours, cues, scorer)
 
     @property
     def config(self) -> QuejasModelConfig:
@@ -160,7 +166,27 @@ class Analyzer:
         if self.cues:
             probs.risk = raise_cued_risks(probs.risk, texts, self.config.risks)
         probs.sentiment_score = sentiment_scores(self.config, probs)
+        if self.intensity_scorer is not None:
+            probs.sentiment_score = self.intensity_scorer.score(self.scorer_inputs(texts, probs), texts)
         return probs
+
+    def scorer_inputs(self, texts: list[str], probs: Probabilities) -> ScorerInputs:
+        """What the intensity scorer reads besides the texts (also what its fitting reads, so the two agree)."""
+        if self.lexical is None:
+            raise ConfigurationError("the intensity scorer reads the TF-IDF model of the blend; load with blend=True")
+        return ScorerInputs(
+            probs=probs,
+            sentiments=self.config.sentiments,
+            risks=self.config.risks,
+            cause_cut=self.cause_cut,
+            lexical_features=self.lexical.features(texts),
+        )
+
+    @property
+    def intensity_kind(self) -> str:
+        """Where sentiment.score comes from as loaded: "scorer" only when it is applied (blend on)."""
+        source = self.config.intensity_source
+        return "head" if source == "scorer" and self.intensity_scorer is None else source
 
     def embeddings(self, texts: list[str], batch_size: int = 32) -> np.ndarray | None:
         """The pooled unit vector of each text's head+tail reading (None if the model gives none)."""

@@ -72,7 +72,7 @@ def model_metrics(
     score = baseline if probs.sentiment_score is None else probs.sentiment_score
     metrics["intensity"] = {
         **intensity_metrics(score, gold["intensity"], negative),
-        "source": analyzer.config.intensity_source,
+        "source": analyzer.intensity_kind,
     }
     metrics["intensity_baseline"] = intensity_metrics(baseline, gold["intensity"], negative)
     return metrics

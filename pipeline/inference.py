@@ -118,7 +118,7 @@ def predict_probabilities(
 
 def sentiment_scores(config: QuejasModelConfig, probs: Probabilities) -> np.ndarray | None:
     """`sentiment.score` per text from the folder's intensity_source; None means the polarity (older folders)."""
-    if config.intensity_source == "head":
+    if config.intensity_source in ("head", "scorer"):  # the scorer itself needs the texts: Analyzer applies it
         if probs.intensity is None:
             raise ValueError(f"{config.name} scores with its intensity head, but the model gave no intensity output")
         return np.clip(probs.intensity.astype(np.float64), -1.0, 1.0)

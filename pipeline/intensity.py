@@ -9,6 +9,10 @@ training time and the one that measures better on dev is kept (``intensity_sourc
 
 Old model folders have neither and keep ``polarity``. Dev numbers of the mapping come from 5-fold
 cross-fitting, so a mapping is never scored on the texts it was fitted to.
+
+- ``scorer``: a later step on a folder with the head (pipeline/intensity_scorer.py) orders the complaints
+  better by stacking a TF-IDF regression, the risk heads and cues of anger on the head's output; the texts
+  it does not score, and the folder read without its blend, keep the head.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Literal, get_args
 
 import numpy as np
 
-IntensitySource = Literal["polarity", "head", "mapping"]
+IntensitySource = Literal["polarity", "head", "mapping", "scorer"]
 INTENSITY_SOURCES: tuple[str, ...] = get_args(IntensitySource)
 FURIOUS = -0.9  # "below -0.9": the share the issue behind this module found saturated (83 % of negatives)
 FOLDS = 5

@@ -55,6 +55,7 @@ SOURCE_NAMES = {
     "head": "regression head",
     "mapping": "isotonic mapping of P(pos) - P(neg)",
     "polarity": "P(pos) - P(neg)",
+    "scorer": "scorer over the head",
 }
 
 
@@ -63,6 +64,12 @@ def _score(config: QuejasModelConfig) -> str:
         return (
             "a graded intensity from the regression head trained on the labelled `sentiment_score` (tanh, "
             "mean squared error), chosen on dev over the mapping (`score_kind: intensity`)"
+        )
+    if config.intensity_source == "scorer":
+        return (
+            "a graded intensity: the regression head, and for texts labelled negative a linear scorer fitted on dev "
+            "over the head, a TF-IDF regression, the risk signals and cues of anger, which orders complaints better "
+            "(`intensity.npz`, pipeline/intensity_scorer.py; `score_kind: intensity`)"
         )
     if config.intensity_source == "mapping":
         return (
@@ -84,6 +91,10 @@ def _intensity(metrics: dict) -> str:
         "",
         intensity_markdown(dev),
     ]
+    scorer = block.get("scorer")
+    if scorer:
+        verdict = "kept" if scorer.get("kept") else "not kept: the head measured better"
+        parts[0] += f" Scorer over the head {verdict} ({scorer.get('selection', '')}; penalty {scorer.get('alpha')})."
     if block.get("test"):
         test = {SOURCE_NAMES.get(k, k): v for k, v in block["test"].items() if k != "model"}
         parts += ["", "Test split (scored once, never used for the choice):", "", intensity_markdown(test)]

@@ -70,7 +70,8 @@ class QuejasModelConfig(BaseModel):
     intensity_source: IntensitySource = Field(
         default="polarity",
         description="What sentiment.score is: 'head' (the regression head), 'mapping' (intensity_mapping applied to "
-        "P(positive) - P(negative)), both chosen on dev at training time (pipeline/intensity.py); 'polarity' "
+        "P(positive) - P(negative)), both chosen on dev at training time (pipeline/intensity.py); 'scorer' (the head, "
+        "and intensity.npz for texts labelled negative; pipeline/intensity_scorer.py); 'polarity' "
         "(P(positive) - P(negative) itself) in folders trained before the intensity.",
     )
     intensity_mapping: dict[str, list[float]] = Field(

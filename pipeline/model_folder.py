@@ -10,6 +10,7 @@ A trained model is a self-describing folder::
     MODEL_CARD.md        rendered from config.json and metrics.json
     lexical.joblib       the TF-IDF model of the blend (blended folders only)
     neighbours.npz       the training embeddings of the neighbour vote (when the vote is used)
+    intensity.npz        the intensity scorer's arrays (when sentiment.score comes from it)
     onnx/                ONNX exports, built on first use
 
 Training writes a folder in steps (weights, then the blend, the intensity choice, the confidence
@@ -41,6 +42,7 @@ METRICS_FILE = "metrics.json"
 MODEL_CARD_FILE = "MODEL_CARD.md"
 LEXICAL_FILE = "lexical.joblib"
 NEIGHBOURS_FILE = "neighbours.npz"
+INTENSITY_FILE = "intensity.npz"
 ONNX_DIR = "onnx"
 
 
@@ -101,6 +103,10 @@ class ModelFolder:
     @property
     def neighbours_file(self) -> Path:
         return self.path / NEIGHBOURS_FILE
+
+    @property
+    def intensity_file(self) -> Path:
+        return self.path / INTENSITY_FILE
 
     @property
     def onnx_dir(self) -> Path:
@@ -171,3 +177,21 @@ class ModelFolder:
             raise ModelFolderError(f"{self.path} uses a neighbour vote but its {NEIGHBOURS_FILE} is missing")
         with np.load(self.neighbours_file) as stored:
             return stored["embeddings"], stored["causes"].astype(np.float32)
+
+    def save_intensity(self, arrays: dict[str, Any]) -> Path:
+        """Written to a temporary file and renamed, like config.json: a reader never sees half the arrays."""
+        handle, temporary = tempfile.mkstemp(dir=self.path, prefix=f".{INTENSITY_FILE}.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as fh:
+                np.savez_compressed(fh, **arrays)
+            os.replace(temporary, self.intensity_file)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return self.intensity_file
+
+    def load_intensity(self) -> dict[str, np.ndarray]:
+        if not self.intensity_file.exists():
+            raise ModelFolderError(f"{self.path} scores intensity with a scorer but its {INTENSITY_FILE} is missing")
+        with np.load(self.intensity_file, allow_pickle=False) as stored:
+            return {name: stored[name] for name in stored.files}

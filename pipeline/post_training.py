@@ -19,7 +19,7 @@ from pipeline.confidence import tune_cutoffs
 from pipeline.data import UNKNOWN_SENTIMENT, label_arrays
 from pipeline.evaluate import baseline_metrics, model_metrics
 from pipeline.inference import Probabilities
-from pipeline.intensity_tuning import fit_intensity
+from pipeline.intensity_tuning import fit_intensity, fit_scorer, scorer_applies
 from pipeline.metrics import evaluation_metrics
 from pipeline.model_card import write_model_card
 from pipeline.model_folder import ModelFolder
@@ -27,7 +27,8 @@ from pipeline.training_args import TrainingConfig
 
 
 def finish_model_folder(folder: Path, dataset: DatasetDict, config: TrainingConfig, metrics: dict) -> dict:
-    """Baselines, model card, blend, intensity, confidence cut-offs and the real-test report, in that order."""
+    """Baselines, model card, blend, intensity (and its scorer), confidence cut-offs and the real-test report, in
+    that order."""
     target = ModelFolder(folder)
     has_dev, has_test = len(dataset["dev"]) > 0, len(dataset["test"]) > 0
     if config.run_baselines and has_test:
@@ -39,6 +40,8 @@ def finish_model_folder(folder: Path, dataset: DatasetDict, config: TrainingConf
     if has_dev:
         # The mapping candidate reads the final (blended) sentiment probabilities.
         metrics["intensity"] = fit_intensity(folder, dataset, config.seed, device=config.device)
+        if scorer_applies(target.read_config()):
+            metrics["intensity"] = fit_scorer(folder, dataset, config.seed, device=config.device)
         tune_confidence(folder, dataset["dev"], config.device)
     if "real_test" in dataset and len(dataset["real_test"]):
         metrics = report_real_test(folder, dataset, config.device, baselines=config.run_baselines)

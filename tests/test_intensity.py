@@ -135,10 +135,11 @@ def test_training_chooses_the_intensity_on_dev_and_records_it(tiny_model):
     assert config.intensity_head and config.score_kind == "intensity"
     block = json.loads((tiny_model / "metrics.json").read_text())["intensity"]
     assert config.intensity_source == block["source"]
-    assert set(block["dev"]) == {"head", "mapping", "polarity"}
-    assert block["source"] == choose_source({name: block["dev"][name] for name in ("head", "mapping")})
+    assert set(block["dev"]) == {"head", "mapping", "polarity", "scorer"}  # the scorer: test_intensity_scorer.py
+    first = choose_source({name: block["dev"][name] for name in ("head", "mapping")})
+    assert block["source"] == ("scorer" if block["scorer"]["kept"] else first)
     assert bool(config.intensity_mapping) == (block["source"] == "mapping")
-    assert set(block["test"]) == {"head", "mapping", "polarity", "model"}
+    assert set(block["test"]) == {"head", "mapping", "polarity", "scorer", "model"}
     assert block["test"]["model"] == block["test"][block["source"]]
     for numbers in block["dev"].values():
         assert numbers["n"] == 80 and 0 <= numbers["mae"] <= 2

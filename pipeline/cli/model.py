@@ -146,17 +146,26 @@ def blend_command(
 def intensity_command(
     model: Path = model_option("Model folder to update."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
+    scorer: bool = typer.Option(
+        True,
+        "--scorer/--no-scorer",
+        help="Also fit the scorer that orders complaints on top of the head (folders with the head and the blend).",
+    ),
 ) -> None:
-    """Choose a model folder's intensity (sentiment.score) again on dev: its regression head if it has one, or the
-    isotonic mapping of P(pos) - P(neg), which also gives folders trained before the intensity a graded score."""
+    """Choose a model folder's intensity (sentiment.score) again on dev, without retraining: its regression head if
+    it has one, or the isotonic mapping of P(pos) - P(neg), which also gives folders trained before the intensity a
+    graded score; then the scorer over the head, TF-IDF, risk and cues of anger, kept if it measures better."""
     from pipeline.data import load_dataset_dict
-    from pipeline.intensity_tuning import fit_intensity
+    from pipeline.intensity_tuning import fit_intensity, fit_scorer, scorer_applies
     from pipeline.model_folder import ModelFolder
     from pipeline.results import intensity_table
 
     ModelFolder(model).read_config()
-    block = fit_intensity(model, load_dataset_dict(), device=device)
-    console.print(intensity_table(block["dev"], title=f"Dev split (5-fold cross-fitted mapping): {model}"))
+    dataset = load_dataset_dict()
+    block = fit_intensity(model, dataset, device=device)
+    if scorer and scorer_applies(ModelFolder(model).read_config()):
+        block = fit_scorer(model, dataset, device=device)
+    console.print(intensity_table(block["dev"], title=f"Dev split (5-fold cross-fitted mapping and scorer): {model}"))
     console.print(f"chosen: {block['source']}; written to {model}/config.json, metrics.json and MODEL_CARD.md")
 
 
