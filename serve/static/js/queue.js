@@ -42,6 +42,7 @@ async function load() {
     $("queue-list").replaceChildren(...entries.map(item));
     $("queue-empty").hidden = entries.length > 0;
   } catch (err) {
+    $("queue-empty").hidden = true;
     showError(error, err.message);
   } finally {
     $("queue-list").setAttribute("aria-busy", "false");
