@@ -84,9 +84,9 @@ class Settings(BaseSettings):
     )
     feedback_review_queue: bool = Field(
         default=True,
-        description="Keep the complaints /v1/analyze and /v1/classify analysed (masked like corrections) in the "
-        'corrections store, so GET /v1/feedback/review-queue and the page\'s "Por revisar" list the least sure. '
-        "On with the store it lives in; false keeps no complaint but the corrections.",
+        description="Keep the complaints /v1/analyze, /v1/classify and /v1/label-rows analysed (masked like "
+        'corrections) in the corrections store, so GET /v1/feedback/review-queue and the page\'s "Por revisar" list '
+        "the least sure. On with the store it lives in; false keeps no complaint but the corrections.",
     )
     feedback_review_queue_size: int = Field(
         default=5_000, ge=1, le=1_000_000, description="Most complaints kept for review; the oldest seen go first."

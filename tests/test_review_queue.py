@@ -208,6 +208,17 @@ def test_served_analyses_are_listed_least_sure_first_until_corrected(tiny_model,
         assert "Otra queja más sobre el envío." not in {i["text"] for i in queue_of(client)}
 
 
+def test_rows_labelled_on_the_page_are_listed_too(tiny_model, analyzer, tmp_path):
+    with make_client(tiny_model, analyzer, f"sqlite:///{tmp_path / 'feedback.db'}") as client:
+        wait_ready(client)
+        response = client.post("/v1/label-rows", json={"texts": [COMPLAINTS[1], "12345", None]})
+        assert response.status_code == 200, response.text
+        columns, (row, *_) = response.json()["columns"], response.json()["rows"]
+        (item,) = queue_of(client)  # the rows that could not be analysed are not kept
+        assert item["text"] == COMPLAINTS[1] and item["uncertainty"] == row[columns.index("uncertainty")]
+        assert [c["id"] for c in item["causes"]] == [c for c in row[columns.index("causes")].split(";") if c]
+
+
 def test_recording_can_be_turned_off(tiny_model, analyzer, tmp_path):
     url = f"sqlite:///{tmp_path / 'feedback.db'}"
     with make_client(tiny_model, analyzer, url, feedback_review_queue=False) as client:

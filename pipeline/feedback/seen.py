@@ -54,10 +54,13 @@ class SeenRecorder:
             return True
 
     def submit(self, texts: Sequence[str], analyses: Sequence[Analysis]) -> None:
+        self.submit_seen([seen_complaint(text, analysis) for text, analysis in zip(texts, analyses)])
+
+    def submit_seen(self, items: Sequence[SeenComplaint | None]) -> None:
+        """Queue complaints already in the stored shape (None entries are skipped)."""
         if not self._started():
             return
-        for text, analysis in zip(texts, analyses):
-            item = seen_complaint(text, analysis)
+        for item in items:
             if item is None:
                 continue
             try:

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.analyzer import Analyzer
 from pipeline.feedback.memory import CorrectionMemory, model_key
-from pipeline.feedback.models import Correction, Prediction, StoredSeenComplaint, label_problems
+from pipeline.feedback.models import Correction, Prediction, SeenComplaint, StoredSeenComplaint, label_problems
 from pipeline.feedback.seen import SeenRecorder
 from pipeline.feedback.stats import FeedbackStats, feedback_stats
 from pipeline.feedback.store import FeedbackStore, FeedbackStoreError
@@ -52,6 +52,11 @@ class FeedbackService:
         """Hand the model's analyses to the review queue's writer thread (returns at once, never raises)."""
         if self.recorder is not None:
             self.recorder.submit(texts, analyses)
+
+    def seen_rows(self, items: list[SeenComplaint | None]) -> None:
+        """The same for rows labelled on the page, already in the stored shape."""
+        if self.recorder is not None:
+            self.recorder.submit_seen(items)
 
     def attach(self, analyzer: Analyzer | None) -> None:
         """Let the loaded model consult the corrections (unless QUEJAS_FEEDBACK_MEMORY=false)."""
