@@ -109,7 +109,8 @@ def main(
     seen = {name: sum(r.id in trained_on for r in part) for name, part in (("dev", dev), ("scored", scored))}
     console.print(
         f"{base.resolve().name}: left out {sectors}; pool {len(pool)}, dev {len(dev)}, scored {len(scored)} "
-        f"(in this model's training split: dev {seen['dev']}, scored {seen['scored']}); "
+        f"(in the corpus train split, seen by a model trained on every sector: dev {seen['dev']}, "
+        f"scored {seen['scored']}); "
         f"corpus dev {len(corpus['dev'])}, corpus test {len(corpus['test'])}"
     )
 

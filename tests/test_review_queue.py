@@ -171,6 +171,16 @@ def analyzer(tiny_model):
     return Analyzer.load(tiny_model, device="cpu")
 
 
+def test_an_analysis_carries_the_uncertainty_quejas_label_reports(analyzer):
+    from pipeline.batch.labelling import label_texts
+    from pipeline.confidence import uncertainty
+
+    analyses = analyzer.analyze(COMPLAINTS, entities=False)
+    expected = uncertainty(analyzer.probabilities(COMPLAINTS).causes, analyzer.cause_cut)
+    assert [a.uncertainty for a in analyses] == pytest.approx(expected.tolist(), abs=1e-4)
+    assert [a.uncertainty for a in analyses] == [r["uncertainty"] for r in label_texts(analyzer, COMPLAINTS)]
+
+
 def queue_of(client: TestClient, limit: int = 20) -> list[dict]:
     client.app.state.feedback.recorder.flush()  # type: ignore[attr-defined]
     response = client.get("/v1/feedback/review-queue", params={"limit": limit})
