@@ -123,7 +123,7 @@ def main(
     sectors: list[str] = typer.Option(["clinics", "education"], "--sectors", help="The company's sectors."),
     ks: list[int] = typer.Option([25, 50, 100, 200], "--k", help="Numbers of corrections given."),
     out: Path | None = typer.Option(None, help="Write every grid point's numbers here (JSON)."),
-    report: list[str] = typer.Option(
+    points: list[str] = typer.Option(
         [], "--report", help="Another MIN,FULL point to report on the scored half and corpus test (e.g. 0.75,0.9)."
     ),
 ) -> None:
@@ -177,7 +177,7 @@ def main(
             "bootstrap resamples"
         )
         report = []
-        extra = {tuple(float(v) for v in point.split(",")) for point in report}
+        extra = {(float(p.split(",")[0]), float(p.split(",")[1])) for p in points}
         for floor, full in sorted({(chosen["min"], chosen["full"]), CURRENT, *extra}):
             for k in ks:
                 report.append(
