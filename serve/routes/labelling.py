@@ -41,10 +41,12 @@ def seen_row(text: str | None, record: dict, model: ModelInfo) -> SeenComplaint 
     """A labelled row as the review queue keeps it; None for a row that could not be analysed."""
     if text is None or record.get("error") or record.get("uncertainty") is None:
         return None
-    scores = {c: record.get(score_column(c)) for c in record["causes"].split(";") if c}
-    if any(score is None for score in scores.values()):
-        return None  # a cause without its score column: not worth failing the labelling for
-    causes = [PredictedCause(id=c, score=score) for c, score in scores.items()]
+    causes = []
+    for cause in filter(None, record["causes"].split(";")):
+        score = record.get(score_column(cause))
+        if score is None:
+            return None  # a cause without its score column: not worth failing the labelling for
+        causes.append(PredictedCause(id=cause, score=float(score)))
     return SeenComplaint(text=text, model=model, causes=causes, uncertainty=record["uncertainty"])
 
 
