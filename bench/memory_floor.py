@@ -171,11 +171,14 @@ def main(
             [unseen_dev.predicted(memory(analyzer, by_k[k], *CURRENT)) for k in ks],
         )
         chosen["bootstrap_share"] = share
-        console.print(
-            f"chosen min_similarity {chosen['min']:.2f}, full_similarity {chosen['full']:.2f}: beats the current "
-            f"{CURRENT[0]:.2f} / {CURRENT[1]:.2f} on unseen-sector dev (mean over k) in {share:.0%} of 2,000 paired "
-            "bootstrap resamples"
-        )
+        if (chosen["min"], chosen["full"]) == CURRENT:
+            console.print("dev keeps the current values")
+        else:
+            console.print(
+                f"chosen min_similarity {chosen['min']:.2f}, full_similarity {chosen['full']:.2f}: beats the current "
+                f"{CURRENT[0]:.2f} / {CURRENT[1]:.2f} on unseen-sector dev (mean over k) in {share:.0%} of 2,000 "
+                "paired bootstrap resamples"
+            )
         report = []
         extra = {(float(p.split(",")[0]), float(p.split(",")[1])) for p in points}
         for floor, full in sorted({(chosen["min"], chosen["full"]), CURRENT, *extra}):
