@@ -209,6 +209,7 @@ class Analyzer:
             analysis.language = detect_language(text)
             spanish = analysis.language.spanish
             analysis.confidence = confidence_level(margin, self.config.confidence_cutoffs) if spanish else "low"
+            analysis.uncertainty = round(1.0 - float(margin), 4)
         if self.cues:
             for analysis, text in zip(analyses, texts):
                 analysis.risk.cues = [RiskCue(**asdict(match)) for match in find_cues(text)]

@@ -139,6 +139,13 @@ class Analysis(BaseModel):
         description="How far the cause set is from the model's decision thresholds: 'high' where dev cause sets "
         "were exactly right 85% of the time, 'low' where at most 35%; always 'low' for text that is not Spanish.",
     )
+    uncertainty: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="1 minus the cause set's margin from the thresholds (pipeline/confidence.py): 1 = a cause "
+        "right on its threshold, 0 = every cause far from it; the `uncertainty` column of `quejas label`.",
+    )
     model: ModelInfo
     priority: PriorityLevel = Field(
         default="P4",

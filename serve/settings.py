@@ -84,6 +84,15 @@ class Settings(BaseSettings):
     feedback_memory_min_similarity: float = Field(
         default=0.9, gt=0.0, lt=0.98, description="Cosine similarity below which a correction does not count."
     )
+    feedback_review_queue: bool = Field(
+        default=True,
+        description="Keep the complaints /v1/analyze, /v1/classify and /v1/label-rows analysed (masked like "
+        'corrections) in the corrections store, so GET /v1/feedback/review-queue and the page\'s "Por revisar" list '
+        "the least sure. On with the store it lives in; false keeps no complaint but the corrections.",
+    )
+    feedback_review_queue_size: int = Field(
+        default=5_000, ge=1, le=1_000_000, description="Most complaints kept for review; the oldest seen go first."
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod

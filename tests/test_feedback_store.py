@@ -68,7 +68,7 @@ def test_schema_is_migrated_once_and_reopening_is_harmless(feedback_url):
     again = FeedbackStore(feedback_url)
     assert again.count() == 1
     with again.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
         tables = set(inspect(conn).get_table_names())
     assert {"corrections", "correction_embeddings", "alembic_version"} <= tables
 

@@ -1,13 +1,14 @@
-"""`quejas feedback stats|export`: the agents' corrections, measured and exported for training."""
+"""`quejas feedback stats|export|queue`: the agents' corrections, measured and exported, and what to review next."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
 
 from pipeline.cli.app import app
-from pipeline.cli.render import console, feedback_summary, feedback_table
+from pipeline.cli.render import console, feedback_summary, feedback_table, review_queue_table
 
 feedback_app = typer.Typer(
     help="Agents' corrections: quality of the model on your own messages, and export for training.",
@@ -56,3 +57,30 @@ def feedback_export_command(
     store.require_existing()
     written = write_jsonl(store.corrections(), output)
     console.print(f"{written} corrections written to {output}")
+
+
+@feedback_app.command("queue")
+def feedback_queue_command(
+    limit: int = typer.Option(20, "--limit", "-n", min=1, max=10_000, help="How many complaints to list."),
+    url: str = typer.Option(None, "--url", envvar="QUEJAS_FEEDBACK_URL", help=FEEDBACK_URL_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print the list as JSON (the review-queue API body)."),
+) -> None:
+    """The analysed complaints the model was least sure of that no agent has corrected yet.
+
+    The service records what /v1/analyze and /v1/classify analyse (QUEJAS_FEEDBACK_REVIEW_QUEUE); a correction
+    of the same text takes it off the list.
+    """
+    from pipeline.feedback.store import FeedbackStore
+
+    store = FeedbackStore(url)
+    store.require_existing()
+    items = store.review_queue(limit)
+    if as_json:
+        typer.echo(
+            json.dumps({"items": [item.model_dump(mode="json") for item in items]}, ensure_ascii=False, indent=2)
+        )
+        return
+    if not items:
+        console.print("Nothing to review: no analysed complaint is waiting for a correction.")
+        return
+    console.print(review_queue_table(items))

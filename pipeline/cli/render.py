@@ -18,6 +18,7 @@ from pipeline.priority import priority_display
 from pipeline.taxonomy import TAXONOMY
 
 if TYPE_CHECKING:
+    from pipeline.feedback.models import StoredSeenComplaint
     from pipeline.feedback.stats import FeedbackStats
     from pipeline.schema import Analysis, Draft, Review
 
@@ -96,6 +97,24 @@ def feedback_table(stats: FeedbackStats) -> Table:
         quality = per_cause.get(cause)
         scores = [f"{v:.2f}" for v in (quality.precision, quality.recall, quality.f1)] if quality else ["-"] * 3
         table.add_row(cause, str(counts.corrected), str(counts.added), str(counts.removed), *scores)
+    return table
+
+
+def review_queue_table(items: list[StoredSeenComplaint], excerpt: int = 90) -> Table:
+    """The least sure analysed complaints not corrected yet: what an agent should look at first."""
+    table = Table(title=f"{len(items)} complaints to review (least sure first)", show_header=True)
+    for column, justify in (("uncertainty", "right"), ("causes", "left"), ("model", "left"), ("seen", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    table.add_column("complaint", overflow="fold")
+    for item in items:
+        text = " ".join(item.text.split())
+        table.add_row(
+            f"{item.uncertainty:.2f}",
+            ", ".join(c.id for c in item.causes) or "-",
+            item.model.version,
+            item.seen_at.strftime("%Y-%m-%d %H:%M"),
+            Text(text if len(text) <= excerpt else text[: excerpt - 1] + "…"),
+        )
     return table
 
 

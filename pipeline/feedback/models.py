@@ -49,6 +49,24 @@ class StoredCorrection(Correction):
     updated_at: dt.datetime
 
 
+class SeenComplaint(BaseModel):
+    """A complaint the service analysed: what the model said and how unsure it was (pipeline/confidence.py)."""
+
+    text: str
+    model: ModelInfo
+    causes: list[PredictedCause]
+    uncertainty: float = Field(
+        ge=0.0, le=1.0, description="1 = a cause right on its threshold, 0 = every cause far from it."
+    )
+    seen_at: dt.datetime | None = None
+
+
+class StoredSeenComplaint(SeenComplaint):
+    id: int
+    masked: bool = Field(description="Contact and payment data were masked before storing.")
+    seen_at: dt.datetime
+
+
 def label_problems(correction: Correction) -> list[dict]:
     """Every unknown cause or risk id, as error details (``loc``, ``msg``, ``type``) naming the valid ids."""
     causes, risks = set(TAXONOMY.cause_ids), set(TAXONOMY.risk_ids)

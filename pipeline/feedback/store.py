@@ -12,6 +12,7 @@ together do not race to create the same tables.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import threading
@@ -20,15 +21,17 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, create_engine, event, func, or_, select, text
+from sqlalchemy import Engine, create_engine, delete, event, exists, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from pipeline.errors import QuejasError
-from pipeline.feedback.models import Correction, StoredCorrection
+from pipeline.feedback.models import Correction, PredictedCause, SeenComplaint, StoredCorrection, StoredSeenComplaint
 from pipeline.feedback.privacy import mask_private
-from pipeline.feedback.tables import CorrectionEmbedding, CorrectionRow
+from pipeline.feedback.tables import CorrectionEmbedding, CorrectionRow, SeenRow
+from pipeline.schema import ModelInfo
 
 log = logging.getLogger("quejas.feedback")
 
@@ -39,6 +42,15 @@ MIGRATION_LOCK_ID = 0x71756A  # PostgreSQL advisory lock key while migrating ("q
 
 class FeedbackStoreError(QuejasError, RuntimeError):
     """The store cannot be opened or written; the message names the database without its password."""
+
+
+def text_hash(text: str) -> str:
+    """The key that ties a seen complaint to its correction: SHA-256 of the stored text, whitespace collapsed.
+
+    Taken of the stored (masked) text, so no hash of a customer's contact data is kept either; a client that
+    re-wraps or trims the text it sends back with the correction still matches. Migration 0002 holds a copy.
+    """
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 def default_feedback_url() -> str:
@@ -199,6 +211,7 @@ class FeedbackStore:
             risks=list(correction.risks),
             final_reply=hide(correction.final_reply) if correction.final_reply else correction.final_reply,
         )
+        row.text_hash = text_hash(row.text)
         with self._session(write=True) as session:
             session.add(row)
         return _stored(row)
@@ -260,6 +273,68 @@ class FeedbackStore:
                     session.add(CorrectionEmbedding(correction_id=correction_id, model_key=model_key, vector=blob))
             except IntegrityError:
                 pass  # another worker stored the same vector first
+
+    def record_seen(self, seen: Iterable[SeenComplaint], keep: int) -> None:
+        """Keep analysed complaints for the review queue: one row per text, at most ``keep``, oldest dropped.
+
+        A text seen again is refreshed (model, causes, uncertainty, time) rather than added twice. Texts are
+        masked like corrections, and hashed after masking, so a correction of the same text matches.
+        """
+        hide = mask_private if self.mask else str
+        now = dt.datetime.now(dt.UTC)
+        rows: dict[str, dict] = {}
+        for item in seen:
+            stored_text = hide(item.text)
+            key = text_hash(stored_text)
+            rows[key] = {  # the last of one text in a batch wins (PostgreSQL refuses two updates of one row)
+                "text_hash": key,
+                "text": stored_text,
+                "masked": self.mask,
+                "model_name": item.model.name,
+                "model_version": item.model.version,
+                "predicted_causes": [c.model_dump() for c in item.causes],
+                "uncertainty": float(item.uncertainty),
+                "seen_at": _utc(item.seen_at or now),
+            }
+        if not rows:
+            return
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(SeenRow).values(list(rows.values()))
+        refreshed = {name: statement.excluded[name] for name in rows[next(iter(rows))] if name != "text_hash"}
+        statement = statement.on_conflict_do_update(index_elements=[SeenRow.text_hash], set_=refreshed)
+        with self._session(write=True) as session:
+            session.execute(statement)
+            over = int(session.scalar(select(func.count(SeenRow.id))) or 0) - keep
+            if over > 0:
+                oldest = select(SeenRow.id).order_by(SeenRow.seen_at, SeenRow.id).limit(over)
+                session.execute(delete(SeenRow).where(SeenRow.id.in_(oldest.scalar_subquery())))
+
+    def review_queue(self, limit: int) -> list[StoredSeenComplaint]:
+        """Seen complaints that no correction covers yet (by text hash), the least sure first, newest on ties."""
+        corrected = exists().where(CorrectionRow.text_hash == SeenRow.text_hash)
+        query = (
+            select(SeenRow)
+            .where(~corrected)
+            .order_by(SeenRow.uncertainty.desc(), SeenRow.seen_at.desc(), SeenRow.id.desc())
+            .limit(limit)
+        )
+        with self._session() as session:
+            return [
+                StoredSeenComplaint(
+                    id=row.id,
+                    text=row.text,
+                    masked=row.masked,
+                    model=ModelInfo(name=row.model_name, version=row.model_version),
+                    causes=[PredictedCause.model_validate(c) for c in row.predicted_causes],
+                    uncertainty=row.uncertainty,
+                    seen_at=_utc(row.seen_at),
+                )
+                for row in session.scalars(query)
+            ]
+
+    def seen_count(self) -> int:
+        with self._session() as session:
+            return int(session.scalar(select(func.count(SeenRow.id))) or 0)
 
 
 def upgrade(engine: Engine) -> None:

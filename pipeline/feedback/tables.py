@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -36,6 +36,8 @@ class CorrectionRow(Base):
     sentiment: Mapped[str] = mapped_column(String(20))
     risks: Mapped[list] = mapped_column(JSON)
     final_reply: Mapped[str | None] = mapped_column(Text)
+    # store.text_hash of the stored text: what takes a seen complaint off the review queue once corrected.
+    text_hash: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class CorrectionEmbedding(Base):
@@ -46,3 +48,22 @@ class CorrectionEmbedding(Base):
     correction_id: Mapped[int] = mapped_column(ForeignKey("corrections.id", ondelete="CASCADE"), primary_key=True)
     model_key: Mapped[str] = mapped_column(String(300), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SeenRow(Base):
+    """A complaint the service analysed, kept so the ones the model was least sure of can be reviewed.
+
+    One row per text (by hash): analysing the same complaint again refreshes it instead of adding a row.
+    """
+
+    __tablename__ = "seen_complaints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    text_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    masked: Mapped[bool] = mapped_column(default=True)
+    model_name: Mapped[str] = mapped_column(String(200))
+    model_version: Mapped[str] = mapped_column(String(100))
+    predicted_causes: Mapped[list] = mapped_column(JSON)  # [{"id": ..., "score": ...}], as the model returned them
+    uncertainty: Mapped[float] = mapped_column(Float, index=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

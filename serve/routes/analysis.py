@@ -15,6 +15,7 @@ from pipeline.reply import draft_reply
 from pipeline.schema import Analysis, Draft
 from serve.deps import ReadyDep, check_texts, run_model
 from serve.errors import ApiError
+from serve.routes.feedback import FeedbackDep
 from serve.schemas import AnalyzeResponse, ClassifyRequest, ClassifyResponse, ReplyRequest, ReplyResponse
 from serve.state import ServiceState
 
@@ -58,15 +59,19 @@ async def analysis_for(state: ServiceState, body: ReplyRequest) -> Analysis:
 @router.post(
     "/classify", response_model=ClassifyResponse, summary="Causas, sentimiento y riesgos de una o varias quejas"
 )
-async def classify(body: ClassifyRequest, state: ReadyDep) -> ClassifyResponse:
+async def classify(body: ClassifyRequest, state: ReadyDep, feedback: FeedbackDep) -> ClassifyResponse:
     field = "text" if body.text is not None else "texts"
-    return ClassifyResponse(results=await analyze_texts(state, body.items, field))
+    results = await analyze_texts(state, body.items, field)
+    feedback.seen(body.items, results)
+    return ClassifyResponse(results=results)
 
 
 @router.post("/analyze", response_model=AnalyzeResponse, summary="Clasificación y borrador de respuesta en una llamada")
-async def analyze(body: ReplyRequest, state: ReadyDep) -> AnalyzeResponse:
+async def analyze(body: ReplyRequest, state: ReadyDep, feedback: FeedbackDep) -> AnalyzeResponse:
     check_sector_and_actions(body.sector, body.done_actions)
     analysis = await analysis_for(state, body)
+    if body.analysis is None:  # an analysis sent by the client is not the model's to record
+        feedback.seen([body.text], [analysis])
     draft = await run_in_threadpool(make_draft, state, analysis, body)
     return AnalyzeResponse(analysis=analysis, draft=draft)
 

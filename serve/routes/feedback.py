@@ -1,4 +1,4 @@
-"""`/v1/feedback`: agents' corrections in, quality on the company's own messages out.
+"""`/v1/feedback`: agents' corrections in, quality on the company's own messages out, and what to review next.
 
 A correction needs no model, so these routes answer while the model loads. The store is blocking I/O
 (SQLite or PostgreSQL), so every call runs in the thread pool; a store that cannot be reached is a
@@ -13,16 +13,17 @@ import logging
 import threading
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from pipeline.analyzer import Analyzer
 from pipeline.feedback.memory import CorrectionMemory, model_key
-from pipeline.feedback.models import Correction, Prediction, label_problems
+from pipeline.feedback.models import Correction, Prediction, SeenComplaint, StoredSeenComplaint, label_problems
+from pipeline.feedback.seen import SeenRecorder
 from pipeline.feedback.stats import FeedbackStats, feedback_stats
 from pipeline.feedback.store import FeedbackStore, FeedbackStoreError
-from pipeline.schema import ModelInfo
+from pipeline.schema import Analysis, ModelInfo
 from pipeline.taxonomy import SentimentLabel
 from serve.deps import StateDep, check_texts
 from serve.errors import ApiError
@@ -43,6 +44,19 @@ class FeedbackService:
         self.settings = settings
         self.store = FeedbackStore(settings.feedback_url, mask=settings.feedback_mask_contacts)
         self.memory: CorrectionMemory | None = None
+        self.recorder: SeenRecorder | None = None
+        if settings.feedback_review_queue:
+            self.recorder = SeenRecorder(self.store, settings.feedback_review_queue_size)
+
+    def seen(self, texts: list[str], analyses: list[Analysis]) -> None:
+        """Hand the model's analyses to the review queue's writer thread (returns at once, never raises)."""
+        if self.recorder is not None:
+            self.recorder.submit(texts, analyses)
+
+    def seen_rows(self, items: list[SeenComplaint | None]) -> None:
+        """The same for rows labelled on the page, already in the stored shape."""
+        if self.recorder is not None:
+            self.recorder.submit_seen(items)
 
     def attach(self, analyzer: Analyzer | None) -> None:
         """Let the loaded model consult the corrections (unless QUEJAS_FEEDBACK_MEMORY=false)."""
@@ -61,6 +75,8 @@ class FeedbackService:
     def close(self, analyzer: Analyzer | None) -> None:
         if analyzer is not None and analyzer.memory is self.memory:
             analyzer.memory = None
+        if self.recorder is not None:
+            self.recorder.close()
         self.store.close()
 
 
@@ -160,6 +176,24 @@ async def stats(feedback: FeedbackDep) -> FeedbackStats:
     except FeedbackStoreError as exc:
         raise _unavailable(exc) from None
     return await run_in_threadpool(feedback_stats, corrections)
+
+
+class ReviewQueue(BaseModel):
+    items: list[StoredSeenComplaint] = Field(
+        description="Analysed complaints no correction covers yet (same text after masking), least sure first."
+    )
+
+
+@router.get("/review-queue", response_model=ReviewQueue, summary="Quejas analizadas de las que el modelo dudó más")
+async def review_queue(
+    feedback: FeedbackDep,
+    limit: Annotated[int, Query(ge=1, le=500, description="How many to list.")] = 20,
+) -> ReviewQueue:
+    try:
+        items = await run_in_threadpool(feedback.store.review_queue, limit)
+    except FeedbackStoreError as exc:
+        raise _unavailable(exc) from None
+    return ReviewQueue(items=items)
 
 
 @router.patch("/{correction_id}", response_model=FeedbackResponse, summary="Actualizar una corrección guardada")

@@ -1,9 +1,9 @@
-/* The two work modes as an ARIA tab list: click, or arrow keys / Home / End from the keyboard. */
+/* The work modes as an ARIA tab list: click, or arrow keys / Home / End from the keyboard. */
 
 import { $ } from "./dom.js";
 
 export function setupTabs() {
-  const tabs = [$("tab-single"), $("tab-batch")];
+  const tabs = Array.from(document.querySelectorAll('.tabs [role="tab"]'));
   const select = (tab, focus) => {
     for (const other of tabs) {
       const selected = other === tab;
