@@ -13,17 +13,20 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.feedback.models import StoredCorrection
-from pipeline.taxonomy import RISK_IDS, TAXONOMY
+from pipeline.taxonomy import RISK_IDS, TAXONOMY, Taxonomy
 
 ID_PREFIX = "fbk"
 
 
-def corpus_record(correction: StoredCorrection) -> dict:
+def corpus_record(correction: StoredCorrection, taxonomy: Taxonomy = TAXONOMY) -> dict:
+    """The correction in the corpus format; the group is derived from the causes ``taxonomy`` knows (any other
+    id is kept in ``causes``, for whoever reads the record to refuse it by name)."""
+    known = [c for c in correction.causes if c in taxonomy.cause_ids]
     record: dict = {
         "id": f"{ID_PREFIX}-{correction.id:04d}",
         "text": correction.text,
         "causes": list(correction.causes),
-        "group": TAXONOMY.group_of(correction.causes),
+        "group": taxonomy.group_of(known),
         "sentiment": correction.sentiment,
     }
     predicted = correction.prediction
