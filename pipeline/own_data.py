@@ -5,7 +5,8 @@ does. So a file (CSV, XLSX, JSONL or Parquet) needs only:
 
 - a text column (``text``, ``texto``, ``mensaje``, ``message``, ``queja`` or ``complaint``), never blank;
 - its causes: a ``causes`` column of cause ids separated by ``;`` (what `quejas label` writes; a list in
-  JSONL), or one 0/1 column per cause id (``delay``, ``billing_error``, ...). A blank ``causes`` cell, or
+  JSONL), or one 0/1 column per cause id (``delay``, ``billing_error``, ...): the ids of the taxonomy being
+  trained, the built-in one or a `--taxonomy` file. A blank ``causes`` cell, or
   every cause column 0, means the message has no cause (not a complaint), exactly as in the corpus.
 
 and may add:

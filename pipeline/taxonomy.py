@@ -144,8 +144,6 @@ def _parse_cause(index: int, raw: object) -> Cause:
 
 
 def _parse(raw: dict) -> Taxonomy:
-    if not isinstance(raw.get("causes"), list) or not raw["causes"]:
-        raise TaxonomyError("the taxonomy needs a non-empty list under `causes:`")
     causes = tuple(_parse_cause(i, c) for i, c in enumerate(raw["causes"]))
     seen: set[str] = set()
     for cause in causes:
@@ -164,8 +162,6 @@ def _parse(raw: dict) -> Taxonomy:
                 message = f"risk {risk.id!r} has a cue that is not a valid regular expression: {cue!r} ({exc})"
                 raise TaxonomyError(message) from None
     priority = _parse_priority(raw["priority"], causes, risks) if raw.get("priority") else None
-    if set(raw["groups"]) != set(get_args(ComplaintGroup)):
-        raise TaxonomyError(f"groups must name exactly {', '.join(get_args(ComplaintGroup))}")
     return Taxonomy(
         causes=causes, risks=risks, groups=dict(raw["groups"]), sentiments=dict(raw["sentiments"]), priority=priority
     )
@@ -264,6 +260,10 @@ def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
         name: raw[name] if raw.get(name) is not None else builtin[name] for name in SECTIONS if name != "priority"
     }
     try:
+        if not isinstance(merged["causes"], list) or not merged["causes"]:
+            raise TaxonomyError("the taxonomy needs a non-empty list under `causes:`")
+        if not isinstance(merged["groups"], dict) or set(merged["groups"]) != set(get_args(ComplaintGroup)):
+            raise TaxonomyError(f"`groups:` must name exactly {', '.join(get_args(ComplaintGroup))}")
         _same_heads(merged, source)
         ids = {str(c.get("id")) for c in raw.get("causes") or [] if isinstance(c, dict)}
         merged["priority"] = raw["priority"] if raw.get("priority") is not None else _builtin_priority_for(ids)
