@@ -336,8 +336,15 @@ def test_label_writes_the_custom_columns_and_report_reads_them(custom_model, tmp
     table = pd.read_csv(out)
     found = {c for v in frame["causes"] if v for c in v.split(";")}
     assert set(table["id"]) == found and found <= set(OWN_CAUSES.values())
+    assert set(table["causa"]) == found  # without the model, its causes are named by their ids
+    named = tmp_path / "nombrado.csv"
+    assert runner.invoke(app, ["report", str(labelled), "-o", str(named), "--model", str(custom_model)]).exit_code == 0
+    custom = ModelFolder(custom_model).read_taxonomy()
+    assert set(pd.read_csv(named)["causa"]) == {custom.cause(c).display for c in found}
     html = tmp_path / "informe.html"
-    assert runner.invoke(app, ["report", str(labelled), "-o", str(html)]).exit_code == 0
+    assert runner.invoke(app, ["report", str(labelled), "-o", str(html), "--model", str(custom_model)]).exit_code == 0
+    if "late_delivery" in found:
+        assert "Entrega tardía" in html.read_text(encoding="utf-8")
 
 
 def test_a_cause_without_reply_steps_gets_a_placeholder_step(taxonomy_file):
