@@ -354,3 +354,26 @@ def test_a_cause_without_reply_steps_gets_a_placeholder_step(taxonomy_file):
         draft = draft_reply(analysis, load_policy(), channel=channel, complaint_text=TEXTS[2])
         assert "[ACCIÓN: qué haremos sobre «Personal grosero»]" in draft.body, draft.body
     assert "Personal grosero" in draft_reply(analysis, load_policy()).subject
+
+
+def test_feedback_stats_and_export_use_the_model_taxonomy(custom_model, tmp_path):
+    import json
+
+    from pipeline.feedback.models import Correction, PredictedCause, Prediction
+    from pipeline.feedback.store import FeedbackStore
+    from pipeline.schema import ModelInfo
+
+    url = f"sqlite:///{tmp_path / 'feedback.db'}"
+    store = FeedbackStore(url)
+    prediction = Prediction(model=ModelInfo(name="m", version="1"), causes=[PredictedCause(id="rude_staff", score=0.7)])
+    store.add(Correction(text=TEXTS[1], prediction=prediction, causes=["wrong_charge"], sentiment="negative"))
+    store.close()
+    stats = runner.invoke(app, ["feedback", "stats", "--url", url, "--model", str(custom_model), "--json"])
+    assert stats.exit_code == 0, stats.output
+    per_cause = json.loads(stats.output)["per_cause"]
+    assert set(per_cause) == set(OWN_CAUSES.values())
+    assert per_cause["wrong_charge"]["added"] == 1 and per_cause["rude_staff"]["removed"] == 1
+    out = tmp_path / "correcciones.jsonl"
+    export = runner.invoke(app, ["feedback", "export", "-o", str(out), "--url", url, "--model", str(custom_model)])
+    assert export.exit_code == 0, export.output
+    assert json.loads(out.read_text(encoding="utf-8"))["group"] == "operational"

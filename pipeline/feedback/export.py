@@ -36,12 +36,12 @@ def corpus_record(correction: StoredCorrection, taxonomy: Taxonomy = TAXONOMY) -
     return record
 
 
-def write_jsonl(corrections: Iterable[StoredCorrection], path: Path) -> int:
+def write_jsonl(corrections: Iterable[StoredCorrection], path: Path, taxonomy: Taxonomy = TAXONOMY) -> int:
     """Write one record per line (UTF-8, unescaped accents); returns how many were written."""
     written = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         for correction in corrections:
-            fh.write(json.dumps(corpus_record(correction), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(corpus_record(correction, taxonomy), ensure_ascii=False) + "\n")
             written += 1
     return written
