@@ -234,12 +234,17 @@ def _read_yaml(text: str, source: str) -> dict:
 def _same_heads(raw: dict, source: str) -> None:
     """Sentiments and risks may be renamed, never changed: their heads, cues and reply rules are built in."""
     sentiments = list(raw["sentiments"]) if isinstance(raw["sentiments"], dict) else None
-    if sentiments is None or sorted(sentiments) != sorted(SENTIMENT_IDS):
-        raise TaxonomyError(f"{source}: `sentiments:` must map exactly {', '.join(SENTIMENT_IDS)} to display names")
+    if sentiments != SENTIMENT_IDS:
+        raise TaxonomyError(
+            f"{source}: `sentiments:` must map exactly {', '.join(SENTIMENT_IDS)}, in this order, to display names "
+            "(or be left out)"
+        )
     risks = raw["risks"] if isinstance(raw["risks"], list) else None
-    ids = [r.get("id") for r in risks if isinstance(r, dict)] if risks is not None else None
-    if ids is None or sorted(map(str, ids)) != sorted(RISK_IDS):
-        raise TaxonomyError(f"{source}: `risks:` must list exactly {', '.join(RISK_IDS)} (or be left out)")
+    ids = [str(r.get("id")) for r in risks if isinstance(r, dict)] if risks is not None else None
+    if ids != RISK_IDS:
+        raise TaxonomyError(
+            f"{source}: `risks:` must list exactly {', '.join(RISK_IDS)}, in this order (or be left out)"
+        )
 
 
 def _builtin_priority_for(cause_ids: set[str]) -> dict:
