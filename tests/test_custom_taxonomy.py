@@ -118,8 +118,12 @@ def analyzer(custom_model):
 
 
 @pytest.fixture(scope="module")
-def client(custom_model):
-    settings = Settings(model_path=custom_model, device="cpu", max_text_chars=2000, max_items=8, max_wait_ms=5)
+def client(custom_model, tmp_path_factory):
+    # A store of its own: corrections with these causes are not for the other tests' models.
+    store = f"sqlite:///{tmp_path_factory.mktemp('custom-feedback') / 'feedback.db'}"
+    settings = Settings(
+        model_path=custom_model, device="cpu", max_text_chars=2000, max_items=8, max_wait_ms=5, feedback_url=store
+    )
     with TestClient(create_app(settings)) as c:
         deadline = time.time() + 120
         while c.get("/health/ready").status_code != 200:
@@ -377,3 +381,21 @@ def test_feedback_stats_and_export_use_the_model_taxonomy(custom_model, tmp_path
     export = runner.invoke(app, ["feedback", "export", "-o", str(out), "--url", url, "--model", str(custom_model)])
     assert export.exit_code == 0, export.output
     assert json.loads(out.read_text(encoding="utf-8"))["group"] == "operational"
+
+
+def test_the_memory_of_a_model_skips_corrections_made_for_other_causes(tiny_model, tmp_path):
+    """One store may outlive a model: a correction naming causes the model lacks must not vote 'no cause'."""
+    from pipeline.feedback.memory import CorrectionMemory, model_key
+    from pipeline.feedback.models import Correction, Prediction
+    from pipeline.feedback.store import FeedbackStore
+    from pipeline.schema import ModelInfo
+
+    store = FeedbackStore(f"sqlite:///{tmp_path / 'feedback.db'}")
+    prediction = Prediction(model=ModelInfo(name="m", version="1"), causes=[])
+    store.add(Correction(text=TEXTS[0], prediction=prediction, causes=["delay"], sentiment="negative"))
+    store.add(Correction(text=TEXTS[1], prediction=prediction, causes=["wrong_charge"], sentiment="negative"))
+    built_in = Analyzer.load(tiny_model, device="cpu")
+    memory = CorrectionMemory(store, model_key(built_in.config), built_in.config.causes, built_in.embeddings)
+    memory.sync()
+    assert len(memory) == 1
+    store.close()
