@@ -29,8 +29,9 @@ from pipeline.model_config import QuejasModelConfig
 from pipeline.model_folder import ModelFolder
 from pipeline.neighbours import NeighbourVote, mix_votes
 from pipeline.onnx_runtime import OnnxModel, load_onnx
+from pipeline.priority import priority_of
 from pipeline.schema import Analysis, CauseScore, ModelInfo, Risk, RiskCue, RiskScores, Sentiment
-from pipeline.taxonomy import TAXONOMY, ScoreKind
+from pipeline.taxonomy import TAXONOMY, ScoreKind, Taxonomy
 from pipeline.tokenization import BatchTokenizer
 
 Runtime = Literal["torch", "onnx"]
@@ -67,10 +68,14 @@ class Analyzer:
         neighbours: NeighbourVote | None = None,
         cues: bool = True,
         intensity_scorer: IntensityScorer | None = None,
+        taxonomy: Taxonomy = TAXONOMY,
     ):
         self.model = model
         # Orders complaints by how upset (pipeline/intensity_scorer.py); it reads the lexical model's features.
         self.intensity_scorer = intensity_scorer if lexical is not None else None
+        # The labels this model was trained on (its folder's taxonomy.yaml): every name, group and priority
+        # the service, the batch files and the drafts show comes from here, never from the built-in file.
+        self.taxonomy = taxonomy
         self.cues = cues
         self.neighbours = neighbours
         self.batcher = batcher
@@ -80,6 +85,11 @@ class Analyzer:
         # Agents' corrections remembered until the next training (pipeline/feedback/memory.py); set by the service.
         self.memory = None
         config = model.config
+        unknown = [c for c in config.causes if c not in taxonomy.cause_ids]
+        if unknown:
+            raise ConfigurationError(
+                f"model {config.name} predicts causes its taxonomy lacks ({', '.join(unknown)}); train it again"
+            )
         causes, risks = config.cause_thresholds, config.risk_thresholds
         if lexical is None and config.blend_weights:
             # Encoder alone on a blended model: use the thresholds tuned for the encoder alone.
@@ -142,7 +152,8 @@ class Analyzer:
                 scorer = IntensityScorer.from_arrays(folder.load_intensity())
         if blend and config.neighbour_share:
             neighbours = NeighbourVote.load(folder.path, config.neighbour_k, config.neighbour_temperature)
-        return cls(model, batcher, torch_device, folder.read_metrics(), lexical, neighbours, cues, scorer)
+        taxonomy = folder.read_taxonomy()
+        return cls(model, batcher, torch_device, folder.read_metrics(), lexical, neighbours, cues, scorer, taxonomy)
 
     @property
     def config(self) -> QuejasModelConfig:
@@ -242,7 +253,7 @@ class Analyzer:
         chosen = [j for j in np.argsort(-cause_probs) if cause_probs[j] >= self.cause_cut[j]]
         causes = []
         for j in chosen:
-            cause = TAXONOMY.cause(config.causes[j])
+            cause = self.taxonomy.cause(config.causes[j])
             causes.append(
                 CauseScore(id=cause.id, group=cause.group, display=cause.display, score=float(cause_probs[j]))
             )
@@ -254,9 +265,11 @@ class Analyzer:
             score, kind = float(np.clip(sentiment_score, -1.0, 1.0)), "intensity"
         risk_flags = {r: bool(risk_probs[j] >= self.risk_cut[j]) for j, r in enumerate(config.risks)}
         risk_scores = {r: float(risk_probs[j]) for j, r in enumerate(config.risks)}
+        raised = [r for r, flag in risk_flags.items() if flag]
         return Analysis(
             causes=causes,
-            group=TAXONOMY.group_of(c.id for c in causes),
+            group=self.taxonomy.group_of(c.id for c in causes),
+            priority=priority_of(score, kind, [c.id for c in causes], raised, self.taxonomy.priority),
             sentiment=Sentiment.model_validate(
                 {"label": config.sentiments[sentiment_index], "score": score, "score_kind": kind}
             ),

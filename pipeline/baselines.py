@@ -75,15 +75,21 @@ class TfidfBaseline:
         self.sentiment.fit(features, sentiment)
         return self
 
-    def tune(self, texts: list[str], causes: np.ndarray, risk: np.ndarray) -> None:
+    def tune(self, texts: list[str], causes: np.ndarray, risk: np.ndarray, cause_ids: list[str] = CAUSE_IDS) -> None:
+        """Thresholds on dev; ``cause_ids`` name the columns of ``causes`` (the taxonomy trained)."""
         features = self.features(texts)
-        self.cause_thresholds = tune_thresholds(self.label_probabilities("causes", features), causes, CAUSE_IDS)
+        self.cause_ids = list(cause_ids)
+        self.cause_thresholds = tune_thresholds(self.label_probabilities("causes", features), causes, cause_ids)
         self.risk_thresholds = tune_thresholds(self.label_probabilities("risk", features), risk, RISK_IDS)
 
     def predict(self, texts: list[str]) -> Predictions:
         features = self.features(texts)
         return Predictions(
-            causes=apply_thresholds(self.label_probabilities("causes", features), self.cause_thresholds, CAUSE_IDS),
+            causes=apply_thresholds(
+                self.label_probabilities("causes", features),
+                self.cause_thresholds,
+                getattr(self, "cause_ids", CAUSE_IDS),  # lexical models saved before this attribute: built-in causes
+            ),
             sentiment=self.sentiment.predict(features),
             risk=apply_thresholds(self.label_probabilities("risk", features), self.risk_thresholds, RISK_IDS),
         )

@@ -29,7 +29,7 @@ from pipeline.metrics import apply_thresholds, metrics_at, tune_all_thresholds, 
 from pipeline.model_card import write_model_card
 from pipeline.model_folder import ModelFolder
 from pipeline.neighbours import NeighbourVote, mix_votes
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, TAXONOMY, Taxonomy
 
 WEIGHT_GRID = np.round(np.arange(0.0, 1.001, 0.1), 2)
 NEIGHBOUR_GRID = np.round(np.arange(0.0, 0.501, 0.1), 2)
@@ -40,10 +40,12 @@ def _multilabel_score(probs: np.ndarray, gold: np.ndarray, labels: list[str]) ->
     return float(f1_score(gold, apply_thresholds(probs, thresholds, labels), average="macro", zero_division=0))
 
 
-def tune_weights(encoder: Probabilities, lexical: Probabilities, gold: dict[str, np.ndarray]) -> dict[str, float]:
+def tune_weights(
+    encoder: Probabilities, lexical: Probabilities, gold: dict[str, np.ndarray], cause_ids: list[str] = CAUSE_IDS
+) -> dict[str, float]:
     """Encoder share per task maximising dev macro-F1; ties keep more of the encoder."""
     weights = {}
-    for task, labels in (("causes", CAUSE_IDS), ("risk", RISK_IDS)):
+    for task, labels in (("causes", cause_ids), ("risk", RISK_IDS)):
         scores = [
             _multilabel_score(w * getattr(encoder, task) + (1 - w) * getattr(lexical, task), gold[task], labels)
             for w in WEIGHT_GRID
@@ -62,9 +64,12 @@ def tune_weights(encoder: Probabilities, lexical: Probabilities, gold: dict[str,
     return weights
 
 
-def tune_neighbour_share(causes: np.ndarray, votes: np.ndarray, gold: np.ndarray) -> float:
+def tune_neighbour_share(
+    causes: np.ndarray, votes: np.ndarray, gold: np.ndarray, taxonomy: Taxonomy = TAXONOMY
+) -> float:
     """Share of the neighbour vote maximising dev cause macro-F1 (thresholds re-tuned); ties keep less vote."""
-    scores = [_multilabel_score(mix_votes(causes, votes, share), gold, CAUSE_IDS) for share in NEIGHBOUR_GRID]
+    ids = taxonomy.cause_ids
+    scores = [_multilabel_score(mix_votes(causes, votes, share), gold, ids) for share in NEIGHBOUR_GRID]
     return float(NEIGHBOUR_GRID[int(np.argmax(scores))])
 
 
@@ -89,7 +94,7 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     """
     target = ModelFolder(folder)
     analyzer = Analyzer.load(target.path, blend=False, cues=False)
-    config = analyzer.config
+    config, taxonomy = analyzer.config, analyzer.taxonomy
     if config.blend_weights:
         raise ConfigurationError(f"{folder} is already blended")
     dev, test = dataset["dev"], dataset["test"]
@@ -100,7 +105,7 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
     lexical_dev = lexical_probabilities(lexical, list(dev["text"]))
     lexical_test = lexical_probabilities(lexical, list(test["text"]))
 
-    weights = tune_weights(encoder_dev, lexical_dev, gold_dev)
+    weights = tune_weights(encoder_dev, lexical_dev, gold_dev, taxonomy.cause_ids)
     blended_dev = mix(encoder_dev, lexical_dev, weights)
     blended_test = mix(encoder_test, lexical_test, weights)
     share, vote = 0.0, None
@@ -108,13 +113,13 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
         train = dataset["train"]
         vote = fit_neighbours(analyzer, list(train["text"]), label_arrays(train)["causes"])
         votes_dev = vote.cause_probabilities(encoder_dev.require_embeddings())
-        share = tune_neighbour_share(blended_dev.causes, votes_dev, gold_dev["causes"])
+        share = tune_neighbour_share(blended_dev.causes, votes_dev, gold_dev["causes"], taxonomy)
         blended_dev.causes = mix_votes(blended_dev.causes, votes_dev, share)
         votes_test = vote.cause_probabilities(encoder_test.require_embeddings())
         blended_test.causes = mix_votes(blended_test.causes, votes_test, share)
     blended_dev.risk = raise_cued_risks(blended_dev.risk, list(dev["text"]), config.risks)
     blended_test.risk = raise_cued_risks(blended_test.risk, list(test["text"]), config.risks)
-    thresholds = tune_all_thresholds(blended_dev, gold_dev)
+    thresholds = tune_all_thresholds(blended_dev, gold_dev, taxonomy)
 
     config.encoder_thresholds = {"causes": dict(config.cause_thresholds), "risk": dict(config.risk_thresholds)}
     config.cause_thresholds, config.risk_thresholds = thresholds
@@ -129,8 +134,8 @@ def add_lexical_blend(folder: Path, dataset: DatasetDict, seed: int = 13, neighb
         {
             "test_encoder_only": before.get("test", {}),
             "dev_encoder_only": before.get("dev", {}),
-            "test": metrics_at(blended_test, gold_test, thresholds),
-            "dev": metrics_at(blended_dev, gold_dev, thresholds),
+            "test": metrics_at(blended_test, gold_test, thresholds, taxonomy),
+            "dev": metrics_at(blended_dev, gold_dev, thresholds, taxonomy),
             "blend_weights": weights,
             "neighbour_share": share,
         }

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from datasets import Dataset, DatasetDict, concatenate_datasets
+from datasets import Dataset, DatasetDict, Features, Value, concatenate_datasets
+from datasets import Sequence as ListFeature
 
 from pipeline import paths
 from pipeline.corpus import CorpusRecord, RealRecord, load_real_records, load_records
 from pipeline.errors import InputDataError
 from pipeline.own_data import OwnRecord
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS, TAXONOMY
+from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS, TAXONOMY, Taxonomy
 
 SPLIT_NAMES = ("train", "dev", "test")
 SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
@@ -26,8 +27,8 @@ SPLIT_FRACTIONS = (0.8, 0.1, 0.1)
 UNKNOWN_SENTIMENT = -100
 
 
-def cause_vector(causes: list[str]) -> list[float]:
-    return [1.0 if cause in causes else 0.0 for cause in CAUSE_IDS]
+def cause_vector(causes: list[str], taxonomy: Taxonomy = TAXONOMY) -> list[float]:
+    return [1.0 if cause in causes else 0.0 for cause in taxonomy.cause_ids]
 
 
 def risk_vector(record: CorpusRecord) -> list[float]:
@@ -156,8 +157,10 @@ def label_arrays(split: Dataset) -> dict[str, np.ndarray]:
         intensity = np.array(scores, dtype=np.float32)
     else:
         intensity = np.full(len(split), np.nan, dtype=np.float32)
+    causes = np.array(split["cause_labels"], dtype=np.float32)
+    # As many cause columns as the data has: a model trained on its own taxonomy has its own number of causes.
     return {
-        "causes": np.array(split["cause_labels"], dtype=np.float32).reshape(len(split), len(CAUSE_IDS)),
+        "causes": causes.reshape(len(split), -1) if len(split) else causes.reshape(0, len(CAUSE_IDS)),
         "sentiment": np.array(split["sentiment_label"], dtype=np.int64),
         "risk": np.array(split["risk_labels"], dtype=np.float32).reshape(len(split), len(RISK_IDS)),
         "intensity": intensity,
@@ -212,29 +215,33 @@ def dataset_hash(include_real: bool = True) -> str:
     return corpus_hash(records)
 
 
-def own_example(record: OwnRecord) -> dict:
+def own_example(record: OwnRecord, taxonomy: Taxonomy = TAXONOMY) -> dict:
     """An own record in the columns of `to_example`; unknown labels as `UNKNOWN_SENTIMENT`, NaN and None."""
     risks = [float("nan")] * len(RISK_IDS) if record.risks is None else [float(flag) for flag in record.risks]
     return {
         "id": record.id,
         "text": record.text,
-        "cause_labels": cause_vector(list(record.causes)),
+        "cause_labels": cause_vector(list(record.causes), taxonomy),
         "sentiment_label": UNKNOWN_SENTIMENT if record.sentiment is None else SENTIMENT_IDS.index(record.sentiment),
         "sentiment_score": record.sentiment_score,
         "risk_labels": risks,
-        "group": TAXONOMY.group_of(list(record.causes)),
+        "group": taxonomy.group_of(list(record.causes)),
         "sector": record.sector,
         "channel": "own",
         "origin": "own",
     }
 
 
-def _own_targets(records: list[OwnRecord]) -> np.ndarray:
+def _own_targets(records: list[OwnRecord], taxonomy: Taxonomy) -> np.ndarray:
     """Causes, no-cause and whether the record is complete are balanced across the own splits."""
-    return np.array([cause_vector(list(r.causes)) + [float(not r.causes), float(r.complete)] for r in records])
+    return np.array(
+        [cause_vector(list(r.causes), taxonomy) + [float(not r.causes), float(r.complete)] for r in records]
+    )
 
 
-def add_own_records(dataset: DatasetDict, records: list[OwnRecord], seed: int = 13) -> tuple[DatasetDict, dict]:
+def add_own_records(
+    dataset: DatasetDict, records: list[OwnRecord], seed: int = 13, taxonomy: Taxonomy = TAXONOMY
+) -> tuple[DatasetDict, dict]:
     """Join a company's own records to the dataset, with their own stratified 80/10/10 split.
 
     Complete records (causes, sentiment and risks) of the train part join ``train``, of the dev part ``dev``
@@ -244,7 +251,7 @@ def add_own_records(dataset: DatasetDict, records: list[OwnRecord], seed: int = 
     labels, never see a made-up one. The test part of both kinds is ``own_test``, reported apart from the
     corpus. Returns the dataset and what metrics.json records about the split.
     """
-    split = stratified_split([r.id for r in records], _own_targets(records), seed)
+    split = stratified_split([r.id for r in records], _own_targets(records, taxonomy), seed)
     by_id = {r.id: r for r in records}
     train_ids = [i for i in split["train"] if by_id[i].complete]
     dev_ids = [i for i in split["dev"] if by_id[i].complete]
@@ -254,7 +261,7 @@ def add_own_records(dataset: DatasetDict, records: list[OwnRecord], seed: int = 
     def part(ids: list[str]) -> Dataset:
         if not ids:
             return template.select([])
-        return Dataset.from_list([own_example(by_id[i]) for i in ids], features=template.features)
+        return Dataset.from_list([own_example(by_id[i], taxonomy) for i in ids], features=template.features)
 
     joined = dict(dataset)
     joined["train"] = concatenate_datasets([dataset["train"], part(train_ids)])
@@ -273,3 +280,51 @@ def add_own_records(dataset: DatasetDict, records: list[OwnRecord], seed: int = 
         },
     }
     return DatasetDict(joined), info
+
+
+# The columns of `to_example`, for a dataset that starts empty (a taxonomy the corpus cannot teach).
+EXAMPLE_FEATURES = Features(
+    {
+        "id": Value("string"),
+        "text": Value("string"),
+        "cause_labels": ListFeature(Value("float64")),
+        "sentiment_label": Value("int64"),
+        "sentiment_score": Value("float64"),
+        "risk_labels": ListFeature(Value("float64")),
+        "group": Value("string"),
+        "sector": Value("string"),
+        "channel": Value("string"),
+        "origin": Value("string"),
+    }
+)
+
+
+def corpus_fits(taxonomy: Taxonomy) -> bool:
+    """Whether the corpus (and the real set) can train this taxonomy: it has every cause they are labelled with.
+
+    Their records then count as negatives for the taxonomy's added causes. A taxonomy that drops or renames
+    built-in causes trains on the organisation's own records alone: a corpus label it lacks would be lost,
+    and one it renamed would teach the wrong thing.
+    """
+    return set(CAUSE_IDS) <= set(taxonomy.cause_ids)
+
+
+def relabel_causes(dataset: DatasetDict, taxonomy: Taxonomy) -> DatasetDict:
+    """Corpus splits with their cause columns in the order of ``taxonomy`` (a superset of the built-in causes)."""
+    if taxonomy.cause_ids == CAUSE_IDS:
+        return dataset
+    if not corpus_fits(taxonomy):
+        raise InputDataError("the corpus cannot be relabelled to a taxonomy that lacks some of its causes")
+    order = [CAUSE_IDS.index(c) if c in CAUSE_IDS else -1 for c in taxonomy.cause_ids]
+
+    def move(example: dict) -> dict:
+        labels = example["cause_labels"]
+        return {"cause_labels": [labels[j] if j >= 0 else 0.0 for j in order]}
+
+    return DatasetDict({name: split.map(move) for name, split in dataset.items()})
+
+
+def empty_dataset() -> DatasetDict:
+    """Train, dev and test with the columns of `to_example` and no rows, for own records to join."""
+    empty: dict[str, list] = {column: [] for column in EXAMPLE_FEATURES}
+    return DatasetDict({name: Dataset.from_dict(empty, features=EXAMPLE_FEATURES) for name in SPLIT_NAMES})

@@ -17,13 +17,15 @@ from pipeline.data import label_arrays
 from pipeline.intensity import intensity_metrics, polarity
 from pipeline.metrics import evaluation_metrics
 from pipeline.model_folder import ModelFolder
-from pipeline.taxonomy import SENTIMENT_IDS
+from pipeline.taxonomy import CAUSE_IDS, SENTIMENT_IDS, TAXONOMY, Taxonomy
 
 
-def split_metrics(pred: Predictions, split) -> dict:
+def split_metrics(pred: Predictions, split, taxonomy: Taxonomy = TAXONOMY) -> dict:
     """The metrics of `quejas eval` for predictions on one split of the dataset."""
     gold = label_arrays(split)
-    return evaluation_metrics(pred.causes, gold["causes"], pred.sentiment, gold["sentiment"], pred.risk, gold["risk"])
+    return evaluation_metrics(
+        pred.causes, gold["causes"], pred.sentiment, gold["sentiment"], pred.risk, gold["risk"], taxonomy
+    )
 
 
 def test_splits(dataset: DatasetDict) -> list[str]:
@@ -31,15 +33,16 @@ def test_splits(dataset: DatasetDict) -> list[str]:
     return [name for name in ("test", "real_test") if name in dataset and len(dataset[name])]
 
 
-def baseline_metrics(dataset: DatasetDict, split: str = "test") -> dict[str, dict]:
+def baseline_metrics(dataset: DatasetDict, split: str = "test", taxonomy: Taxonomy = TAXONOMY) -> dict[str, dict]:
+    """TF-IDF on any taxonomy; the keyword rules only on the built-in causes, the only ones they have words for."""
     train, dev, test = dataset["train"], dataset["dev"], dataset[split]
     gold_train, gold_dev = label_arrays(train), label_arrays(dev)
     tfidf = TfidfBaseline().fit(list(train["text"]), gold_train["causes"], gold_train["sentiment"], gold_train["risk"])
-    tfidf.tune(list(dev["text"]), gold_dev["causes"], gold_dev["risk"])
-    return {
-        "tfidf_logreg": split_metrics(tfidf.predict(list(test["text"])), test),
-        "keywords": split_metrics(KeywordBaseline().predict(list(test["text"])), test),
-    }
+    tfidf.tune(list(dev["text"]), gold_dev["causes"], gold_dev["risk"], taxonomy.cause_ids)
+    results = {"tfidf_logreg": split_metrics(tfidf.predict(list(test["text"])), test, taxonomy)}
+    if taxonomy.cause_ids == CAUSE_IDS:
+        results["keywords"] = split_metrics(KeywordBaseline().predict(list(test["text"])), test, taxonomy)
+    return results
 
 
 def model_metrics(
@@ -65,7 +68,7 @@ def model_metrics(
         sentiment=probs.sentiment.argmax(axis=1),
         risk=(probs.risk >= analyzer.risk_cut).astype(int),
     )
-    metrics = split_metrics(pred, test)
+    metrics = split_metrics(pred, test, analyzer.taxonomy)
     gold = label_arrays(test)
     negative = gold["sentiment"] == SENTIMENT_IDS.index("negative")
     baseline = polarity(probs.sentiment, analyzer.config.sentiments)
@@ -104,6 +107,6 @@ def score_test_splits(
             results["onnx int8"] = model_metrics(
                 model, dataset, device="cpu", quantize=True, runtime="onnx", split=split
             )
-        results.update(baseline_metrics(dataset, split))
+        results.update(baseline_metrics(dataset, split, ModelFolder(model).read_taxonomy()))
         by_split[split] = results
     return by_split

@@ -1,11 +1,14 @@
-"""Metrics shared by training, evaluation and the baselines, so every number is computed one way."""
+"""Metrics shared by training, evaluation and the baselines, so every number is computed one way.
+
+Cause names and groups are the ``taxonomy`` the model was trained on (the built-in one unless given).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score
 
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS, TAXONOMY
+from pipeline.taxonomy import RISK_IDS, SENTIMENT_IDS, TAXONOMY, Taxonomy
 
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.025), 3)
 
@@ -34,28 +37,37 @@ def apply_thresholds(probs: np.ndarray, thresholds: dict[str, float], labels: li
     return (probs >= cut).astype(int)
 
 
-def tune_all_thresholds(probs, gold: dict[str, np.ndarray]) -> tuple[dict[str, float], dict[str, float]]:
+def tune_all_thresholds(
+    probs, gold: dict[str, np.ndarray], taxonomy: Taxonomy = TAXONOMY
+) -> tuple[dict[str, float], dict[str, float]]:
     """Cause and risk thresholds for probabilities ``probs`` (anything with .causes/.risk) against ``gold``."""
     return (
-        tune_thresholds(probs.causes, gold["causes"], CAUSE_IDS),
+        tune_thresholds(probs.causes, gold["causes"], taxonomy.cause_ids),
         tune_thresholds(probs.risk, gold["risk"], RISK_IDS),
     )
 
 
-def metrics_at(probs, gold: dict[str, np.ndarray], thresholds: tuple[dict[str, float], dict[str, float]]) -> dict:
+def metrics_at(
+    probs,
+    gold: dict[str, np.ndarray],
+    thresholds: tuple[dict[str, float], dict[str, float]],
+    taxonomy: Taxonomy = TAXONOMY,
+) -> dict:
     """`evaluation_metrics` for probabilities cut at the given (cause, risk) thresholds."""
     return evaluation_metrics(
-        apply_thresholds(probs.causes, thresholds[0], CAUSE_IDS),
+        apply_thresholds(probs.causes, thresholds[0], taxonomy.cause_ids),
         gold["causes"],
         probs.sentiment.argmax(axis=1),
         gold["sentiment"],
         apply_thresholds(probs.risk, thresholds[1], RISK_IDS),
         gold["risk"],
+        taxonomy,
     )
 
 
-def groups_from_multi_hot(matrix: np.ndarray) -> list[str]:
-    return [TAXONOMY.group_of([CAUSE_IDS[j] for j in np.flatnonzero(row)]) for row in matrix]
+def groups_from_multi_hot(matrix: np.ndarray, taxonomy: Taxonomy = TAXONOMY) -> list[str]:
+    ids = taxonomy.cause_ids
+    return [taxonomy.group_of([ids[j] for j in np.flatnonzero(row)]) for row in matrix]
 
 
 def evaluation_metrics(
@@ -65,15 +77,19 @@ def evaluation_metrics(
     sentiment_gold: np.ndarray,
     risk_pred: np.ndarray,
     risk_gold: np.ndarray,
+    taxonomy: Taxonomy = TAXONOMY,
 ) -> dict:
     """The metrics of the model card and `quejas eval`: the same keys for the model and every baseline."""
-    per_cause = f1_score(cause_gold, cause_pred, average=None, labels=range(len(CAUSE_IDS)), zero_division=0)
+    cause_ids = taxonomy.cause_ids
+    per_cause = f1_score(cause_gold, cause_pred, average=None, labels=range(len(cause_ids)), zero_division=0)
     per_risk = f1_score(risk_gold, risk_pred, average=None, labels=range(len(RISK_IDS)), zero_division=0)
     return {
         "cause_micro_f1": float(f1_score(cause_gold, cause_pred, average="micro", zero_division=0)),
         "cause_macro_f1": float(f1_score(cause_gold, cause_pred, average="macro", zero_division=0)),
-        "per_cause_f1": {c: float(v) for c, v in zip(CAUSE_IDS, per_cause)},
-        "group_accuracy": float(accuracy_score(groups_from_multi_hot(cause_gold), groups_from_multi_hot(cause_pred))),
+        "per_cause_f1": {c: float(v) for c, v in zip(cause_ids, per_cause)},
+        "group_accuracy": float(
+            accuracy_score(groups_from_multi_hot(cause_gold, taxonomy), groups_from_multi_hot(cause_pred, taxonomy))
+        ),
         "sentiment_macro_f1": float(
             f1_score(sentiment_gold, sentiment_pred, average="macro", labels=range(len(SENTIMENT_IDS)), zero_division=0)
         ),

@@ -13,7 +13,7 @@ import jinja2
 from pipeline.model_config import QuejasModelConfig
 from pipeline.model_folder import ModelFolder
 from pipeline.results import intensity_markdown, markdown_table
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 TEMPLATE = "model_card.md.j2"  # Markdown, so nothing is HTML-escaped
@@ -136,7 +136,7 @@ def _own_data(metrics: dict) -> str:
     return "\n".join(lines)
 
 
-def render_model_card(config: QuejasModelConfig, metrics: dict) -> str:
+def render_model_card(config: QuejasModelConfig, metrics: dict, taxonomy: Taxonomy = TAXONOMY) -> str:
     results = {}
     if metrics.get("test"):
         results["model"] = metrics["test"]
@@ -148,7 +148,7 @@ def render_model_card(config: QuejasModelConfig, metrics: dict) -> str:
         metrics=metrics,
         train_cfg=metrics.get("config", {}),
         minutes=metrics.get("training_seconds", 0) / 60,
-        causes=", ".join(f"`{c.id}` ({c.display})" for c in TAXONOMY.causes),
+        causes=", ".join(f"`{c.id}` ({c.display})" for c in taxonomy.causes),
         score=_score(config),
         cued_risks=_cued_risks(),
         blend=_blend(config),
@@ -170,4 +170,5 @@ def _template() -> jinja2.Template:
 
 
 def write_model_card(folder: Path, config: QuejasModelConfig, metrics: dict) -> Path:
-    return ModelFolder(folder).write_model_card(render_model_card(config, metrics))
+    target = ModelFolder(folder)
+    return target.write_model_card(render_model_card(config, metrics, target.read_taxonomy()))

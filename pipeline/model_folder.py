@@ -3,6 +3,8 @@
 A trained model is a self-describing folder::
 
     config.json          QuejasModelConfig: base, labels, thresholds, blend, intensity, max length, corpus hash
+    taxonomy.yaml        the label set it was trained on: cause ids, names, groups, priority rule (folders
+                         written before it have none and use the built-in taxonomy)
     model.safetensors    encoder + heads
     encoder/config.json  architecture of the encoder, so loading never needs the base weights
     tokenizer/           the base tokenizer
@@ -33,8 +35,10 @@ import numpy as np
 
 from pipeline.errors import QuejasError
 from pipeline.model_config import QuejasModelConfig
+from pipeline.taxonomy import TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_yaml
 
 CONFIG_FILE = "config.json"
+TAXONOMY_FILE = "taxonomy.yaml"
 WEIGHTS_FILE = "model.safetensors"
 ENCODER_DIR = "encoder"
 TOKENIZER_DIR = "tokenizer"
@@ -75,6 +79,10 @@ class ModelFolder:
     @property
     def config_file(self) -> Path:
         return self.path / CONFIG_FILE
+
+    @property
+    def taxonomy_file(self) -> Path:
+        return self.path / TAXONOMY_FILE
 
     @property
     def weights_file(self) -> Path:
@@ -133,6 +141,19 @@ class ModelFolder:
 
     def write_config(self, config: QuejasModelConfig) -> None:
         _write_atomically(self.config_file, config.model_dump_json(indent=2) + "\n")
+
+    # ------------------------------------------------------------------------------------------ taxonomy
+    def read_taxonomy(self) -> Taxonomy:
+        """The folder's own label set; the built-in one for folders written before models carried theirs."""
+        if not self.taxonomy_file.exists():
+            return TAXONOMY
+        try:
+            return parse_taxonomy(self.taxonomy_file.read_text(encoding="utf-8"), str(self.taxonomy_file))
+        except TaxonomyError as exc:
+            raise ModelFolderError(f"{exc}; the model folder is damaged, train it again") from None
+
+    def write_taxonomy(self, taxonomy: Taxonomy) -> None:
+        _write_atomically(self.taxonomy_file, taxonomy_yaml(taxonomy))
 
     # ------------------------------------------------------------------------------------------ metrics
     def read_metrics(self) -> dict[str, Any]:

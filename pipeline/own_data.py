@@ -5,7 +5,8 @@ does. So a file (CSV, XLSX, JSONL or Parquet) needs only:
 
 - a text column (``text``, ``texto``, ``mensaje``, ``message``, ``queja`` or ``complaint``), never blank;
 - its causes: a ``causes`` column of cause ids separated by ``;`` (what `quejas label` writes; a list in
-  JSONL), or one 0/1 column per cause id (``delay``, ``billing_error``, ...). A blank ``causes`` cell, or
+  JSONL), or one 0/1 column per cause id (``delay``, ``billing_error``, ...): the ids of the taxonomy being
+  trained, the built-in one or a `--taxonomy` file. A blank ``causes`` cell, or
   every cause column 0, means the message has no cause (not a complaint), exactly as in the corpus.
 
 and may add:
@@ -37,7 +38,7 @@ import pandas as pd
 from pipeline.errors import QuejasError
 from pipeline.feedback.export import corpus_record
 from pipeline.feedback.store import FeedbackStore, FeedbackStoreError
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
+from pipeline.taxonomy import RISK_IDS, SENTIMENT_IDS, TAXONOMY, Taxonomy
 
 TEXT_COLUMNS = ("text", "texto", "mensaje", "message", "queja", "complaint")
 FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".jsonl": "jsonl", ".parquet": "parquet"}
@@ -116,10 +117,10 @@ def _ids(value: Any, column: str, valid: list[str]) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _causes(row: Mapping[str, Any], columns: list[str]) -> tuple[str, ...]:
+def _causes(row: Mapping[str, Any], columns: list[str], cause_ids: list[str]) -> tuple[str, ...]:
     if "causes" in columns:
-        return _ids(row["causes"], "causes", CAUSE_IDS)
-    return tuple(cause for cause in CAUSE_IDS if cause in columns and _flag(row[cause], cause))
+        return _ids(row["causes"], "causes", cause_ids)
+    return tuple(cause for cause in cause_ids if cause in columns and _flag(row[cause], cause))
 
 
 def _sentiment(row: Mapping[str, Any]) -> tuple[str | None, float | None]:
@@ -160,18 +161,19 @@ def _risks(row: Mapping[str, Any], columns: list[str]) -> tuple[bool, ...] | Non
     return None
 
 
-def check_columns(columns: list[str], source: str) -> str:
-    """The text column's name; raises when the text or the causes cannot be found."""
+def check_columns(columns: list[str], source: str, cause_ids: list[str] | None = None) -> str:
+    """The text column's name; raises when the text or the causes (ids of the taxonomy trained) cannot be found."""
+    cause_ids = TAXONOMY.cause_ids if cause_ids is None else cause_ids
     lowered = {c.lower(): c for c in columns}
     text = next((lowered[name] for name in TEXT_COLUMNS if name in lowered), None)
     if text is None:
         raise OwnDataError(
             f"{source}: no text column; name it one of {', '.join(TEXT_COLUMNS)} (found: {', '.join(columns)})"
         )
-    if "causes" not in columns and not set(CAUSE_IDS) & set(columns):
+    if "causes" not in columns and not set(cause_ids) & set(columns):
         raise OwnDataError(
             f"{source}: no causes; add a `causes` column of ';'-separated cause ids or one 0/1 column per cause "
-            f"id ({', '.join(CAUSE_IDS)})"
+            f"id ({', '.join(cause_ids)})"
         )
     present = [c for c in RISK_COLUMNS.values() if c in columns]
     if present and len(present) != len(RISK_COLUMNS):
@@ -180,7 +182,14 @@ def check_columns(columns: list[str], source: str) -> str:
     return text
 
 
-def record_from_row(row: Mapping[str, Any], columns: list[str], text_column: str, record_id: str, source: str):
+def record_from_row(
+    row: Mapping[str, Any],
+    columns: list[str],
+    text_column: str,
+    record_id: str,
+    source: str,
+    taxonomy: Taxonomy = TAXONOMY,
+) -> OwnRecord:
     """One row as an `OwnRecord`; raises `RowProblem` naming the column and value."""
     text = row[text_column]
     if _blank(text) or not isinstance(text, str):
@@ -190,7 +199,7 @@ def record_from_row(row: Mapping[str, Any], columns: list[str], text_column: str
     return OwnRecord(
         id=record_id,
         text=text.strip(),
-        causes=_causes(row, columns),
+        causes=_causes(row, columns, taxonomy.cause_ids),
         sentiment=sentiment,
         sentiment_score=score,
         risks=_risks(row, columns),
@@ -200,14 +209,20 @@ def record_from_row(row: Mapping[str, Any], columns: list[str], text_column: str
 
 
 def records_from_rows(
-    rows: list[dict[str, Any]], columns: list[str], source: str, prefix: str, where: Callable[[int], str]
+    rows: list[dict[str, Any]],
+    columns: list[str],
+    source: str,
+    prefix: str,
+    where: Callable[[int], str],
+    taxonomy: Taxonomy = TAXONOMY,
 ) -> list[OwnRecord]:
-    """Every row checked; all problems (the first ``MAX_REPORTED`` shown) raised together, nothing skipped."""
-    text_column = check_columns(columns, source)
+    """Every row checked against ``taxonomy``; all problems (the first ``MAX_REPORTED`` shown) raised together,
+    nothing skipped."""
+    text_column = check_columns(columns, source, taxonomy.cause_ids)
     records, problems = [], []
     for i, row in enumerate(rows):
         try:
-            records.append(record_from_row(row, columns, text_column, f"{prefix}-{i + 1:05d}", source))
+            records.append(record_from_row(row, columns, text_column, f"{prefix}-{i + 1:05d}", source, taxonomy))
         except RowProblem as exc:
             problems.append(f"{source} {where(i)}: {exc}")
     if problems:
@@ -244,14 +259,14 @@ def _location(path: Path) -> Callable[[int], str]:
     return lambda i: f"{'line' if fmt == 'jsonl' else 'row'} {i + 1}"
 
 
-def read_own_file(path: Path, number: int = 1) -> list[OwnRecord]:
+def read_own_file(path: Path, number: int = 1, taxonomy: Taxonomy = TAXONOMY) -> list[OwnRecord]:
     frame = read_table(path)
     columns = [str(c) for c in frame.columns]
     frame.columns = pd.Index(columns)
     if frame.empty:
         raise OwnDataError(f"{path}: no rows")
     rows = [{str(k): v for k, v in row.items()} for row in frame.astype(object).to_dict(orient="records")]
-    return records_from_rows(rows, columns, path.name, f"own{number}", _location(path))
+    return records_from_rows(rows, columns, path.name, f"own{number}", _location(path), taxonomy)
 
 
 def feedback_url(url: str | None = None) -> str | None:
@@ -259,11 +274,11 @@ def feedback_url(url: str | None = None) -> str | None:
     return url or os.environ.get("QUEJAS_FEEDBACK_URL") or None
 
 
-def feedback_records(url: str | None = None) -> list[OwnRecord]:
+def feedback_records(url: str | None = None, taxonomy: Taxonomy = TAXONOMY) -> list[OwnRecord]:
     """Every stored correction, through the corpus-format conversion of `quejas feedback export`."""
     store = FeedbackStore(feedback_url(url))
     try:
-        rows = [corpus_record(c) for c in store.corrections()]
+        rows = [corpus_record(c, taxonomy) for c in store.corrections()]
     except FeedbackStoreError as exc:
         raise OwnDataError(f"cannot read the corrections store {store.where}: {exc}") from None
     finally:
@@ -271,16 +286,20 @@ def feedback_records(url: str | None = None) -> list[OwnRecord]:
     if not rows:
         raise OwnDataError(f"the corrections store {store.where} holds no corrections; drop --feedback or add some")
     columns = sorted({key for row in rows for key in row})
-    return records_from_rows(rows, columns, FEEDBACK_SOURCE, "fbk", lambda i: f"correction {rows[i]['id']}")
+    where = lambda i: f"correction {rows[i]['id']}"  # noqa: E731
+    return records_from_rows(rows, columns, FEEDBACK_SOURCE, "fbk", where, taxonomy)
 
 
-def load_own_records(files: list[str] | None, feedback: bool = False, url: str | None = None) -> list[OwnRecord]:
-    """Records of every --extra_data file, then of the store; any problem stops here, before training."""
+def load_own_records(
+    files: list[str] | None, feedback: bool = False, url: str | None = None, taxonomy: Taxonomy = TAXONOMY
+) -> list[OwnRecord]:
+    """Records of every --extra_data file, then of the store, labelled with ``taxonomy``'s causes (the one being
+    trained); any problem stops here, before training."""
     records: list[OwnRecord] = []
     for number, name in enumerate(files or [], start=1):
-        records += read_own_file(Path(name), number)
+        records += read_own_file(Path(name), number, taxonomy)
     if feedback:
-        records += feedback_records(url)
+        records += feedback_records(url, taxonomy)
     return records
 
 

@@ -187,6 +187,25 @@ def _put_found(value: Any, found: str) -> Any:
     return value
 
 
+PLACEHOLDER_FOLLOW_UP_DAYS = 3
+
+
+def placeholder_rule(cause_id: str, display: str) -> CausePolicy:
+    """What a draft says about a cause the policy has no steps for (a model trained on an organisation's own
+    causes): the cause by name and a visible ``[ACCIÓN: ...]`` step for the agent to fill in, as the presets
+    do where no sentence fits every case; never an error, never a cause silently left out."""
+    name = (display.strip() or cause_id).replace("{", "{{").replace("}", "}}")
+    action = f"[ACCIÓN: qué haremos sobre «{name}»]"
+    return CausePolicy(
+        issue=f"«{name}»",
+        admit_error=False,
+        apology=f"lo ocurrido ({name})",
+        steps=[action],
+        chat=action,
+        follow_up_days=PLACEHOLDER_FOLLOW_UP_DAYS,
+    )
+
+
 class NonComplaintPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -231,6 +250,10 @@ class Policy(BaseModel):
     @classmethod
     def _tone(cls, value: str) -> str:
         return normalise_tone(value)
+
+    def rule_for(self, cause_id: str, display: str) -> CausePolicy:
+        """The policy's rule for a cause, or a placeholder step when it has none (`placeholder_rule`)."""
+        return self.causes.get(cause_id) or placeholder_rule(cause_id, display)
 
     @field_validator("follow_up_time")
     @classmethod

@@ -23,6 +23,7 @@ from pipeline.intensity_tuning import fit_intensity, fit_scorer, scorer_applies
 from pipeline.metrics import evaluation_metrics
 from pipeline.model_card import write_model_card
 from pipeline.model_folder import ModelFolder
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 from pipeline.training_args import TrainingConfig
 
 
@@ -32,16 +33,23 @@ def finish_model_folder(folder: Path, dataset: DatasetDict, config: TrainingConf
     target = ModelFolder(folder)
     has_dev, has_test = len(dataset["dev"]) > 0, len(dataset["test"]) > 0
     if config.run_baselines and has_test:
-        metrics["baselines"] = baseline_metrics(dataset)
+        metrics["baselines"] = baseline_metrics(dataset, taxonomy=target.read_taxonomy())
     target.write_metrics(metrics)
     write_model_card(folder, target.read_config(), metrics)
     if config.lexical_blend and has_dev and has_test:
         metrics = add_lexical_blend(folder, dataset, config.seed, neighbours=config.neighbour_vote)
-    if has_dev:
+    if has_dev and np.isnan(label_arrays(dataset["dev"])["intensity"]).all():
+        # Own records without a sentiment_score (a taxonomy trained on them alone): nothing to choose the
+        # intensity on, and the head learnt none, so the score is P(positive) - P(negative), said as such.
+        stored = target.read_config()
+        stored.intensity_source, stored.intensity_mapping = "polarity", {}
+        target.write_config(stored)
+    elif has_dev:
         # The mapping candidate reads the final (blended) sentiment probabilities.
         metrics["intensity"] = fit_intensity(folder, dataset, config.seed, device=config.device)
         if scorer_applies(target.read_config()):
             metrics["intensity"] = fit_scorer(folder, dataset, config.seed, device=config.device)
+    if has_dev:
         tune_confidence(folder, dataset["dev"], config.device)
     if "real_test" in dataset and len(dataset["real_test"]):
         metrics = report_real_test(folder, dataset, config.device, baselines=config.run_baselines)
@@ -74,14 +82,18 @@ def report_real_test(folder: Path, dataset: DatasetDict, device: str = "auto", b
     if config.blend_weights:
         results["encoder only"] = model_metrics(folder, dataset, device=device, blend=False, split="real_test")
     if baselines:
-        results.update(baseline_metrics(dataset, "real_test"))
+        results.update(baseline_metrics(dataset, "real_test", target.read_taxonomy()))
     metrics = target.update_metrics({"real_test": results})
     write_model_card(folder, config, metrics)
     return metrics
 
 
 def masked_metrics(
-    probs: Probabilities, gold: dict[str, np.ndarray], cause_cut: np.ndarray, risk_cut: np.ndarray
+    probs: Probabilities,
+    gold: dict[str, np.ndarray],
+    cause_cut: np.ndarray,
+    risk_cut: np.ndarray,
+    taxonomy: Taxonomy = TAXONOMY,
 ) -> dict:
     """The metrics of `evaluation_metrics`, sentiment and risk only over the rows that have those labels.
 
@@ -104,6 +116,7 @@ def masked_metrics(
             sentiment_gold[rows],
             risk_pred[rows],
             risk_gold[rows],
+            taxonomy,
         )
 
     metrics = over(np.ones(len(cause_pred), dtype=bool))
@@ -129,7 +142,8 @@ def report_own_test(folder: Path, own_test: Dataset, device: str = "auto") -> di
     for name, blend in (("model", True), ("encoder only", False)):
         if blend or config.blend_weights:
             analyzer = Analyzer.load(folder, device=device, blend=blend)
-            results[name] = masked_metrics(analyzer.probabilities(texts), gold, analyzer.cause_cut, analyzer.risk_cut)
+            probs = analyzer.probabilities(texts)
+            results[name] = masked_metrics(probs, gold, analyzer.cause_cut, analyzer.risk_cut, analyzer.taxonomy)
     metrics = target.update_metrics({"own_test": results})
     write_model_card(folder, config, metrics)
     return metrics

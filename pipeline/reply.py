@@ -42,7 +42,7 @@ from pipeline.schema import (
     RiskScores,
     Sentiment,
 )
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 from pipeline.text import sentence_spans
 from pipeline.wording import word_count
 
@@ -455,8 +455,7 @@ def _context(
     known = known_info(entities, complaint_text)
     folded = fold(complaint_text or "")
     context.live = channel == "chat" and live_chat(complaint_text)
-    causes = [c for c in analysis.cause_ids if c in policy.causes]
-    if not causes:
+    if not analysis.causes:
         context.kind = _message_kind(analysis, complaint_text)
         context.live = channel == "chat" and context.kind == "question"  # the customer waits for the answer
         if context.live:
@@ -465,7 +464,7 @@ def _context(
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
-    all_rules = [policy.causes[c].for_complaint(complaint_text or "") for c in causes]
+    all_rules = [policy.rule_for(c.id, c.display).for_complaint(complaint_text or "") for c in analysis.causes]
     rules = all_rules[:2] if level >= 4 else all_rules
     rest = "lo demás" if channel == "email" else None
     if channel != "email" and level >= 1:
@@ -544,9 +543,9 @@ def _subject(context: ReplyContext, analysis: Analysis, policy: Policy, amount: 
     if context.kind != "complaint":
         topic = {"thanks": "mensaje", "question": "consulta", "request": "solicitud"}[context.kind]
         return f"{context.Su} {topic}{context.ref_paren}"
-    causes = [c for c in analysis.cause_ids if c in policy.causes]
+    causes = analysis.causes
     item = fill(policy.item, context.tone)
-    rule = policy.causes[causes[0]]
+    rule = policy.rule_for(causes[0].id, causes[0].display)
     text = rule.issue_fact if rule.issue_fact and amount else rule.issue
     issue = fill(text, context.tone, item=item, importe=amount or "", percent="")
     more = " y otros puntos" if len(causes) > 1 else ""
@@ -602,16 +601,16 @@ def analysis_from_causes(
     cause_ids: list[str],
     entities: Entities | None = None,
     sentiment: str | None = None,
+    taxonomy: Taxonomy = TAXONOMY,
 ) -> Analysis:
     """An `Analysis` built by hand (no model): for tests, the API when a client sends causes, and demos."""
-    causes = [
-        CauseScore(id=c, group=TAXONOMY.cause(c).group, display=TAXONOMY.cause(c).display, score=1.0) for c in cause_ids
-    ]
+    found = [taxonomy.cause(c) for c in cause_ids]
+    causes = [CauseScore(id=c.id, group=c.group, display=c.display, score=1.0) for c in found]
     label = sentiment or ("negative" if causes else "neutral")
     score = {"negative": -0.7, "neutral": 0.0, "positive": 0.8}[label]
     return Analysis(
         causes=causes,
-        group=TAXONOMY.group_of(cause_ids),
+        group=taxonomy.group_of(cause_ids),
         sentiment=Sentiment.model_validate({"label": label, "score": score}),
         risk=Risk(churn=False, legal=False, public=False, scores=RiskScores(churn=0.0, legal=0.0, public=0.0)),
         entities=entities or Entities(),

@@ -11,6 +11,12 @@ from rich.table import Table
 from pipeline.taxonomy import CAUSE_IDS, RISK_IDS
 
 
+def _cause_ids(results: dict[str, dict]) -> list[str]:
+    """The causes the results were measured on (a model trained on its own taxonomy has its own)."""
+    first = next(iter(results.values()), {})
+    return list(first.get("per_cause_f1") or CAUSE_IDS)
+
+
 def comparison_table(results: dict[str, dict], title: str = "Test split") -> Table:
     """Rows are metrics, columns are systems: the shape of the model card and of the issue report."""
     table = Table(title=title)
@@ -29,7 +35,7 @@ def comparison_table(results: dict[str, dict], title: str = "Test split") -> Tab
         table.add_row(label, *(f"{results[n][key]:.3f}" for n in names))
     for risk in RISK_IDS:
         table.add_row(f"  risk F1 {risk}", *(f"{results[n]['per_risk_f1'][risk]:.3f}" for n in names))
-    for cause in CAUSE_IDS:
+    for cause in _cause_ids(results):
         table.add_row(f"  F1 {cause}", *(f"{results[n]['per_cause_f1'][cause]:.3f}" for n in names))
     return table
 
@@ -95,7 +101,7 @@ def markdown_table(results: dict[str, dict]) -> str:
         ("risk macro-F1", lambda m: m["risk_macro_f1"]),
     ]
     keys += [(f"risk F1 `{r}`", _per_label("per_risk_f1", r)) for r in RISK_IDS]
-    keys += [(f"F1 `{c}`", _per_label("per_cause_f1", c)) for c in CAUSE_IDS]
+    keys += [(f"F1 `{c}`", _per_label("per_cause_f1", c)) for c in _cause_ids(results)]
     for label, get in keys:
         lines.append(f"| {label} | " + " | ".join(f"{get(results[n]):.3f}" for n in names) + " |")
     return "\n".join(lines)

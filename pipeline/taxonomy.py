@@ -2,13 +2,19 @@
 
 Every part of quejas (corpus validation, model heads, API, reports, reply drafts) asks this module
 for labels instead of spelling them out, so the taxonomy can only be wrong in one place.
+
+`TAXONOMY` is the built-in label set. An organisation may train on its own causes (`quejas train
+--taxonomy FILE`, read by `load_taxonomy_file`); the model folder then carries that taxonomy and
+everything downstream takes it from the loaded model (`Analyzer.taxonomy`), so functions that need labels
+accept a ``taxonomy`` argument that defaults to the built-in one. Sentiments and risk signals are the
+same in every taxonomy: their heads, cues and the reply rules depend on them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal, get_args
@@ -94,6 +100,10 @@ class Taxonomy:
                 return cause
         raise KeyError(f"unknown cause id {cause_id!r}; known: {', '.join(self.cause_ids)}")
 
+    def cause_display(self, cause_id: str) -> str:
+        """The Spanish name of a cause, or the id itself when this taxonomy does not know it."""
+        return next((c.display for c in self.causes if c.id == cause_id), cause_id)
+
     def group_of(self, cause_ids: Iterable[str]) -> ComplaintGroup:
         """The complaint group is derived, never labelled, so it can't disagree with the causes."""
         groups = {self.cause(c).group for c in cause_ids}
@@ -104,15 +114,42 @@ class Taxonomy:
         return groups.pop()
 
 
+class TaxonomyError(ConfigurationError):
+    """A taxonomy file (pipeline/taxonomy.yaml or one given to `quejas train --taxonomy`) is not valid; the
+    message names the file and the entry."""
+
+
+CAUSE_ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,47}")
+CAUSE_FIELDS = ("id", "group", "display", "description")
+
+
+def _parse_cause(index: int, raw: object) -> Cause:
+    """One entry of `causes:`, refused with its position and id when a field is missing or malformed."""
+    if not isinstance(raw, dict):
+        raise TaxonomyError(f"causes[{index}] must be a mapping with {', '.join(CAUSE_FIELDS)}")
+    name = f"causes[{index}] ({raw['id']!r})" if "id" in raw else f"causes[{index}]"
+    missing = [f for f in CAUSE_FIELDS if not isinstance(raw.get(f), str) or not raw[f].strip()]
+    if missing:
+        raise TaxonomyError(f"{name} lacks {', '.join(missing)} (each cause needs {', '.join(CAUSE_FIELDS)})")
+    unknown = sorted(set(raw) - set(CAUSE_FIELDS))
+    if unknown:
+        raise TaxonomyError(f"{name} has unknown field(s) {', '.join(unknown)}; a cause has {', '.join(CAUSE_FIELDS)}")
+    if not CAUSE_ID_PATTERN.fullmatch(raw["id"]):
+        raise TaxonomyError(
+            f"{name}: ids are lower-case snake_case of at most 48 characters (letters, digits, _), e.g. late_delivery"
+        )
+    if raw["group"] not in get_args(CauseGroup):
+        raise TaxonomyError(f"{name} has group {raw['group']!r}; use operational or emotional")
+    return Cause(id=raw["id"], group=raw["group"], display=raw["display"].strip(), description=raw["description"])
+
+
 def _parse(raw: dict) -> Taxonomy:
-    causes = tuple(
-        Cause(id=c["id"], group=c["group"], display=c["display"], description=c["description"]) for c in raw["causes"]
-    )
+    causes = tuple(_parse_cause(i, c) for i, c in enumerate(raw["causes"]))
+    seen: set[str] = set()
     for cause in causes:
-        if cause.group not in ("operational", "emotional"):
-            raise ConfigurationError(f"cause {cause.id!r} has group {cause.group!r}; use operational or emotional")
-    if len({c.id for c in causes}) != len(causes):
-        raise ConfigurationError("taxonomy.yaml repeats a cause id")
+        if cause.id in seen:
+            raise TaxonomyError(f"cause id {cause.id!r} is repeated; each cause needs its own id")
+        seen.add(cause.id)
     risks = tuple(
         RiskSignal(id=r["id"], display=r["display"], description=r["description"], cues=tuple(r.get("cues") or ()))
         for r in raw["risks"]
@@ -123,7 +160,7 @@ def _parse(raw: dict) -> Taxonomy:
                 re.compile(cue)
             except re.error as exc:
                 message = f"risk {risk.id!r} has a cue that is not a valid regular expression: {cue!r} ({exc})"
-                raise ConfigurationError(message) from None
+                raise TaxonomyError(message) from None
     priority = _parse_priority(raw["priority"], causes, risks) if raw.get("priority") else None
     return Taxonomy(
         causes=causes, risks=risks, groups=dict(raw["groups"]), sentiments=dict(raw["sentiments"]), priority=priority
@@ -136,7 +173,7 @@ def _parse_priority(raw: dict, causes: tuple[Cause, ...], risks: tuple[RiskSigna
     unknown = [f"cause {c!r}" for c in raw.get("causes", {}) if c not in cause_ids]
     unknown += [f"risk {r!r}" for r in raw.get("risks", {}) if r not in risk_ids]
     if unknown:
-        raise ConfigurationError(f"the priority rule names unknown labels: {', '.join(unknown)}")
+        raise TaxonomyError(f"the priority rule names unknown labels: {', '.join(unknown)}")
     bands = sorted(((float(b["at_most"]), int(b["points"])) for b in raw.get("intensity", [])), key=lambda b: b[0])
     levels = tuple(
         PriorityLevelRule(
@@ -146,12 +183,10 @@ def _parse_priority(raw: dict, causes: tuple[Cause, ...], risks: tuple[RiskSigna
     )
     if tuple(level.id for level in levels) != get_args(PriorityLevel):
         names = ", ".join(get_args(PriorityLevel))
-        raise ConfigurationError(f"priority levels must be {names} in that order (the API names them)")
+        raise TaxonomyError(f"priority levels must be {names} in that order (the API names them)")
     minimums = [level.min_points for level in levels]
     if not levels or minimums != sorted(minimums, reverse=True) or minimums[-1] != 0:
-        raise ConfigurationError(
-            "priority levels must be listed from the highest min_points down to a last level with 0"
-        )
+        raise TaxonomyError("priority levels must be listed from the highest min_points down to a last level with 0")
     return PriorityRule(
         complaint=int(raw.get("complaint", 0)),
         intensity=tuple(bands),
@@ -160,6 +195,12 @@ def _parse_priority(raw: dict, causes: tuple[Cause, ...], risks: tuple[RiskSigna
         causes_cap=int(raw.get("causes_cap", 10**6)),
         levels=levels,
     )
+
+
+@cache
+def _builtin_raw() -> dict:
+    with open(TAXONOMY_PATH, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
 
 
 @cache
@@ -173,3 +214,99 @@ TAXONOMY = load_taxonomy()
 CAUSE_IDS: list[str] = TAXONOMY.cause_ids
 RISK_IDS: list[str] = TAXONOMY.risk_ids
 SENTIMENT_IDS: list[str] = TAXONOMY.sentiment_ids
+SECTIONS = ("groups", "causes", "sentiments", "risks", "priority")
+
+
+def _read_yaml(text: str, source: str) -> dict:
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TaxonomyError(f"{source} is not valid YAML ({first})") from None
+    if not isinstance(raw, dict):
+        raise TaxonomyError(f"{source} must hold a mapping with a `causes:` list (see pipeline/taxonomy.yaml)")
+    unknown = sorted(set(raw) - set(SECTIONS))
+    if unknown:
+        raise TaxonomyError(f"{source} has unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+    return raw
+
+
+def _same_heads(raw: dict, source: str) -> None:
+    """Sentiments and risks may be renamed, never changed: their heads, cues and reply rules are built in."""
+    sentiments = list(raw["sentiments"]) if isinstance(raw["sentiments"], dict) else None
+    if sentiments != SENTIMENT_IDS:
+        raise TaxonomyError(
+            f"{source}: `sentiments:` must map exactly {', '.join(SENTIMENT_IDS)}, in this order, to display names "
+            "(or be left out)"
+        )
+    risks = raw["risks"] if isinstance(raw["risks"], list) else None
+    ids = [str(r.get("id")) for r in risks if isinstance(r, dict)] if risks is not None else None
+    if ids != RISK_IDS:
+        raise TaxonomyError(
+            f"{source}: `risks:` must list exactly {', '.join(RISK_IDS)}, in this order (or be left out)"
+        )
+
+
+def _builtin_priority_for(cause_ids: set[str]) -> dict:
+    """The built-in priority rule without the causes a custom taxonomy lacks: those simply add no points."""
+    rule = dict(_builtin_raw()["priority"])
+    rule["causes"] = {c: v for c, v in (rule.get("causes") or {}).items() if c in cause_ids}
+    return rule
+
+
+def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
+    """A taxonomy from YAML text; sections left out (groups, sentiments, risks, priority) are the built-in ones.
+
+    Errors name ``source`` and the bad entry, so `quejas train --taxonomy` can print them as one line.
+    """
+    raw = _read_yaml(text, source)
+    builtin = _builtin_raw()
+    merged = {
+        name: raw[name] if raw.get(name) is not None else builtin[name] for name in SECTIONS if name != "priority"
+    }
+    try:
+        if not isinstance(merged["causes"], list) or not merged["causes"]:
+            raise TaxonomyError("the taxonomy needs a non-empty list under `causes:`")
+        if not isinstance(merged["groups"], dict) or set(merged["groups"]) != set(get_args(ComplaintGroup)):
+            raise TaxonomyError(f"`groups:` must name exactly {', '.join(get_args(ComplaintGroup))}")
+        _same_heads(merged, source)
+        ids = {str(c.get("id")) for c in raw.get("causes") or [] if isinstance(c, dict)}
+        merged["priority"] = raw["priority"] if raw.get("priority") is not None else _builtin_priority_for(ids)
+        return _parse(merged)
+    except TaxonomyError as exc:
+        message = str(exc)
+        raise TaxonomyError(message if message.startswith(source) else f"{source}: {message}") from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise TaxonomyError(
+            f"{source}: malformed entry ({type(exc).__name__}: {exc}); see pipeline/taxonomy.yaml"
+        ) from None
+
+
+def load_taxonomy_file(path: str | Path) -> Taxonomy:
+    """An organisation's own taxonomy file (the format of pipeline/taxonomy.yaml), checked entry by entry."""
+    path = Path(path)
+    if not path.is_file():
+        raise TaxonomyError(f"taxonomy file {path} does not exist")
+    return parse_taxonomy(path.read_text(encoding="utf-8"), str(path))
+
+
+def taxonomy_yaml(taxonomy: Taxonomy) -> str:
+    """The whole taxonomy as YAML (every section written out), as a model folder stores it."""
+    raw: dict = {
+        "groups": dict(taxonomy.groups),
+        "causes": [asdict(c) for c in taxonomy.causes],
+        "sentiments": dict(taxonomy.sentiments),
+        "risks": [{**asdict(r), "cues": list(r.cues)} for r in taxonomy.risks],
+    }
+    rule = taxonomy.priority
+    if rule is not None:
+        raw["priority"] = {
+            "complaint": rule.complaint,
+            "intensity": [{"at_most": at_most, "points": points} for at_most, points in rule.intensity],
+            "risks": dict(rule.risks),
+            "causes": dict(rule.causes),
+            "causes_cap": rule.causes_cap,
+            "levels": [asdict(level) for level in rule.levels],
+        }
+    header = "# The labels this model was trained on (quejas taxonomy format; see pipeline/taxonomy.yaml).\n"
+    return header + yaml.safe_dump(raw, allow_unicode=True, sort_keys=False, width=120)

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
 
 from pipeline.base_model import resolve_base_model
-from pipeline.data import UNKNOWN_SENTIMENT, add_own_records, label_arrays
+from pipeline.data import UNKNOWN_SENTIMENT, add_own_records, corpus_fits, empty_dataset, label_arrays, relabel_causes
 from pipeline.inference import predict_probabilities
 from pipeline.intensity import intensity_metrics
 from pipeline.metrics import metrics_at, tune_all_thresholds
@@ -34,7 +34,7 @@ from pipeline.model_folder import ModelFolder
 from pipeline.own_data import load_own_records, own_hash
 from pipeline.post_training import finish_model_folder
 from pipeline.state_cache import LowerStateCache, cached_probabilities
-from pipeline.taxonomy import CAUSE_IDS, RISK_IDS, SENTIMENT_IDS
+from pipeline.taxonomy import RISK_IDS, SENTIMENT_IDS, Taxonomy
 from pipeline.tokenization import BatchTokenizer
 from pipeline.training_args import TrainingConfig, TrainingConfigError, TrainingResult
 
@@ -130,15 +130,49 @@ def masked_risk_loss(loss: nn.BCEWithLogitsLoss, logits: torch.Tensor, target: t
     return loss(logits[known], target[known])
 
 
-def with_own_data(config: TrainingConfig, dataset: DatasetDict) -> tuple[DatasetDict, dict | None]:
+def for_taxonomy(config: TrainingConfig, dataset: DatasetDict, taxonomy: Taxonomy) -> DatasetDict:
+    """The corpus splits in ``taxonomy``'s cause order, or no corpus at all when it cannot teach those causes.
+
+    A taxonomy that keeps every built-in cause (and may add its own) trains on the corpus too; any other
+    trains on the organisation's records alone, so it needs some (see `data.corpus_fits`).
+    """
+    if corpus_fits(taxonomy):
+        return relabel_causes(dataset, taxonomy)
+    if not (config.extra_data or config.feedback):
+        raise TrainingConfigError(
+            f"--taxonomy {config.taxonomy}: its causes are not a superset of the built-in ones, so the corpus "
+            "(data/complaints) cannot teach them; pass records labelled with its cause ids with --extra_data "
+            "and/or --feedback"
+        )
+    return empty_dataset()
+
+
+def with_own_data(
+    config: TrainingConfig, dataset: DatasetDict, taxonomy: Taxonomy | None = None
+) -> tuple[DatasetDict, dict | None]:
     """The dataset with the --extra_data files and --feedback corrections joined (data.add_own_records).
 
-    Read and checked before anything slow starts, so a bad row stops the run at once.
+    Read and checked against the trained taxonomy before anything slow starts, so a bad row stops the run at
+    once. Without corpus rows the test split is the own test part's complete records (the blend, baselines and
+    model card need one).
     """
+    taxonomy = taxonomy or config.labels()
     if not (config.extra_data or config.feedback) or "own_test" in dataset:
         return dataset, None
-    records = load_own_records(config.extra_data, config.feedback, config.feedback_url)
-    joined, info = add_own_records(dataset, records, config.seed)
+    records = load_own_records(config.extra_data, config.feedback, config.feedback_url, taxonomy)
+    own_only = len(dataset["train"]) == 0
+    joined, info = add_own_records(dataset, records, config.seed, taxonomy)
+    if own_only:
+        # The blend, baselines and model card score "test", which needs every label: the complete own test
+        # records; all of them are still reported under own_test.
+        parts = dict(joined)
+        parts["test"] = joined["own_test"].filter(
+            lambda row: (
+                row["sentiment_label"] != UNKNOWN_SENTIMENT and not any(math.isnan(v) for v in row["risk_labels"])
+            )
+        )
+        joined = DatasetDict(parts)
+        info["corpus"] = False
     info["hash"] = own_hash(records)
     return joined, info
 
@@ -153,7 +187,7 @@ def continued_model(folder: str, fresh: QuejasModelConfig) -> tuple[QuejasModel,
     differing = [
         f"{name}: the folder has {', '.join(have)}, this corpus {', '.join(want)}"
         for name, have, want in (
-            ("causes", stored.causes, CAUSE_IDS),
+            ("causes", stored.causes, fresh.causes),
             ("sentiments", stored.sentiments, SENTIMENT_IDS),
             ("risks", stored.risks, RISK_IDS),
         )
@@ -161,7 +195,7 @@ def continued_model(folder: str, fresh: QuejasModelConfig) -> tuple[QuejasModel,
     ]
     if differing:
         raise TrainingConfigError(
-            f"--from {source.path}: its labels differ from the taxonomy's ({'; '.join(differing)}); train from the "
+            f"--from {source.path}: its labels differ from those trained ({'; '.join(differing)}); train from the "
             "base encoder instead"
         )
     model, tokenizer = load_model(source.path)
@@ -178,7 +212,14 @@ def continued_model(folder: str, fresh: QuejasModelConfig) -> tuple[QuejasModel,
 
 
 def score_split(
-    model: QuejasModel, batcher: BatchTokenizer, split, config: TrainingConfig, device, thresholds=None, cache=None
+    model: QuejasModel,
+    batcher: BatchTokenizer,
+    split,
+    config: TrainingConfig,
+    device,
+    thresholds=None,
+    cache=None,
+    taxonomy: Taxonomy | None = None,
 ):
     """Metrics on a split; thresholds default to ones tuned on that same split (used for model selection).
 
@@ -192,8 +233,8 @@ def score_split(
         probs = predict_probabilities(model, batcher, list(split["text"]), config.eval_batch_size, device)
     gold = label_arrays(split)
     if thresholds is None:
-        thresholds = tune_all_thresholds(probs, gold)
-    metrics = metrics_at(probs, gold, thresholds)
+        thresholds = tune_all_thresholds(probs, gold, taxonomy or config.labels())
+    metrics = metrics_at(probs, gold, thresholds, taxonomy or config.labels())
     if probs.intensity is not None:
         negative = gold["sentiment"] == SENTIMENT_IDS.index("negative")
         metrics["intensity"] = intensity_metrics(probs.intensity.astype(np.float64), gold["intensity"], negative)
@@ -228,7 +269,10 @@ def point_latest(folder: Path) -> None:
 def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None = None) -> TrainingResult:
     """Fine-tune, pick the best epoch on dev, tune thresholds on dev, report test, write the model folder."""
     started = time.perf_counter()
-    dataset, own_info = with_own_data(config, dataset)
+    taxonomy = config.labels()
+    if "own_test" not in dataset:
+        dataset = for_taxonomy(config, dataset, taxonomy)
+    dataset, own_info = with_own_data(config, dataset, taxonomy)
     set_seed(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -239,6 +283,7 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
         name=f"{config.name_prefix}-{version}",
         version=version,
         base_model=config.base_model,
+        causes=taxonomy.cause_ids,
         max_length=config.max_length,
         head_fraction=config.head_fraction,
         long_text_strategy=config.long_text_strategy,
@@ -337,7 +382,9 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
             if step >= total_steps:
                 break
         if has_dev:
-            dev_metrics, _ = score_split(model, batcher, dataset["dev"], config, device, cache=dev_lower)
+            dev_metrics, _ = score_split(
+                model, batcher, dataset["dev"], config, device, cache=dev_lower, taxonomy=taxonomy
+            )
             score = selection_score(dev_metrics)
             history.append(
                 {
@@ -371,17 +418,20 @@ def train(config: TrainingConfig, dataset: DatasetDict, corpus_hash: str | None 
 
     # Thresholds are tuned on dev only; test is scored once with them and never feeds back.
     if has_dev:
-        dev_metrics, thresholds = score_split(model, batcher, dataset["dev"], config, device)
+        dev_metrics, thresholds = score_split(model, batcher, dataset["dev"], config, device, taxonomy=taxonomy)
     else:
-        dev_metrics, thresholds = {}, ({c: 0.5 for c in CAUSE_IDS}, {r: 0.5 for r in RISK_IDS})
+        dev_metrics, thresholds = {}, ({c: 0.5 for c in taxonomy.cause_ids}, {r: 0.5 for r in RISK_IDS})
     model.config.cause_thresholds, model.config.risk_thresholds = thresholds
     test_metrics = (
-        score_split(model, batcher, dataset["test"], config, device, thresholds)[0] if len(dataset["test"]) else {}
+        score_split(model, batcher, dataset["test"], config, device, thresholds, taxonomy=taxonomy)[0]
+        if len(dataset["test"])
+        else {}
     )
     seconds = time.perf_counter() - started
 
     folder = Path(config.output_dir) / model_config.name
     save_model(model, tokenizer, folder)
+    ModelFolder(folder).write_taxonomy(taxonomy)  # before the steps below, which load the folder with its labels
     metrics = {
         "model": model_config.name,
         "test": test_metrics,

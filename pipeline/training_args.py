@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline import paths
 from pipeline.errors import QuejasError
 from pipeline.model_config import LongTextStrategy
+from pipeline.taxonomy import TAXONOMY, Taxonomy, load_taxonomy_file
 
 
 class TrainingConfigError(QuejasError, ValueError):
@@ -159,7 +160,24 @@ class TrainingConfig:
         },
     )
 
+    taxonomy: str | None = field(
+        default=None,
+        metadata={
+            "help": "Your own causes: a YAML file in the format of pipeline/taxonomy.yaml (cause ids, Spanish "
+            "display names, operational/emotional group, description; sentiments, risks, groups and priority may "
+            "be left out and are then the built-in ones). The model folder keeps it, and the API, page, batch "
+            "columns, report and drafts use its labels. The corpus joins training only when the file keeps every "
+            "built-in cause id; otherwise the model learns from --extra_data / --feedback alone.",
+        },
+    )
+
+    def labels(self) -> Taxonomy:
+        """The label set this run trains: the --taxonomy file, else the built-in taxonomy."""
+        return load_taxonomy_file(self.taxonomy) if self.taxonomy else TAXONOMY
+
     def __post_init__(self) -> None:
+        if self.taxonomy:
+            self.labels()  # a bad file stops the run here, before any data is read
         if self.batch_size < 1 or self.eval_batch_size < 1:
             raise TrainingConfigError("batch sizes must be at least 1")
         if self.epochs < 1:

@@ -7,8 +7,10 @@ import logging
 from dataclasses import dataclass, field
 
 from pipeline.analyzer import Analyzer
+from pipeline.model_folder import ModelFolder, ModelFolderError
 from pipeline.policy import Policy, load_policy
 from pipeline.schema import Analysis
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 from serve.batching import MicroBatcher
 from serve.metrics import ServiceMetrics
 from serve.settings import Settings
@@ -28,6 +30,20 @@ class ServiceState:
     load_error: str | None = None
     policy: Policy | None = None
     sector_policies: dict[str, Policy] = field(default_factory=dict)
+    folder_taxonomy: Taxonomy | None = None
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The served model's labels: the loaded model's, or read from its folder while it loads (cheap, no
+        weights), so /v1/labels and the checks of /v1/feedback answer with the right causes from the start."""
+        if self.analyzer is not None:
+            return self.analyzer.taxonomy
+        if self.folder_taxonomy is None:
+            try:
+                self.folder_taxonomy = ModelFolder(self.settings.model_path).read_taxonomy()
+            except ModelFolderError:
+                return TAXONOMY  # a damaged folder: loading reports it; the names fall back meanwhile
+        return self.folder_taxonomy
 
     def policy_for(self, sector: str | None) -> Policy:
         """The loaded policy, or the same file on another sector preset (loaded once per sector)."""

@@ -19,6 +19,7 @@ from pipeline.review import FINDING_NAMES, PENALTIES
 from serve.app import STATIC_DIR, create_app
 from serve.routes.meta import labels
 from serve.settings import Settings
+from serve.state import ServiceState
 
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = STATIC_DIR / "js"
@@ -26,7 +27,7 @@ IMPORT = re.compile(r"""^\s*(?:import|export)\b[^;]*?\bfrom\s+["'](\./[\w.-]+)["
 
 
 def api_names() -> set[str]:
-    body = asyncio.run(labels())
+    body = asyncio.run(labels(ServiceState(Settings(model_path=ROOT / "no-such-model"))))  # the built-in labels
     names = {c.display for c in body.causes} | {r.display for r in body.risks} | {p.display for p in body.priorities}
     for table in (body.groups, body.sentiments, body.confidence, body.findings):
         names |= set(table.values())

@@ -243,6 +243,8 @@ def test_cli_reply_with_an_analyzer(monkeypatch):
     import pipeline.analyzer
 
     class StubAnalyzer:
+        taxonomy = TAXONOMY
+
         def analyze(self, texts):
             return [analysis_from_causes(["delay"]) for _ in texts]
 

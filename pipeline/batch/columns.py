@@ -2,8 +2,8 @@
 
 `quejas label` writes these columns, the page's batch download writes the same ones, and `quejas report`
 reads them back through this module, so a file labelled anywhere can be reported. Cause and risk ids
-come from `pipeline/taxonomy.yaml`; a new cause or risk adds its ``score_<id>`` / ``risk_<id>`` column
-here without any other change.
+come from the taxonomy of the model that labels (its folder's taxonomy.yaml, else pipeline/taxonomy.yaml);
+a new cause or risk adds its ``score_<id>`` / ``risk_<id>`` column here without any other change.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from pipeline.batch.errors import BatchError
 from pipeline.folding import fold
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 
 # Column names looked for, in this order, when --text-column is not given (compared without case or accents).
 TEXT_COLUMN_CANDIDATES: tuple[str, ...] = ("texto", "queja", "comentario", "descripcion", "mensaje", "text")
@@ -44,22 +44,29 @@ def score_column(cause_id: str) -> str:
     return f"score_{cause_id}"
 
 
+def score_columns(columns: Sequence[str]) -> dict[str, str]:
+    """Cause id -> ``score_<id>`` column of a labelled file: the causes of the model that labelled it, whichever
+    taxonomy that was."""
+    return {c.removeprefix("score_"): c for c in columns if c.startswith("score_") and len(c) > len("score_")}
+
+
 def risk_column(risk_id: str) -> str:
     """The column with one risk flag (true/false)."""
     return f"risk_{risk_id}"
 
 
-def added_columns() -> list[str]:
-    """The result columns appended to every row, in output order; cause and risk ids come from the taxonomy."""
+def added_columns(taxonomy: Taxonomy = TAXONOMY) -> list[str]:
+    """The result columns appended to every row, in output order; cause and risk ids come from the taxonomy of
+    the model that labels."""
     return [
         "causes",
         "primary_cause",
         "group",
         "uncertainty",
-        *(score_column(c) for c in TAXONOMY.cause_ids),
+        *(score_column(c) for c in taxonomy.cause_ids),
         "sentiment",
         "sentiment_score",
-        *(risk_column(r) for r in TAXONOMY.risk_ids),
+        *(risk_column(r) for r in taxonomy.risk_ids),
         "priority",
         "entities",
         "model_version",
@@ -67,14 +74,14 @@ def added_columns() -> list[str]:
     ]
 
 
-def added_arrow_schema() -> pa.Schema:
+def added_arrow_schema(taxonomy: Taxonomy = TAXONOMY) -> pa.Schema:
     """Arrow types of the result columns, so Parquet output has numbers and booleans, not strings."""
 
-    types = {score_column(c): pa.float64() for c in TAXONOMY.cause_ids}
-    types.update({risk_column(r): pa.bool_() for r in TAXONOMY.risk_ids})
+    types = {score_column(c): pa.float64() for c in taxonomy.cause_ids}
+    types.update({risk_column(r): pa.bool_() for r in taxonomy.risk_ids})
     types["sentiment_score"] = pa.float64()
     types["uncertainty"] = pa.float64()
-    return pa.schema([pa.field(name, types.get(name, pa.string())) for name in added_columns()])
+    return pa.schema([pa.field(name, types.get(name, pa.string())) for name in added_columns(taxonomy)])
 
 
 def fold_name(name: object) -> str:

@@ -17,6 +17,8 @@ import pandas as pd
 
 from pipeline.batch.columns import added_columns
 from pipeline.batch.labelling import Chunk, label_texts_safely
+from pipeline.model_folder import ModelFolder
+from pipeline.taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from pipeline.analyzer import Analyzer
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 class Engine(Protocol):
     name: str
+    taxonomy: Taxonomy  # the labels of the model that labels: the result columns follow them
 
     def run(self, chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, list[dict]]]: ...
 
@@ -37,6 +40,7 @@ class LocalEngine:
 
     def __init__(self, analyzer: Analyzer, batch_size: int = 32):
         self.analyzer = analyzer
+        self.taxonomy = analyzer.taxonomy
         self.batch_size = batch_size
 
     def run(self, chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, list[dict]]]:
@@ -66,7 +70,7 @@ class RayAnalyzerActor:
         frames = []
         for number, group in batch.groupby("_chunk", sort=False):
             records = label_texts_safely(self.analyzer, group["_text"].tolist(), self.batch_size)
-            out = pd.DataFrame(records, columns=added_columns())
+            out = pd.DataFrame(records, columns=added_columns(self.analyzer.taxonomy))
             out.insert(0, "_chunk", number)
             out.insert(1, "_pos", group["_pos"].to_numpy())
             frames.append(out)
@@ -99,6 +103,7 @@ class RayEngine:
         import ray  # optional extra (quejas[ray]); only this engine needs it
 
         self._started = False
+        self.taxonomy = ModelFolder(model_path).read_taxonomy()
         if not ray.is_initialized():
             init: dict[str, Any] = {
                 "address": address,
@@ -157,7 +162,7 @@ class RayEngine:
             )
             results = dataset.to_pandas().sort_values(["_chunk", "_pos"], kind="stable")
             for number, group in results.groupby("_chunk", sort=False):
-                records = group[added_columns()].astype(object).to_dict("records")
+                records = group[added_columns(self.taxonomy)].astype(object).to_dict("records")
                 by_chunk[int(number)] = [{k: _from_ray(v) for k, v in r.items()} for r in records]
         for chunk in window:
             yield chunk, by_chunk.get(chunk.number, [])

@@ -18,7 +18,7 @@ import pandas as pd
 from pipeline.batch.columns import added_columns, risk_column, score_column
 from pipeline.batch.readers import READ_ERROR
 from pipeline.confidence import uncertainty
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 from pipeline.text_checks import has_letters
 
 if TYPE_CHECKING:
@@ -79,12 +79,12 @@ def label_texts(analyzer: Analyzer, texts: list[str], batch_size: int = 32) -> l
             "group": analysis.group,
             "uncertainty": round(float(uncertain[i]), 4),
         }
-        for cause in TAXONOMY.cause_ids:
+        for cause in analyzer.taxonomy.cause_ids:
             j = index.get(cause)
             record[score_column(cause)] = float(probs.causes[i][j]) if j is not None else None
         record["sentiment"] = analysis.sentiment.label
         record["sentiment_score"] = analysis.sentiment.score
-        for risk in TAXONOMY.risk_ids:
+        for risk in analyzer.taxonomy.risk_ids:
             record[risk_column(risk)] = bool(getattr(analysis.risk, risk))
         record["priority"] = analysis.priority
         record["entities"] = analysis.entities.model_dump_json()
@@ -108,16 +108,16 @@ def label_texts_safely(analyzer: Analyzer, texts: list[str], batch_size: int = 3
             try:
                 records.extend(label_texts(analyzer, [text], batch_size))
             except Exception:
-                records.append(error_record("analysis_failed"))
+                records.append(error_record("analysis_failed", analyzer.taxonomy))
                 failures += 1
         if failures == len(texts):
             raise batch_error
         return records
 
 
-def error_record(kind: str) -> dict:
+def error_record(kind: str, taxonomy: Taxonomy = TAXONOMY) -> dict:
     """The result columns of a row that was not analysed: all empty but ``error``."""
-    record: dict[str, Any] = dict.fromkeys(added_columns())
+    record: dict[str, Any] = dict.fromkeys(added_columns(taxonomy))
     record["error"] = kind
     return record
 
@@ -144,13 +144,13 @@ def prepare_chunk(number: int, frame: pd.DataFrame, text_column: str, max_chars:
     return Chunk(number, frame, errors, texts)
 
 
-def result_frame(chunk: Chunk, records: list[dict]) -> pd.DataFrame:
+def result_frame(chunk: Chunk, records: list[dict], taxonomy: Taxonomy = TAXONOMY) -> pd.DataFrame:
     """The input rows of ``chunk`` followed by the result columns, error rows with empty results."""
     if len(records) != len(chunk.texts):
         raise RuntimeError(f"chunk {chunk.number}: {len(records)} results for {len(chunk.texts)} texts")
     results = iter(records)
-    rows = [next(results) if error is None else error_record(error) for error in chunk.errors]
-    added = pd.DataFrame(rows, columns=added_columns(), index=chunk.frame.index, dtype=object)
+    rows = [next(results) if error is None else error_record(error, taxonomy) for error in chunk.errors]
+    added = pd.DataFrame(rows, columns=added_columns(taxonomy), index=chunk.frame.index, dtype=object)
     return pd.concat([chunk.frame, added], axis=1)
 
 

@@ -32,7 +32,7 @@ from pipeline.batch.labelling import Chunk, chunk_stats, prepare_chunk, result_f
 from pipeline.batch.readers import read_chunks, scan_input
 from pipeline.batch.store import MANIFEST_VERSION, PartStore, output_lock
 from pipeline.model_folder import ModelFolder
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 
 log = logging.getLogger("quejas.batch")
 
@@ -65,6 +65,7 @@ class LabelSummary:
     resumed_rows: int = 0  # rows labelled by an earlier, interrupted run
     seconds: float = 0.0
     engine: str = "local"
+    taxonomy: Taxonomy = TAXONOMY  # the labelling model's, for the names of the causes counted
 
     @property
     def rows_this_run(self) -> int:
@@ -107,7 +108,8 @@ def label_file(
     fmt_out = output_format(output_path, options.output_format)
     info = scan_input(input_path, fmt_in, options.encoding)
     text_column = find_text_column(info.columns, options.text_column)
-    clash = [c for c in added_columns() if c in info.columns]
+    taxonomy = engine.taxonomy
+    clash = [c for c in added_columns(taxonomy) if c in info.columns]
     if clash:
         raise BatchError(
             f"the input already has result column(s) {list_columns(clash)} (is it a labelled file?); "
@@ -128,9 +130,11 @@ def label_file(
     }
     output_path.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(output_path):
-        store = PartStore(output_path, manifest, fmt_out, restart=options.restart, warn=_warner(console))
+        store = PartStore(
+            output_path, manifest, fmt_out, restart=options.restart, warn=_warner(console), taxonomy=taxonomy
+        )
         done = store.done()
-        summary = LabelSummary(output=output_path, engine=engine.name)
+        summary = LabelSummary(output=output_path, engine=engine.name, taxonomy=taxonomy)
         for number in sorted(done):
             summary.add(store.stats(number))
         summary.resumed_rows = summary.rows
@@ -147,7 +151,7 @@ def label_file(
         bar = _ProgressBar(console, info.rows, summary.rows, input_path.name) if progress else None
         try:
             for chunk, records in engine.run(pending()):
-                labelled = result_frame(chunk, records)
+                labelled = result_frame(chunk, records, taxonomy)
                 stats = chunk_stats(labelled)
                 store.write(chunk.number, labelled, stats)
                 summary.add(stats)
@@ -158,7 +162,7 @@ def label_file(
         finally:
             if bar is not None:
                 bar.stop()
-        store.finish(chunk_count, info.columns + added_columns())
+        store.finish(chunk_count, info.columns + added_columns(taxonomy))
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -212,7 +216,7 @@ def summary_table(summary: LabelSummary) -> Table:
     for kind, count in summary.errors.most_common():
         table.add_row(f"  {kind}", f"{count:,}  [dim]{ERROR_KINDS.get(kind, '')}[/dim]")
     for cause_id, count in summary.causes.most_common(5):
-        display = TAXONOMY.cause(cause_id).display if cause_id in TAXONOMY.cause_ids else cause_id
+        display = summary.taxonomy.cause_display(cause_id)
         table.add_row(f"cause: {display}", f"{count:,}")
     table.add_row("engine", summary.engine)
     table.add_row("seconds", f"{summary.seconds:,.1f}")

@@ -33,6 +33,7 @@ from filelock import FileLock, Timeout
 from pipeline.batch.columns import added_arrow_schema, added_columns
 from pipeline.batch.errors import BatchError
 from pipeline.spreadsheet_safety import escape_cell, escape_frame
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 
 PARTS_SUFFIX = ".parts"
 MANIFEST = "manifest.json"
@@ -66,9 +67,16 @@ class PartStore:
     """
 
     def __init__(
-        self, output: Path, manifest: dict, fmt: str, restart: bool = False, warn: Callable[[str], None] | None = None
+        self,
+        output: Path,
+        manifest: dict,
+        fmt: str,
+        restart: bool = False,
+        warn: Callable[[str], None] | None = None,
+        taxonomy: Taxonomy = TAXONOMY,
     ):
         self.output = output
+        self.taxonomy = taxonomy  # the result columns (score_<cause>) are the labelling model's
         self.folder = parts_folder(output)
         self.fmt = fmt
         self.manifest = manifest
@@ -152,7 +160,7 @@ class PartStore:
         # Entry first, data second: a part file that exists always has the entry that verifies it.
         part = self._part(number)
         tmp = part.with_name(part.name + ".tmp")
-        _write_part(labelled, tmp, self.fmt)
+        _write_part(labelled, tmp, self.fmt, self.taxonomy)
         _fsync(tmp)
         entry = {**stats, "sha256": _sha256(tmp), "bytes": tmp.stat().st_size}
         _atomic_write(self._stats(number), lambda p: p.write_text(json.dumps(entry), encoding="utf-8"))
@@ -164,7 +172,7 @@ class PartStore:
         if missing:
             raise RuntimeError(f"parts {missing[:5]} are missing in {self.folder}; run again to label them")
         parts = [self._part(n) for n in range(chunks)]
-        _atomic_write(self.output, lambda p: _concatenate(parts, p, self.fmt, columns))
+        _atomic_write(self.output, lambda p: _concatenate(parts, p, self.fmt, columns, self.taxonomy))
         shutil.rmtree(self.folder)
 
 
@@ -210,7 +218,7 @@ def output_lock(output: Path) -> Iterator[None]:
             Path(lock.lock_file).unlink(missing_ok=True)
 
 
-def _write_part(labelled: pd.DataFrame, path: Path, fmt: str) -> None:
+def _write_part(labelled: pd.DataFrame, path: Path, fmt: str, taxonomy: Taxonomy = TAXONOMY) -> None:
     if fmt == "csv":
         # CRLF line ends (RFC 4180, what spreadsheets write): a cell holding a bare "\r" is then quoted, so no
         # spreadsheet can read it as a line break that starts a new row with a formula.
@@ -222,14 +230,13 @@ def _write_part(labelled: pd.DataFrame, path: Path, fmt: str) -> None:
                 item = {c: _json_value(v) for c, v in zip(columns, row)}
                 fh.write(json.dumps(item, ensure_ascii=False, default=_json_default) + "\n")
     elif fmt == "parquet":
-        pq.write_table(_to_arrow(labelled), path)
+        pq.write_table(_to_arrow(labelled, taxonomy), path)
     else:
         raise BatchError(f"unknown output format {fmt!r}")
 
 
-def _to_arrow(labelled: pd.DataFrame) -> pa.Table:
-
-    added = added_arrow_schema()
+def _to_arrow(labelled: pd.DataFrame, taxonomy: Taxonomy = TAXONOMY) -> pa.Table:
+    added = added_arrow_schema(taxonomy)
     original = labelled.drop(columns=added.names)
     try:
         table = pa.Table.from_pandas(original, preserve_index=False)
@@ -263,7 +270,7 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _concatenate(parts: list[Path], target: Path, fmt: str, columns: list[str]) -> None:
+def _concatenate(parts: list[Path], target: Path, fmt: str, columns: list[str], taxonomy: Taxonomy = TAXONOMY) -> None:
     if fmt in ("csv", "jsonl"):
         with open(target, "wb") as out:
             if fmt == "csv":
@@ -275,8 +282,9 @@ def _concatenate(parts: list[Path], target: Path, fmt: str, columns: list[str]) 
         return
 
     if not parts:
-        original = pa.schema([pa.field(c, pa.string()) for c in columns if c not in set(added_columns())])
-        schema = pa.unify_schemas([original, added_arrow_schema()])
+        added = added_columns(taxonomy)
+        original = pa.schema([pa.field(c, pa.string()) for c in columns if c not in set(added)])
+        schema = pa.unify_schemas([original, added_arrow_schema(taxonomy)])
         pq.write_table(schema.empty_table(), target)
         return
     try:

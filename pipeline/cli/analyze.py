@@ -49,7 +49,7 @@ def analyze_command(
         raise QuejasError("the text is empty; nothing to analyse")
     analyzer = Analyzer.load(model, device=device)
     if text is not None:
-        console.print(analysis_table(analyzer.analyze([text])[0]))
+        console.print(analysis_table(analyzer.analyze([text])[0], analyzer.taxonomy))
         return
     analyses = analyzer.analyze(read_texts(input, text_field), batch_size=batch_size)
     with open(output, "w", encoding="utf-8") as fh:
@@ -91,9 +91,9 @@ def reply_command(
     if not text.strip():
         raise QuejasError("the text is empty; nothing to answer")
     reply_policy = load_policy(policy, sector=sector)
-    analysis = Analyzer.load(model).analyze([text])[0]
-    analysis = analysis_with_entities(analysis, text, reference_date=date.today())
-    console.print(analysis_table(analysis))
+    analyzer = Analyzer.load(model)
+    analysis = analysis_with_entities(analyzer.analyze([text])[0], text, reference_date=date.today())
+    console.print(analysis_table(analysis, analyzer.taxonomy))
     draft = draft_reply(analysis, reply_policy, channel=channel, complaint_text=text, done_actions=done)
     console.print(draft_panel(draft, reply_policy.sector))
 

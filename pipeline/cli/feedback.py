@@ -19,12 +19,26 @@ app.add_typer(feedback_app, name="feedback")
 FEEDBACK_URL_HELP = (
     "SQLAlchemy URL of the corrections store (default QUEJAS_FEEDBACK_URL, else ~/.local/share/quejas/feedback.db)."
 )
+MODEL_HELP = "Model folder the corrections are for: its taxonomy gives the causes (default: the built-in taxonomy)."
+
+
+def _taxonomy(model: Path | None):
+    """The causes of the served model (a model trained with --taxonomy has its own), else the built-in ones."""
+    from pipeline.model_folder import ModelFolder
+    from pipeline.taxonomy import TAXONOMY
+
+    if model is None:
+        return TAXONOMY
+    folder = ModelFolder(model)
+    folder.read_config()  # a clear error when it is not a model folder
+    return folder.read_taxonomy()
 
 
 @feedback_app.command("stats")
 def feedback_stats_command(
     url: str = typer.Option(None, "--url", envvar="QUEJAS_FEEDBACK_URL", help=FEEDBACK_URL_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the statistics as JSON (the /v1/feedback/stats body)."),
+    model: Path = typer.Option(None, "--model", "-m", help=MODEL_HELP),
 ) -> None:
     """Corrections per cause, and the model's precision / recall / F1 per cause against them."""
     from pipeline.feedback.stats import feedback_stats
@@ -32,7 +46,7 @@ def feedback_stats_command(
 
     store = FeedbackStore(url)
     store.require_existing()
-    stats = feedback_stats(store.corrections())
+    stats = feedback_stats(store.corrections(), _taxonomy(model).cause_ids)
     if as_json:
         typer.echo(stats.model_dump_json(indent=2))
         return
@@ -48,6 +62,7 @@ def feedback_stats_command(
 def feedback_export_command(
     output: Path = typer.Option(..., "--output", "-o", help="JSONL file to write (corpus record format)."),
     url: str = typer.Option(None, "--url", envvar="QUEJAS_FEEDBACK_URL", help=FEEDBACK_URL_HELP),
+    model: Path = typer.Option(None, "--model", "-m", help=MODEL_HELP),
 ) -> None:
     """Write every correction as a corpus record (data/README.md), ready to train on."""
     from pipeline.feedback.export import write_jsonl
@@ -55,7 +70,7 @@ def feedback_export_command(
 
     store = FeedbackStore(url)
     store.require_existing()
-    written = write_jsonl(store.corrections(), output)
+    written = write_jsonl(store.corrections(), output, _taxonomy(model))
     console.print(f"{written} corrections written to {output}")
 
 

@@ -49,7 +49,7 @@ def train_command(ctx: typer.Context) -> None:
 
     from transformers import HfArgumentParser
 
-    from pipeline.data import dataset_hash, load_dataset_dict
+    from pipeline.data import corpus_fits, dataset_hash, empty_dataset, load_dataset_dict
     from pipeline.train import train
     from pipeline.training_args import TrainingConfig
 
@@ -70,8 +70,15 @@ def train_command(ctx: typer.Context) -> None:
         config, _ = parser.parse_args_into_dataclasses(args, look_for_args_file=False)
     except ValueError as exc:  # the parser's word for arguments it does not know: the user's to fix
         raise QuejasError(str(exc)) from exc
-    dataset = load_dataset_dict(include_real=config.real_data)
-    digest = dataset_hash(include_real=config.real_data)
+    labels = config.labels()
+    if corpus_fits(labels):
+        dataset = load_dataset_dict(include_real=config.real_data)
+        digest: str | None = dataset_hash(include_real=config.real_data)
+    else:
+        dataset, digest = empty_dataset(), None
+    if config.taxonomy:
+        corpus = "with the corpus" if corpus_fits(labels) else "on your own records only (the corpus lacks them)"
+        console.print(f"taxonomy {config.taxonomy}: {len(labels.causes)} causes, trained {corpus}")
     sizes = {name: len(split) for name, split in dataset.items()}
     real = f"; real set: dev {sizes['real_dev']}, test {sizes['real_test']}" if "real_test" in sizes else ""
     console.print(f"training on {sizes['train']} examples (dev {sizes['dev']}, test {sizes['test']}{real})")

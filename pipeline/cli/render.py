@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from pipeline.priority import priority_display
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 
 if TYPE_CHECKING:
     from pipeline.feedback.models import StoredSeenComplaint
@@ -31,7 +31,8 @@ def _bar(score: float, width: int = 20) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def analysis_table(analysis: Analysis) -> Table:
+def analysis_table(analysis: Analysis, taxonomy: Taxonomy = TAXONOMY) -> Table:
+    """``taxonomy`` is the analysing model's: its names for groups, sentiments and risks."""
     table = Table(title=f"Análisis ({analysis.model.name})", show_header=True)
     table.add_column("")
     table.add_column("resultado")
@@ -44,13 +45,13 @@ def analysis_table(analysis: Analysis) -> Table:
             )
     else:
         table.add_row("causa", "ninguna (no es una queja)", "")
-    table.add_row("grupo", TAXONOMY.groups.get(analysis.group, analysis.group), "")
-    sentiment = TAXONOMY.sentiments.get(analysis.sentiment.label, analysis.sentiment.label)
+    table.add_row("grupo", taxonomy.groups.get(analysis.group, analysis.group), "")
+    sentiment = taxonomy.sentiments.get(analysis.sentiment.label, analysis.sentiment.label)
     kind = "intensidad" if analysis.sentiment.score_kind == "intensity" else "P(pos) - P(neg)"
     table.add_row("sentimiento", f"{sentiment} [dim]({kind})[/dim]", f"{analysis.sentiment.score:+.2f}")
     table.add_row("prioridad", f"{analysis.priority} · {priority_display(analysis.priority)}", "")
     scores = analysis.risk.scores.model_dump()
-    for risk in TAXONOMY.risks:
+    for risk in taxonomy.risks:
         flag = getattr(analysis.risk, risk.id)
         cues = [cue.text for cue in analysis.risk.cues if cue.risk == risk.id]
         shown = f"{risk.display}: {'[bold red]sí[/bold red]' if flag else 'no'}"

@@ -22,11 +22,31 @@ def report_command(
         None, "--date-column", help="Column with the date for monthly trends (auto: fecha, date, created_at...)."
     ),
     examples: int = typer.Option(3, help="Representative complaints shown per cause (highest score first)."),
+    model: Path = typer.Option(
+        None,
+        "--model",
+        "-m",
+        help="Model folder that labelled the file: its taxonomy names the causes (default: the built-in names; "
+        "a cause id they lack is shown as is).",
+    ),
 ) -> None:
     """Analyst report of a labelled file: causes, groups, sentiment, risks, monthly trends, breakdowns, examples."""
+    from pipeline.model_folder import ModelFolder
     from pipeline.report import write_report
+    from pipeline.taxonomy import TAXONOMY
 
+    taxonomy = TAXONOMY
+    if model is not None:
+        folder = ModelFolder(model)
+        folder.read_config()  # a clear error when it is not a model folder
+        taxonomy = folder.read_taxonomy()
     data = write_report(
-        labelled, output, fmt=report_format, text_column=text_column, date_column=date_column, examples=examples
+        labelled,
+        output,
+        fmt=report_format,
+        text_column=text_column,
+        date_column=date_column,
+        examples=examples,
+        taxonomy=taxonomy,
     )
     console.print(f"report written to {output} ({data.rows:,} rows, {data.total.complaints:,} complaints)")

@@ -13,17 +13,20 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from pipeline.feedback.models import StoredCorrection
-from pipeline.taxonomy import RISK_IDS, TAXONOMY
+from pipeline.taxonomy import RISK_IDS, TAXONOMY, Taxonomy
 
 ID_PREFIX = "fbk"
 
 
-def corpus_record(correction: StoredCorrection) -> dict:
+def corpus_record(correction: StoredCorrection, taxonomy: Taxonomy = TAXONOMY) -> dict:
+    """The correction in the corpus format; the group is derived from the causes ``taxonomy`` knows (any other
+    id is kept in ``causes``, for whoever reads the record to refuse it by name)."""
+    known = [c for c in correction.causes if c in taxonomy.cause_ids]
     record: dict = {
         "id": f"{ID_PREFIX}-{correction.id:04d}",
         "text": correction.text,
         "causes": list(correction.causes),
-        "group": TAXONOMY.group_of(correction.causes),
+        "group": taxonomy.group_of(known),
         "sentiment": correction.sentiment,
     }
     predicted = correction.prediction
@@ -33,12 +36,12 @@ def corpus_record(correction: StoredCorrection) -> dict:
     return record
 
 
-def write_jsonl(corrections: Iterable[StoredCorrection], path: Path) -> int:
+def write_jsonl(corrections: Iterable[StoredCorrection], path: Path, taxonomy: Taxonomy = TAXONOMY) -> int:
     """Write one record per line (UTF-8, unescaped accents); returns how many were written."""
     written = 0
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         for correction in corrections:
-            fh.write(json.dumps(corpus_record(correction), ensure_ascii=False) + "\n")
+            fh.write(json.dumps(corpus_record(correction, taxonomy), ensure_ascii=False) + "\n")
             written += 1
     return written

@@ -102,6 +102,8 @@ class CorrectionMemory:
                 self.store.save_embeddings(self.key, fresh)
                 known.update(fresh)
             for correction in rows:
+                if any(cause not in self._index for cause in correction.causes):
+                    continue  # made for another label set (a model trained on other causes): no vote here
                 labels = np.zeros(len(self.cause_ids), dtype=np.float32)
                 for cause in correction.causes:
                     if cause in self._index:
@@ -115,7 +117,8 @@ class CorrectionMemory:
             self._last_id = max(self._last_id, rows[-1].id)
             newest = max(c.updated_at for c in rows)
             self._seen_at = newest if self._seen_at is None else max(self._seen_at, newest)
-            self._vote = NeighbourVote(np.stack(self._vectors), np.stack(self._labels), self.k, self.temperature)
+            if self._vectors:
+                self._vote = NeighbourVote(np.stack(self._vectors), np.stack(self._labels), self.k, self.temperature)
 
     def prime(self) -> None:
         """Embed what the store holds now, so a new model's first request does not wait for every correction."""

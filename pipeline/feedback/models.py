@@ -11,7 +11,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from pipeline.schema import ModelInfo
-from pipeline.taxonomy import TAXONOMY, SentimentLabel
+from pipeline.taxonomy import TAXONOMY, SentimentLabel, Taxonomy
 
 
 class PredictedCause(BaseModel):
@@ -67,10 +67,11 @@ class StoredSeenComplaint(SeenComplaint):
     seen_at: dt.datetime
 
 
-def label_problems(correction: Correction) -> list[dict]:
-    """Every unknown cause or risk id, as error details (``loc``, ``msg``, ``type``) naming the valid ids."""
-    causes, risks = set(TAXONOMY.cause_ids), set(TAXONOMY.risk_ids)
-    valid_causes, valid_risks = ", ".join(TAXONOMY.cause_ids), ", ".join(TAXONOMY.risk_ids)
+def label_problems(correction: Correction, taxonomy: Taxonomy = TAXONOMY) -> list[dict]:
+    """Every cause or risk id ``taxonomy`` (the served model's) lacks, as error details (``loc``, ``msg``,
+    ``type``) naming the valid ids."""
+    causes, risks = set(taxonomy.cause_ids), set(taxonomy.risk_ids)
+    valid_causes, valid_risks = ", ".join(taxonomy.cause_ids), ", ".join(taxonomy.risk_ids)
     problems = []
     checks = [
         (["causes"], correction.causes, causes, valid_causes, "unknown_cause"),

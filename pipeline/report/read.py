@@ -21,7 +21,7 @@ from pipeline.batch.columns import (
     find_text_column,
     fold_name,
     risk_column,
-    score_column,
+    score_columns,
 )
 from pipeline.batch.errors import BatchError
 from pipeline.batch.formats import labelled_format, text_encoding
@@ -158,7 +158,7 @@ def report_columns(path: Path, text_column: str | None = None, date_column: str 
         date=date,
         breakdowns=breakdowns,
         risks={r: risk_column(r) for r in TAXONOMY.risk_ids if risk_column(r) in columns},
-        scores={c: score_column(c) for c in TAXONOMY.cause_ids if score_column(c) in columns},
+        scores=score_columns(columns),
         has_priority="priority" in columns,
         has_model_version="model_version" in columns,
     )

@@ -33,7 +33,7 @@ from pipeline.report.stats import (
     urgent_rows,
 )
 from pipeline.spreadsheet_safety import escape_frame
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 
 # Stable ids of the HTML sections with their menu titles, in page order (tests and bookmarks rely on the ids).
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -89,7 +89,7 @@ def headline(data: ReportData) -> list[tuple[str, str]]:
         ("Quejas (al menos una causa)", f"{total.complaints:,} ({pct(total.complaints, total.labelled)})"),
         ("Sentimiento negativo", f"{total.negative:,} ({pct(total.negative, total.labelled)})"),
     ]
-    for risk in TAXONOMY.risks:
+    for risk in data.taxonomy.risks:
         lines.append((risk.display, f"{total.risks[risk.id]:,} ({pct(total.risks[risk.id], total.labelled)})"))
     if data.model_versions:
         lines.append(("Versión del modelo", ", ".join(sorted(data.model_versions))))
@@ -112,7 +112,7 @@ class RiskRow:
 
 
 def _months(data: ReportData) -> list[MonthRow]:
-    return [MonthRow(m, data.months[m], top_cause(data.months[m])) for m in sorted(data.months)]
+    return [MonthRow(m, data.months[m], top_cause(data.months[m], data.taxonomy)) for m in sorted(data.months)]
 
 
 def _common(data: ReportData) -> dict:
@@ -121,7 +121,7 @@ def _common(data: ReportData) -> dict:
         "data": data,
         "headline": headline(data),
         "causes": cause_rows(data),
-        "risks": TAXONOMY.risks,
+        "risks": data.taxonomy.risks,
         "risk_key": summary_risk_column,
         "spread": negative_spread(data),
         "urgent": urgent_rows(data),
@@ -134,7 +134,7 @@ def _common(data: ReportData) -> dict:
 
 def render_markdown(data: ReportData) -> str:
     return _ENVIRONMENT.get_template("report.md.j2").render(
-        groups=TAXONOMY.groups, sentiments=TAXONOMY.sentiments, **_common(data)
+        groups=data.taxonomy.groups, sentiments=data.taxonomy.sentiments, **_common(data)
     )
 
 
@@ -147,10 +147,11 @@ def render_html(data: ReportData, examples: int = 3) -> str:
     common = _common(data)
     total = data.total
     causes = common["causes"]
-    cause_group = {c.id: c.group for c in TAXONOMY.causes}
+    taxonomy = data.taxonomy
+    cause_group = {c.id: c.group for c in taxonomy.causes}
     risk_rows = [
         RiskRow(r.display, r.description, total.risks[r.id], pct(total.risks[r.id], total.labelled))
-        for r in TAXONOMY.risks
+        for r in taxonomy.risks
     ]
     edges = np.linspace(-1, 1, HISTOGRAM_BINS + 1)
     charts = {
@@ -161,16 +162,16 @@ def render_html(data: ReportData, examples: int = 3) -> str:
         "groups_chart": hbar(
             [
                 (label, total.groups[g], f"{total.groups[g]} · {pct(total.groups[g], total.labelled)}")
-                for g, label in TAXONOMY.groups.items()
+                for g, label in taxonomy.groups.items()
             ],
-            colour=[GROUP_COLOURS.get(g, "#2f6db5") for g in TAXONOMY.groups],
+            colour=[GROUP_COLOURS.get(g, "#2f6db5") for g in taxonomy.groups],
         ),
         "sentiment_chart": hbar(
             [
                 (label, data.sentiments[s], f"{data.sentiments[s]} · {pct(data.sentiments[s], total.labelled)}")
-                for s, label in TAXONOMY.sentiments.items()
+                for s, label in taxonomy.sentiments.items()
             ],
-            colour=[SENTIMENT_COLOURS.get(s, "#2f6db5") for s in TAXONOMY.sentiments],
+            colour=[SENTIMENT_COLOURS.get(s, "#2f6db5") for s in taxonomy.sentiments],
         ),
         "histogram_chart": vbar(
             [(f"{edges[i]:+.1f}", int(n), str(int(n))) for i, n in enumerate(data.histogram)],
@@ -199,14 +200,22 @@ def render_html(data: ReportData, examples: int = 3) -> str:
     for title, (column, groups) in data.breakdowns.items():
         ordered = sorted(groups.items(), key=lambda kv: (-kv[1].labelled, kv[0]))
         values = [
-            {"value": value, "stats": stats, "top": top_cause(stats), "negative": pct(stats.negative, stats.labelled)}
+            {
+                "value": value,
+                "stats": stats,
+                "top": top_cause(stats, taxonomy),
+                "negative": pct(stats.negative, stats.labelled),
+            }
             for value, stats in ordered[:MAX_BREAKDOWN_VALUES]
         ]
         breakdowns.append(
             {"title": title, "column": column, "values": values, "hidden": max(0, len(ordered) - MAX_BREAKDOWN_VALUES)}
         )
     example_blocks = [
-        {"display": display_cause(cause), "quotes": [(s, t) for s, _, t in sorted(data.examples[cause], reverse=True)]}
+        {
+            "display": display_cause(cause, taxonomy),
+            "quotes": [(s, t) for s, _, t in sorted(data.examples[cause], reverse=True)],
+        }
         for cause, _ in total.causes.most_common()
         if data.examples.get(cause)
     ]
@@ -220,8 +229,8 @@ def render_html(data: ReportData, examples: int = 3) -> str:
         error_names=ERROR_NAMES,
         colours=GROUP_COLOURS,
         risk_rows=risk_rows,
-        group_ids=list(TAXONOMY.groups),
-        group_names=TAXONOMY.groups,
+        group_ids=list(taxonomy.groups),
+        group_names=taxonomy.groups,
         date_candidates=", ".join(DATE_COLUMN_CANDIDATES[:4]) + "…",
         breakdowns=breakdowns,
         breakdown_candidates=", ".join(c for names in BREAKDOWN_CANDIDATES.values() for c in names),
@@ -241,10 +250,16 @@ def write_report(
     text_column: str | None = None,
     date_column: str | None = None,
     examples: int = 3,
+    taxonomy: Taxonomy = TAXONOMY,
 ) -> ReportData:
-    """Aggregate ``labelled`` and write the report to ``output`` (html, md or csv); returns the aggregates."""
+    """Aggregate ``labelled`` and write the report to ``output`` (html, md or csv); returns the aggregates.
+
+    ``taxonomy`` names the causes (the labelling model's, `quejas report --model`); the causes are the file's.
+    """
     kind = report_format(Path(output), fmt)
-    data = collect(Path(labelled), text_column=text_column, date_column=date_column, examples=examples)
+    data = collect(
+        Path(labelled), text_column=text_column, date_column=date_column, examples=examples, taxonomy=taxonomy
+    )
     if kind == "html":
         content = render_html(data, examples=examples)
     elif kind == "md":

@@ -20,7 +20,7 @@ import pandas as pd
 from pipeline.batch.errors import BatchError
 from pipeline.priority import priority_display
 from pipeline.report.read import ReportColumns, iter_labelled, report_columns
-from pipeline.taxonomy import TAXONOMY, PriorityLevel
+from pipeline.taxonomy import TAXONOMY, PriorityLevel, Taxonomy
 
 # 0.1-wide bins: a graded intensity spreads complaints from about -0.9 to -0.3, which 0.2-wide bins lumped together.
 HISTOGRAM_BINS = 20
@@ -81,6 +81,7 @@ class ReportData:
     text_column: str | None = None
     date_column: str | None = None
     model_versions: Counter = field(default_factory=Counter)
+    taxonomy: Taxonomy = TAXONOMY  # names the causes: the labelling model's when known, else the built-in one
 
     @property
     def labelled(self) -> int:
@@ -93,14 +94,22 @@ def collect(
     date_column: str | None = None,
     examples: int = 3,
     chunk_size: int = 50_000,
+    taxonomy: Taxonomy = TAXONOMY,
 ) -> ReportData:
-    """Aggregate a labelled file chunk by chunk; memory grows with the number of distinct months and values."""
+    """Aggregate a labelled file chunk by chunk; memory grows with the number of distinct months and values.
+
+    Causes are whatever ids the file holds; ``taxonomy`` only names them (an id it lacks is shown as is).
+    """
     path = Path(path)
     if not path.is_file():
         raise BatchError(f"labelled file {path} does not exist")
     columns = report_columns(path, text_column, date_column)
     data = ReportData(
-        source=path.name, text_column=columns.text, date_column=columns.date, has_priority=columns.has_priority
+        source=path.name,
+        text_column=columns.text,
+        date_column=columns.date,
+        has_priority=columns.has_priority,
+        taxonomy=taxonomy,
     )
     data.breakdowns = {title: (column, defaultdict(Stats)) for title, column in columns.breakdowns.items()}
     row_offset = 0
@@ -243,15 +252,15 @@ def _keep_example(heap: list, size: int, score: float, row: int, text: Any) -> N
 # --------------------------------------------------------------------------------------------------- tables
 
 
-def display_cause(cause_id: str) -> str:
-    return TAXONOMY.cause(cause_id).display if cause_id in TAXONOMY.cause_ids else cause_id
+def display_cause(cause_id: str, taxonomy: Taxonomy = TAXONOMY) -> str:
+    return taxonomy.cause_display(cause_id)
 
 
-def top_cause(stats: Stats) -> str:
+def top_cause(stats: Stats, taxonomy: Taxonomy = TAXONOMY) -> str:
     if not stats.causes:
         return "–"
     cause, count = stats.causes.most_common(1)[0]
-    return f"{display_cause(cause)} ({count})"
+    return f"{display_cause(cause, taxonomy)} ({count})"
 
 
 def urgent_rows(data: ReportData) -> list[dict]:
@@ -262,8 +271,8 @@ def urgent_rows(data: ReportData) -> list[dict]:
             "prioridad": level,
             "nombre": priority_display(level),
             "puntuacion": score,
-            "causas": ", ".join(display_cause(c) for c in causes) or "–",
-            "riesgos": ", ".join(r.display for r in TAXONOMY.risks if r.id in raised) or "–",
+            "causas": ", ".join(display_cause(c, data.taxonomy) for c in causes) or "–",
+            "riesgos": ", ".join(r.display for r in data.taxonomy.risks if r.id in raised) or "–",
             "texto": text,
         }
         for _, row, level, score, causes, raised, text in sorted(data.urgent, key=lambda item: item[:2], reverse=True)
@@ -291,16 +300,17 @@ def cause_rows(data: ReportData) -> list[dict]:
     complaints = data.total.complaints
     for cause_id, count in data.total.causes.most_common():
         stats = data.cause_stats[cause_id]
-        group = TAXONOMY.cause(cause_id).group if cause_id in TAXONOMY.cause_ids else ""
+        taxonomy = data.taxonomy
+        group = taxonomy.cause(cause_id).group if cause_id in taxonomy.cause_ids else ""
         row = {
             "id": cause_id,
-            "causa": display_cause(cause_id),
-            "grupo": TAXONOMY.groups.get(group, group) if group else "",
+            "causa": display_cause(cause_id, taxonomy),
+            "grupo": taxonomy.groups.get(group, group) if group else "",
             "quejas": count,
             "porcentaje_quejas": round(100 * count / complaints, 1) if complaints else 0.0,
             "negativas": stats["negative"],
         }
-        for risk in TAXONOMY.risks:
+        for risk in taxonomy.risks:
             row[summary_risk_column(risk.id)] = stats[risk.id]
         row["puntuacion_media"] = round(stats["score_sum"] / stats["n"], 3) if stats["n"] else None
         rows.append(row)

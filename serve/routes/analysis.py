@@ -49,10 +49,20 @@ def make_draft(state: ServiceState, analysis: Analysis, request: ReplyRequest) -
 
 
 async def analysis_for(state: ServiceState, body: ReplyRequest) -> Analysis:
-    """The given analysis (the model is not called) or a new one; the text is checked either way."""
+    """The given analysis (the model is not called) or a new one; the text is checked either way, and a given
+    analysis may only name causes of the served model's taxonomy."""
     if body.analysis is None:
         return (await analyze_texts(state, [body.text], "text"))[0]
     check_texts(state, [body.text], "text")
+    known = state.taxonomy.cause_ids
+    unknown = [(i, c.id) for i, c in enumerate(body.analysis.causes) if c.id not in known]
+    if unknown:
+        problems = [
+            {"loc": ["body", "analysis", "causes", i, "id"], "msg": f"{cause!r} no existe", "type": "unknown_cause"}
+            for i, cause in unknown
+        ]
+        message = f"Causa desconocida: {unknown[0][1]!r}. Use una de: {', '.join(known)}."
+        raise ApiError(422, "unknown_cause", message, problems)
     return body.analysis
 
 

@@ -157,7 +157,7 @@ async def record(body: FeedbackRequest, state: StateDep, feedback: FeedbackDep) 
     check_texts(state, [body.text], "text")
     refuse_nul(body.text, body.final_reply, body.agent_id)
     correction = Correction(**body.model_dump())
-    problems = label_problems(correction)
+    problems = label_problems(correction, state.taxonomy)
     if problems:
         raise ApiError(422, "unknown_label", f"Etiqueta no válida: {problems[0]['msg']}.", problems)
     try:
@@ -170,12 +170,12 @@ async def record(body: FeedbackRequest, state: StateDep, feedback: FeedbackDep) 
 
 
 @router.get("/stats", response_model=FeedbackStats, summary="Calidad del modelo medida con las correcciones")
-async def stats(feedback: FeedbackDep) -> FeedbackStats:
+async def stats(state: StateDep, feedback: FeedbackDep) -> FeedbackStats:
     try:
         corrections = await run_in_threadpool(feedback.store.corrections)
     except FeedbackStoreError as exc:
         raise _unavailable(exc) from None
-    return await run_in_threadpool(feedback_stats, corrections)
+    return await run_in_threadpool(feedback_stats, corrections, state.taxonomy.cause_ids)
 
 
 class ReviewQueue(BaseModel):
@@ -198,7 +198,10 @@ async def review_queue(
 
 @router.patch("/{correction_id}", response_model=FeedbackResponse, summary="Actualizar una corrección guardada")
 async def update(
-    correction_id: Annotated[int, Path(ge=1, le=2**31 - 1)], body: FeedbackUpdate, feedback: FeedbackDep
+    correction_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    body: FeedbackUpdate,
+    state: StateDep,
+    feedback: FeedbackDep,
 ) -> FeedbackResponse:
     refuse_nul(body.final_reply)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
@@ -211,7 +214,8 @@ async def update(
             causes=changes.get("causes", []),
             sentiment=changes.get("sentiment", "neutral"),
             risks=changes.get("risks", []),
-        )
+        ),
+        state.taxonomy,
     )
     if problems:
         raise ApiError(422, "unknown_label", f"Etiqueta no válida: {problems[0]['msg']}.", problems)

@@ -55,7 +55,7 @@ def label_rows(
 ) -> tuple[list[list[LabelCell]], list[SeenComplaint | None]]:
     """One row of result values per text, in `added_columns()` order (unusable texts get only ``error``),
     and each analysed row as the review queue keeps it."""
-    columns = added_columns()
+    columns = added_columns(analyzer.taxonomy)
     problems = [text_problem(text, max_chars) for text in texts]
     valid = [text for text, problem in zip(texts, problems) if problem is None and text is not None]
     records = iter(label_texts_safely(analyzer, valid, batch_size) if valid else [])
@@ -131,4 +131,4 @@ async def label_rows_route(
     except Exception as exc:  # noqa: BLE001 - every text failed: the model itself is broken, not the data
         raise ApiError(500, "inference_failed", f"inference failed: {type(exc).__name__}: {exc}") from None
     feedback.seen_rows(seen)
-    return LabelRowsResponse(columns=added_columns(), rows=rows)
+    return LabelRowsResponse(columns=added_columns(analyzer.taxonomy), rows=rows)

@@ -1,7 +1,9 @@
 """`/v1/labels` and `/v1/model`: what the service can say and which model says it.
 
 `/v1/labels` is also where the triage page gets every name it shows for an id, so a name changed in
-pipeline/taxonomy.yaml (or beside the review checks) changes on the page without touching the page.
+pipeline/taxonomy.yaml (or beside the review checks) changes on the page without touching the page. The
+labels are the served model's own (its folder's taxonomy.yaml), so a model trained on an organisation's
+causes shows those.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ from fastapi import APIRouter
 from pipeline.batch import added_columns
 from pipeline.confidence import LEVEL_NAMES
 from pipeline.review import FINDING_NAMES
-from pipeline.taxonomy import TAXONOMY
-from serve.deps import ReadyDep, loaded_analyzer
+from serve.deps import ReadyDep, StateDep, loaded_analyzer
 from serve.schemas import LabelInfo, LabelsResponse, ModelResponse, NamedInfo
 
 router = APIRouter(tags=["metadatos"])
@@ -21,19 +22,20 @@ router = APIRouter(tags=["metadatos"])
 @router.get(
     "/labels", response_model=LabelsResponse, summary="Causas, grupos, sentimientos, riesgos, prioridades y sus nombres"
 )
-async def labels() -> LabelsResponse:
-    levels = TAXONOMY.priority.levels if TAXONOMY.priority is not None else ()
+async def labels(state: StateDep) -> LabelsResponse:
+    taxonomy = state.taxonomy
+    levels = taxonomy.priority.levels if taxonomy.priority is not None else ()
     return LabelsResponse(
         causes=[
-            LabelInfo(id=c.id, group=c.group, display=c.display, description=c.description) for c in TAXONOMY.causes
+            LabelInfo(id=c.id, group=c.group, display=c.display, description=c.description) for c in taxonomy.causes
         ],
-        groups=TAXONOMY.groups,
-        sentiments=TAXONOMY.sentiments,
-        risks=[NamedInfo(id=r.id, display=r.display, description=r.description) for r in TAXONOMY.risks],
+        groups=taxonomy.groups,
+        sentiments=taxonomy.sentiments,
+        risks=[NamedInfo(id=r.id, display=r.display, description=r.description) for r in taxonomy.risks],
         priorities=[NamedInfo(id=lv.id, display=lv.display, description=lv.description) for lv in levels],
         confidence={level: name for level, name in LEVEL_NAMES.items()},
         findings=FINDING_NAMES,
-        labelled_columns=added_columns(),
+        labelled_columns=added_columns(taxonomy),
     )
 
 
