@@ -132,8 +132,10 @@ def test_training_fits_the_scorer_and_records_the_choice(tiny_model):
     IntensityScorer.from_arrays(folder.load_intensity())  # plain arrays that load back
     scorer = block["scorer"]
     assert scorer["alpha"] in SCORER_ALPHAS and set(scorer["weights"]) == set(FEATURES)
+    against = scorer["against"]  # the head, or the mapping when the step before chose it
+    assert against in ("head", "mapping")
     assert scorer["kept"] == (
-        choose_source({"head": block["dev"]["head"], "scorer": block["dev"]["scorer"]}) == "scorer"
+        choose_source({against: block["dev"][against], "scorer": block["dev"]["scorer"]}) == "scorer"
     )
     assert (config.intensity_source == "scorer") == scorer["kept"] == (block["source"] == "scorer")
     assert block["dev"]["scorer"]["n"] == 80 and block["test"]["scorer"]["n"] == 80
