@@ -208,7 +208,85 @@ def _seed(analysis: Analysis, complaint_text: str | None) -> str:
     return hashlib.sha256(basis.encode("utf-8")).hexdigest()
 
 
-def _reference_paren(references: list[Reference], nouns: dict[str, str]) -> str:
+# What the customer calls a reference, as the draft names it: the word before the code in the complaint
+# ("ticket 0045-...", "reporte 2024-TF-...", "wire reference FW-..."). A kind guessed from a code's
+# shape ("F..." read as an invoice) named a wire transfer a "factura"; the customer's own word cannot.
+_REFERENCE_WORDS: list[tuple[str, str]] = [
+    (r"tickets?|tiquets?", "ticket"),
+    (r"folios?", "folio"),
+    (r"reportes?", "reporte"),
+    (r"avisos?", "aviso"),
+    (r"radicados?", "radicado"),
+    (r"solicitud(?:es)?", "solicitud"),
+    (r"tramites?", "trámite"),
+    (r"reclamos?", "reclamo"),
+    (r"reclamacion(?:es)?", "reclamación"),
+    (r"quejas?", "queja"),
+    (r"casos?|case", "caso"),
+    (r"expedientes?|exptes?|exp", "expediente"),
+    (r"incidencias?", "incidencia"),
+    (r"denuncias?", "denuncia"),
+    (r"atestados?", "atestado"),
+    (r"partes?", "parte"),
+    (r"actas?", "acta"),
+    (r"siniestros?|claim", "siniestro"),
+    (r"polizas?|policy", "póliza"),
+    (r"pedidos?", "pedido"),
+    (r"ordenes|orden|order|ot", "orden"),
+    (r"compras?", "compra"),
+    (r"albaran(?:es)?", "albarán"),
+    (r"facturas?|invoice", "factura"),
+    (r"boletas?", "boleta"),
+    (r"recibos?|receipt", "recibo"),
+    (r"presupuestos?|cotizacion", "presupuesto"),
+    (r"comprobantes?|justificante", "comprobante"),
+    (r"contratos?", "contrato"),
+    (r"prestamos?|loan", "préstamo"),
+    (r"creditos?", "crédito"),
+    (r"cuentas?|account", "cuenta"),
+    (r"clientes?|abonado", "cliente"),
+    (r"socios?|socias?", "socio"),
+    (r"suministro|cups|nis|nic", "suministro"),
+    (r"matricula", "matrícula"),
+    (r"guias?|tracking|rastreo|seguimiento", "seguimiento"),
+    (r"envios?", "envío"),
+    (r"localizador|pnr", "localizador"),
+    (r"reservas?|reservacion|booking|reservation", "reserva"),
+    (r"billetes?", "billete"),
+    (r"boletos?", "boleto"),
+    (r"vouchers?", "voucher"),
+    (r"eventos?", "evento"),
+    (r"transferencias?|wire|giro", "transferencia"),
+    (r"operacion(?:es)?", "operación"),
+    (r"transaccion(?:es)?", "transacción"),
+    (r"autorizacion", "autorización"),
+]
+_REFERENCE_WORD_RES = [(re.compile(rf"(?:{pattern})"), noun) for pattern, noun in _REFERENCE_WORDS]
+# Words that say "this is a code" without saying of what: skipped on the way to a noun, else "referencia".
+_NEUTRAL_REFERENCE_WORD = re.compile(
+    r"referencias?|reference|ref|codigo|code|numero|number|nro|num|no|n|#|de|del|la|el|es|mi|su|con|nuestro"
+)
+
+
+def _reference_word(complaint: str, start: int) -> str:
+    """The customer's word for the code at ``start``: the nearest noun before it in the same clause."""
+    before = fold(complaint[max(0, start - 60) : start])
+    before = re.sub(r"\b(exptes?|exp|nro|num|no|n|ref)\.", r"\1", before)  # "Expte. N° 34.512": not a clause end
+    before = re.split(r"[.,;()\n\[\]¿?!¡]", before)[-1]
+    for token in reversed(re.findall(r"[\w#]+", before)[-6:]):
+        for pattern, noun in _REFERENCE_WORD_RES:
+            if pattern.fullmatch(token):
+                return noun
+        if not _NEUTRAL_REFERENCE_WORD.fullmatch(token) and not token.isdigit():
+            continue  # "póliza todo riesgo 7712-...": a few words may sit between the noun and the code
+    return "referencia"
+
+
+def _reference_paren(references: list[Reference], nouns: dict[str, str], complaint: str | None = None) -> str:
+    """ "(ticket 0045-00221187)": each cited code named by the customer's word for it, else "referencia".
+
+    Without the complaint (an analysis sent on its own) the sector's noun for the reference's kind.
+    """
     cited: list[str] = []
     seen: set[str] = set()
     for ref in references:
@@ -216,7 +294,11 @@ def _reference_paren(references: list[Reference], nouns: dict[str, str]) -> str:
         if key in seen or not ref.text.strip():
             continue
         seen.add(key)
-        cited.append(f"{nouns.get(ref.kind, 'referencia')} {ref.text.strip()}")
+        if complaint and complaint[ref.start : ref.end] == ref.text:
+            noun = _reference_word(complaint, ref.start)
+        else:
+            noun = nouns.get(ref.kind, "referencia")
+        cited.append(f"{noun} {ref.text.strip()}")
         if len(cited) == 2:
             break
     return f" ({join_es(cited)})" if cited else ""
@@ -447,7 +529,9 @@ def _context(
         company=policy.company,
         agent_first=greeting_name(policy.agent) or policy.agent,
         signature=policy.signature.format(agent=policy.agent, company=policy.company).strip(),
-        ref_paren="" if channel == "public" else _reference_paren(entities.references, policy.reference_nouns),
+        ref_paren=""
+        if channel == "public"
+        else _reference_paren(entities.references, policy.reference_nouns, complaint_text),
         follow_time=policy.follow_up_time,
         legal=legal,
         route=say(policy.complaint_route),
