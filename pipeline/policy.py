@@ -135,6 +135,11 @@ class CausePolicy(BaseModel):
         'False: "Siento <apology>".'
     )
     apology: str
+    shown_apology: str | None = Field(
+        default=None,
+        description='The admission used when the customer shows the error (a receipt, the bank\'s word) and makes '
+        'no legal threat: "Tiene razón: <shown_apology>", and the step\'s "si no corresponde" goes.',
+    )
     steps: list[str] = Field(min_length=1, description="What we will do, first person, one sentence each.")
     chat: str = Field(description="The resolution as one short clause for chat replies.")
     remedies: list[str] = Field(default_factory=list, description="Allowed remedies, preferred first.")
@@ -179,9 +184,14 @@ class CausePolicy(BaseModel):
         return self
 
 
+def contract_articles(text: str) -> str:
+    """ "de el asesor" -> "del asesor", "a el" -> "al": a noun phrase put after "de" or "a" in a text."""
+    return re.sub(r"\b([Dd]e|[Aa]) el\b", lambda m: m.group(1) + "l", text)
+
+
 def _put_found(value: Any, found: str) -> Any:
     if isinstance(value, str):
-        return value.replace("{found}", found)
+        return contract_articles(value.replace("{found}", found))
     if isinstance(value, list):
         return [_put_found(v, found) for v in value]
     return value
@@ -319,6 +329,8 @@ class Policy(BaseModel):
             if cause.issue_fact:
                 out.append((f"{where}.issue_fact", cause.issue_fact, "issue_fact", set()))
             out.append((f"{where}.apology", cause.apology, "apology", set()))
+            if cause.shown_apology:
+                out.append((f"{where}.shown_apology", cause.shown_apology, "apology", set()))
             out.append((f"{where}.chat", cause.chat, "chat", set()))
             out += [(f"{where}.steps[{i}]", step, "step", set()) for i, step in enumerate(cause.steps)]
             if cause.ask:

@@ -25,9 +25,10 @@ import jinja2
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
+from pipeline.entities.speakers import SPEAKER_STAFF
 from pipeline.errors import ConfigurationError
 from pipeline.offsets import fold_mapped
-from pipeline.policy import Policy, fill, normalise_tone
+from pipeline.policy import Policy, contract_articles, fill, normalise_tone
 from pipeline.review import first_name as greeting_name
 from pipeline.review import review_draft
 from pipeline.schema import (
@@ -144,6 +145,7 @@ class ReplyContext:
     follow_time: str | None = None
     ask: str | None = None
     kind: str = "complaint"
+    needs: str | None = None  # what a requested change needs before it can start ("la nueva dirección completa")
     live: bool = False  # a chat about something happening now: the follow-up is within the hour, in the chat
 
     def pick(self, step: str, options: int) -> int:
@@ -272,7 +274,7 @@ def _reference_word(complaint: str, start: int) -> str:
     """The customer's word for the code at ``start``: the nearest noun before it in the same clause."""
     before = fold(complaint[max(0, start - 60) : start])
     before = re.sub(r"\b(exptes?|exp|nro|num|no|n|ref)\.", r"\1", before)  # "Expte. N° 34.512": not a clause end
-    before = re.split(r"[.,;()\n\[\]¿?!¡]", before)[-1]
+    before = re.split(r"[.,;)\n\[\]¿?!¡]", before)[-1]
     for token in reversed(re.findall(r"[\w#]+", before)[-6:]):
         for pattern, noun in _REFERENCE_WORD_RES:
             if pattern.fullmatch(token):
@@ -322,6 +324,9 @@ _CHARGED = re.compile(
     r"doble|de mas|recibo)"
 )
 
+# A charge verb just before an amount: the sum the customer was charged, among others they quote.
+_CHARGED_BEFORE = re.compile(r"\b(?:me |nos |le |les )?(?:cobr|carg|debit|factur)\w*\s+(?:\w+\s+){0,2}$")
+_CHARGE_FACT = re.compile(r"(?:el|la) (?:cargo|cobro|recibo|factura) de \{importe\}")
 _TWICE = re.compile(r"\b(?:dos veces|duplicad\w*|doble (?:cargo|cobro|debito)|(?:dos|2) (?:cargos|cobros|debitos))\b")
 
 
@@ -348,6 +353,30 @@ def _amount(analysis: Analysis, complaint_text: str | None) -> str | None:
     return None
 
 
+def _charged(analysis: Analysis, complaint_text: str | None) -> str | None:
+    """Among several amounts, the one said as charged ("me cobró $95.000 a ojo, cuando son unos $40.000").
+
+    It names the charge in the issue ("el cargo de $95.000"), never the sum to give back: what was
+    charged is not what was overcharged.
+    """
+    if not complaint_text:
+        return None
+    charged = {
+        a.text.strip()
+        for a in analysis.entities.amounts
+        if a.text.strip() and _CHARGED_BEFORE.search(fold(complaint_text[max(0, a.start - 40) : a.start]))
+    }
+    return charged.pop() if len(charged) == 1 else None
+
+
+def customer_words(text: str) -> str:
+    """What the customer said: in a transcript, the lines of staff ("Ejecutiva: lo devuelvo a emergencias") go."""
+    lines = text.splitlines()
+    if not any(SPEAKER_STAFF.match(line) for line in lines):
+        return text
+    return "\n".join(line for line in lines if not SPEAKER_STAFF.match(line))
+
+
 def looks_public(text: str | None) -> bool:
     """A post on a network or a review site: addressed to an @account, a hashtag, or a star rating."""
     if not text:
@@ -370,6 +399,46 @@ _EVIDENCE = re.compile(
     r"mails?|e-?mails?|mensajes?|tickets?|facturas?|recibos?|comprobantes?|videos?|grabacion|audios?|folleto)(?:\s+de\s+(?:(?:la|el|los|las|mi|su)\s+)?\w{3,}(?:\s+(?!con\b|que\b|para\b|por\b)\w{4,})?)?)"
 )
 _DEFINITE = {"un": "el", "una": "la", "unos": "los", "unas": "las"}
+
+
+# A request to change the customer's data needs the new data and who asks: until they arrive, nothing is
+# "ya en marcha". Each entry: what is changed (folded), and what the draft asks for.
+_CHANGE = r"\b(?:cambiar|cambio|cambien|actualizar|actualicen|actualizacion|modificar|modifiquen|corregir|corrijan)\b"
+_NEEDS: list[tuple[re.Pattern[str], str, re.Pattern[str] | None]] = [
+    (
+        re.compile(
+            rf"{_CHANGE}[^.?!]{{0,40}}\b(?:direccion|domicilio|dir\.)|\b(?:me mude|me cambie de casa|me pase a vivir)\b"
+        ),
+        "la nueva dirección completa",
+        re.compile(r"\b(?:calle|carrera|cra|avenida|av|cl|pasaje|jr|jiron)\.?\s+[\w .]+\d"),
+    ),
+    (re.compile(rf"{_CHANGE}[^.?!]{{0,40}}\b(?:titular|titularidad)\b"), "los datos del nuevo titular", None),
+    (
+        re.compile(rf"{_CHANGE}[^.?!]{{0,40}}\b(?:cuenta bancaria|domiciliacion|cuenta de cobro|cbu|clabe|iban)\b"),
+        "el nuevo número de cuenta",
+        re.compile(r"\b(?:es\d{2}|\d{18,22})\b"),
+    ),
+    (
+        re.compile(rf"{_CHANGE}[^.?!]{{0,40}}\b(?:telefono|celular|movil|correo|email|e-mail|mail)\b"),
+        "el nuevo dato de contacto",
+        re.compile(r"@|\b\d{9,}\b"),
+    ),
+]
+
+
+def data_needed(complaint_text: str | None) -> str | None:
+    """What a change the customer asks for needs and the message does not give, with their ID to confirm it's them.
+
+    "necesito cambiar la dirección, me pasé a vivir a Chía" gives a town, not the address: the draft asks
+    for it and says what happens once it arrives, instead of "ya la estoy tramitando".
+    """
+    if not complaint_text:
+        return None
+    folded = fold(complaint_text)
+    for pattern, need, given in _NEEDS:
+        if pattern.search(folded) and not (given and given.search(folded)):
+            return join_es([need, "{su} número de documento"])
+    return None
 
 
 def live_chat(complaint_text: str | None) -> bool:
@@ -396,6 +465,145 @@ def _mentions_item(policy: Policy, folded_complaint: str) -> bool:
     return bool(re.search(rf"\b{re.escape(noun[:5])}", folded_complaint))
 
 
+# The customer shows the error (a receipt, the bank's word, a stamped copy, the difference in plain
+# sight): the draft admits it instead of "si no corresponde" (only without a legal threat).
+_SHOWN = re.compile(
+    r"\b(?:tengo|tiene|tenemos|guardo|conservo|adjunto|les? (?:mando|envio|adjunto))\s+(?:\w+\s+){0,2}"
+    r"(?:hoja original|recibos?|comprobantes?|tickets?|capturas?|pantallazos?|fotos?|extractos?|"
+    r"cargo de presentacion|grabacion)\b|"
+    r"\bse ve (?:la diferencia|clar\w*|perfectamente)|\bcon (?:el )?sello\b|"
+    r"\bel banco (?:me )?(?:informa|confirma|confirmo|dice|dijo|me dijo) que\b|"
+    r"\b(?:aparece|aparecen|figura|figuran|sale|salen) (?:\w+ ){0,3}(?:dos veces|duplicad\w*)|"
+    r"\bdos (?:debitos|cargos|cobros)\b"
+)
+# What a step says when it waits for the review to find our error; gone where the customer shows it.
+_HEDGE = re.compile(
+    r",? si (?:no corresponde(?: a la poliza)?|algo no corresponde|se hizo mal|se emitio mal|no se cumplio|"
+    r"no se respeto(?: lo reservado)?|no coincide|no se registro bien|hay trabajo no autorizado|"
+    r"la revision confirma el error|el error fue nuestro|procede),"
+)
+
+
+def _shown(complaint: str | None) -> bool:
+    return bool(complaint and _SHOWN.search(fold(complaint)))
+
+
+def _unhedge(sentence: str) -> str:
+    """ "Reviso hoy el cargo y, si no corresponde, lo anulo" -> "Reviso hoy el cargo, lo anulo"."""
+    folded = fold_mapped(sentence)
+    m = _HEDGE.search(folded.text)
+    if not m:
+        return sentence
+    start, end = folded.original(*m.span())
+    out = sentence[:start] + " " + sentence[end:].lstrip()
+    out = re.sub(
+        r" y +(l[oae]s?|me|le|te) (\w+) y ", r", \1 \2 y ", out, count=1
+    )  # "X y lo anulo y" -> "X, lo anulo y"
+    return re.sub(r"\s+", " ", out).replace(": ", ": ", 1)
+
+
+def as_shown(rule, complaint: str | None, legal: bool):
+    """The cause as the draft reads it where the customer shows our error: admitted plainly, no hedge.
+
+    With a legal threat nothing changes: a careful, neutral draft admits nothing (issue #16, point 3).
+    """
+    if legal or not _shown(complaint):
+        return rule
+    update: dict = {"steps": [_unhedge(s) for s in rule.steps], "chat": _unhedge(rule.chat)}
+    if rule.shown_apology:
+        update.update(admit_error=True, apology=rule.shown_apology)
+    return rule.model_copy(update=update)
+
+
+# Harm the customer plainly suffered, by kind: a compensation only where one of these is said.
+_HARM = {
+    "costs": r"\b(?:hostal|hostel|otro hotel|dormimos en|tuvimos que dormir|"
+    r"pagu?e(?:mos)? (?:otr[oa]|un taxi|de mi bolsillo)|"
+    r"tuv(?:e|imos) que (?:pagar|comprar|alquilar|tomar|coger)|perd(?:i|imos) (?:el|la|un|una) (?:vuelo|conexion|"
+    r"dia de trabajo|jornada|examen|entrevista|evento))\b",
+    "spoiled": r"\bse (?:\w+ )?(?:echaron|echo) a perder|\bse (?:pudrio|pudrieron|descongel\w*)|"
+    r"\bcomida (?:podrida|en mal estado)|"
+    r"\btirar (?:la|toda la) comida",
+    "no_service": r"\b(?:\d+|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|quince|varios|muchos) "
+    r"(?:dias|semanas) sin "
+    r"(?:luz|agua|gas|internet|linea|servicio|suministro|senal|telefono|tono|conexion|calefaccion)\b|"
+    r"\b(?:sin|no tiene|no hay) (?:luz|agua|gas|internet|linea|servicio|suministro|senal|tono|conexion)\b"
+    r"[\s\S]{0,200}\b(?:van|llevo|llevamos|hace) "
+    r"(?:\d+|dos|tres|cuatro|cinco|seis|siete|diez|quince) (?:dias|semanas)\b",
+    "no_vehicle": r"\bsin (?:coche|carro|auto|vehiculo|camioneta|moto)\b|\ba pie\b",
+    "night": r"\b(?:sin dormir|no (?:pudimos|pude) dormir|imposible dormir|noche en vela)\b",
+}
+_HARM_RES = {kind: re.compile(pattern) for kind, pattern in _HARM.items()}
+# The remedy text that answers each kind of harm; costs out of pocket have none (money back is the agent's call).
+_HARM_REMEDY = {
+    "no_service": r"\bdias sin\b",
+    "no_vehicle": r"\bvehiculo de sustitucion\b",
+    "night": r"\bnoche\b",
+    "spoiled": r"\bno llego bien\b",
+}
+# A compensation (a discount, a credit, priority...) as opposed to an offer to call or a right stated as a condition.
+_COMPENSATION = re.compile(
+    r"\b(?:descuento|descont\w*|abon\w*|devolv\w*|vale|cupon|garantia|preferente|prioridad|sin comision|sustitucion|"
+    r"compensacion|reembols\w*)\b"
+)
+COMPENSATION_PLACEHOLDER = "[COMPENSACIÓN: si procede, indique cuál]"
+
+
+def harm(complaint: str | None) -> set[str]:
+    """The kinds of harm the complaint plainly states (money spent elsewhere, spoiled food, days without service...)."""
+    folded = fold(complaint or "")
+    return {kind for kind, pattern in _HARM_RES.items() if pattern.search(folded)}
+
+
+def _remedy_for(candidates: list[str], harmed: set[str]) -> str | None:
+    """One remedy chosen for the case: the one answering the harm said, else the agent's placeholder.
+
+    A compensation nobody asked for (a discount on a complaint with no harm stated) is left out; an
+    offer to call or a right stated as a condition ("si el retraso da derecho...") is not compensation.
+    """
+    plain = [text for text in candidates if not _COMPENSATION.search(fold(text)) or fold(text).startswith("si ")]
+    if not harmed:
+        return plain[0] if plain else None
+    for kind in harmed:
+        fitting = _HARM_REMEDY.get(kind)
+        for text in candidates:
+            if fitting and re.search(fitting, fold(text)):
+                return text
+    if "costs" not in harmed:
+        others = [
+            t for t in candidates if t not in plain and not any(re.search(p, fold(t)) for p in _HARM_REMEDY.values())
+        ]
+        if others:
+            return others[0]
+    return COMPENSATION_PLACEHOLDER
+
+
+# A refund already asked for and waiting ("llamé por lo del reembolso"): its status is the answer, not a new review.
+_PENDING_REFUND = re.compile(
+    r"\bpor (?:lo|el tema) del? (?:reembolso|devolucion|reintegro)\b|"
+    r"\b(?:reembolso|devolucion|reintegro) (?:pendiente|que (?:no (?:llega|ha llegado|me ha llegado)|"
+    r"(?:me|nos) (?:prometieron|aprobaron|confirmaron|dijeron)))|"
+    r"\b(?:solicite|pedi|tramite|me aprobaron|me confirmaron) (?:el|la|un|una) (?:reembolso|devolucion|reintegro)\b"
+)
+_CHECK_START = re.compile(r"^(?:hoy )?(?:reviso|compruebo)(?: hoy)?\b")
+
+
+def _one_check(steps: list[str]) -> list[str]:
+    """No two "reviso ..." sentences: a later generic one ("reviso su caso") goes, a concrete one says "también"."""
+    out: list[str] = []
+    checks = 0
+    for step in steps:
+        folded = fold(step)
+        m = _CHECK_START.match(folded)
+        if m and checks:
+            if re.search(r"\b(?:su|tu) caso desde el principio\b", folded):
+                continue
+            step = "Compruebo también" + step[m.end() :]
+        checks += bool(m)
+        out.append(step)
+    return out
+
+
 @dataclass
 class _Plan:
     """What a complaint reply says, before any phrasing; shrunk step by step when a draft is too long."""
@@ -419,8 +627,12 @@ def _plan(
     legal: bool,
     churn: bool = False,
     amount: str | None = None,
+    complaint: str | None = None,
 ) -> _Plan:
-    """One sentence per cause (a confirmed action replaces the cause's step), no promise made twice."""
+    """One sentence per cause (a confirmed action replaces the cause's step), no promise made twice.
+
+    ``complaint`` (the text) chooses the remedy: one only where it states a harm (`harm`).
+    """
     steps: list[str] = []
     keys: set[str] = set()
     used_done: set[str] = set()
@@ -444,28 +656,37 @@ def _plan(
         if action in policy.done and action not in used_done:
             used_done.add(action)
             add(_capitalise(say(policy.done[action])))
+    steps[:] = _one_check(steps)
     covered = {kind for rule in rules for kind in rule.covers}
     answer = ""
     for kind in requests:
         if kind in covered or kind not in policy.answers:
             continue
-        # "le devuelvo la prima cobrada de más" would guess what the customer claims: without their
-        # amount the answer says "lo que corresponda".
-        text = _capitalise(say(policy.answers[kind], importe=amount or "lo que corresponda"))
+        if kind == "refund" and "status" in policy.answers and _PENDING_REFUND.search(fold(complaint or "")):
+            # the refund was asked for already: where it stands, not a new "si la revisión confirma el error"
+            text = _capitalise(contract_articles(say(policy.answers["status"], item="el reembolso pendiente")))
+        else:
+            # "le devuelvo la prima cobrada de más" would guess what the customer claims: without their
+            # amount the answer says "lo que corresponda".
+            text = _capitalise(say(policy.answers[kind], importe=amount or "lo que corresponda"))
+        if any(_CHECK_START.match(fold(s)) for s in steps):
+            text = _one_check([steps[0], text])[-1] if _CHECK_START.match(fold(text)) else text
         if not commitment_keys(text) & keys:
             answer = text
             keys |= commitment_keys(text)
         break
     remedy = None
     if not legal:
+        candidates = []
         for rid in [r for rule in rules for r in rule.remedies]:
             text = say(policy.remedies[rid])
             if churn and _FUTURE_REMEDY.search(text):
                 continue
             if not commitment_keys(text) & keys:
-                remedy = text
-                keys |= commitment_keys(text)
-                break
+                candidates.append(text)
+        remedy = _remedy_for(list(dict.fromkeys(candidates)), harm(complaint))
+        if remedy:
+            keys |= commitment_keys(remedy)
     return _Plan(steps=steps, answer=answer, remedy=remedy, keys=keys)
 
 
@@ -541,6 +762,8 @@ def _context(
     context.live = channel == "chat" and live_chat(complaint_text)
     if not analysis.causes:
         context.kind = _message_kind(analysis, complaint_text)
+        needs = data_needed(complaint_text) if context.kind == "request" else None
+        context.needs = say(needs) if needs else None
         context.live = channel == "chat" and context.kind == "question"  # the customer waits for the answer
         if context.live:
             return context, today  # answered in the same chat, not on a later day
@@ -548,12 +771,24 @@ def _context(
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
-    all_rules = [policy.rule_for(c.id, c.display).for_complaint(complaint_text or "") for c in analysis.causes]
+    all_rules = [
+        as_shown(policy.rule_for(c.id, c.display).for_complaint(complaint_text or ""), complaint_text, legal)
+        for c in analysis.causes
+    ]
     rules = all_rules[:2] if level >= 4 else all_rules
     rest = "lo demás" if channel == "email" else None
     if channel != "email" and level >= 1:
         context.ref_paren = ""
-    issues = [say(r.issue_fact) if r.issue_fact and amount else say(r.issue) for r in rules]
+    charged = None if amount else _charged(analysis, complaint_text)
+    issues = [
+        say(r.issue_fact)
+        if r.issue_fact and amount
+        # only a phrase naming the charge itself takes the charged sum ("el cargo de"), not "la diferencia de"
+        else say(r.issue_fact, importe=charged)
+        if r.issue_fact and charged and _CHARGE_FACT.match(r.issue_fact)
+        else say(r.issue)
+        for r in rules
+    ]
     context.issues = join_within(issues, budgets["issues"], rest) if channel == "email" or level < 3 else ""
     if not legal and channel == "email":
         context.admitted = join_within([say(r.apology) for r in rules if r.admit_error], budgets["admitted"])
@@ -561,8 +796,10 @@ def _context(
             context.regrets = join_within([say(r.apology) for r in rules if not r.admit_error], budgets["regrets"])
     elif not legal:
         context.admitted = "yes" if any(r.admit_error for r in rules) else ""
-    requests = customer_requests(folded)
-    plan = _plan(rules, policy, say, done, requests, legal, churn=analysis.risk.churn, amount=amount)
+    requests = customer_requests(fold(customer_words(complaint_text or "")))
+    plan = _plan(
+        rules, policy, say, done, requests, legal, churn=analysis.risk.churn, amount=amount, complaint=complaint_text
+    )
     context.steps = plan.steps if level < 5 else plan.steps[:2]
     context.answer = plan.answer if level < 2 else ""
     context.remedy = plan.remedy if level < 1 and channel == "email" else None

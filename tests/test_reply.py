@@ -149,8 +149,9 @@ def test_remedies_come_only_from_the_causes_policy():
     assert "el cargo de 95 €" in billing.body  # the customer's own fact
     assert "si no corresponde, lo anulo y le devuelvo 95 €" in billing.body  # a commitment, not a claim
     assert "descuento" not in billing.body and "Hemos anulado" not in billing.body
-    # Several causes: one remedy for the case, the first cause's first choice.
-    _, both = draft(["delay", "billing_error"], entities=entities)
+    # Several causes: one remedy for the case, the first cause's first choice, where the case states a harm.
+    harmed = "El pedido PED-48213 llegó tres semanas tarde, la comida se echó a perder y encima me cobraron 95 €."
+    _, both = draft(["delay", "billing_error"], entities=entities, text=harmed)
     assert sum(say(text) in both.body for text in POLICY.remedies.values()) == 1
 
 
@@ -527,7 +528,7 @@ def test_the_evidence_the_customer_has_is_asked_for_in_their_words():
 
 
 def test_a_customer_who_leaves_is_offered_nothing_for_next_time():
-    text = "El artículo llegó roto, pedido PED-48213. No les compro nunca más."
+    text = "La nevera portátil llegó rota, pedido PED-48213, y se nos echó a perder la comida. No les compro nunca más."
     leaving = reply_to(text, ["product_defect"], churn=True)
     assert "próxima compra" not in leaving.body
     staying = reply_to(text.replace(" No les compro nunca más.", ""), ["product_defect"])
