@@ -53,7 +53,7 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 # draft further (fewer items, no remedy) until it fits the review's sentence and channel limits.
 EMAIL_BUDGETS = {"issues": 22, "admitted": 24, "regrets": 14}
 CHAT_BUDGETS = {"issues": 10, "actions": 18}
-PUBLIC_BUDGETS = {"issues": 10}
+PUBLIC_BUDGETS = {"issues": 14}
 CHANNELS = ("email", "chat", "public")
 
 

@@ -1,0 +1,181 @@
+"""What a draft says about each cause, in the case's own terms: the reading of the cause, the name of a
+cited code, admitting a shown error, remedies, data a change needs, and the customer's facts.
+
+Each complaint here is written for the test; none comes from the corpus.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from pipeline.policy import PRESETS_DIR, load_policy
+from pipeline.reply import COMPENSATION_PLACEHOLDER, analysis_from_causes, draft_reply
+from pipeline.review import review_draft
+from pipeline.schema import Risk, RiskScores
+
+TODAY = dt.date(2024, 3, 1)
+
+
+def reply(sector: str, causes: list[str], text: str, channel: str = "email", legal: bool = False) -> str:
+    policy = load_policy(PRESETS_DIR / f"{sector}.yaml")
+    analysis = analysis_from_causes(causes)
+    if legal:
+        risk = Risk(churn=False, legal=True, public=False, scores=RiskScores(churn=0.0, legal=1.0, public=0.0))
+        analysis = analysis.model_copy(update={"risk": risk})
+    draft = draft_reply(analysis, policy, channel=channel, today=TODAY, complaint_text=text)
+    review = review_draft(draft.body, analysis=analysis, channel=draft.channel, sector=sector, complaint=text)
+    assert review.findings == [], [(f.kind, draft.body[f.start : f.end]) for f in review.findings]
+    return draft.body
+
+
+# --- 1. the cause's reading needs a cue; without one, a neutral step -----------------------------
+
+READINGS = [
+    (
+        "appliances",
+        ["delay"],
+        "Compré una lavadora el 3 de mayo con entrega a domicilio para el día 10. Hoy es 28 y no ha llegado.",
+        "entrega",
+        "reparación",
+    ),
+    (
+        "appliances",
+        ["delay"],
+        "Llevo semanas esperando y nadie me da una fecha. Una vergüenza.",
+        "fecha firme",
+        "reparación",
+    ),
+    (
+        "insurance",
+        ["delay"],
+        "Se me quedó el coche parado en la autovía y la grúa de la asistencia en carretera tardó cuatro horas.",
+        "asistencia",
+        "tramitación",
+    ),
+    (
+        "hotels",
+        ["order_error"],
+        "Llegamos con la reserva pagada y en recepción nos dijeron que no tenían ningún registro de nuestra reserva.",
+        "no constaba",
+        "no era lo reservado",
+    ),
+    (
+        "car_repair",
+        ["billing_error"],
+        "En la factura del cambio de embrague apareció un recargo por pieza importada que no figuraba en el presupuesto.",
+        "presupuesto",
+        "no autorizado",
+    ),
+    (
+        "utilities",
+        ["transfer_runaround"],
+        "Cliente: Hay un cable caído en la calle.\nEjecutiva: Eso no es aquí, lo devuelvo a emergencias.\n[se corta]",
+        "Me quedo con su caso",
+        "devuelvo",
+    ),
+]
+
+
+@pytest.mark.parametrize(("sector", "causes", "text", "said", "not_said"), READINGS)
+def test_a_cause_is_read_from_a_cue_in_the_complaint(sector, causes, text, said, not_said):
+    body = reply(sector, causes, text)
+    assert said in body, body
+    assert not_said not in body, body
+
+
+# --- 2. a cited code is named by the customer's word for it --------------------------------------
+
+NAMES = [
+    ("banking", ["order_error"], "Hice una transferencia con referencia FW-2024-5531 y nunca llegó.", "transferencia"),
+    ("retail", ["billing_error"], "En la caja me cobraron dos veces el ticket 0031-00098812.", "ticket"),
+    ("insurance", ["delay"], "Mi número de siniestro SN-88123 sigue parado desde enero.", "siniestro"),
+    ("banking", ["billing_error"], "Me aplicaron una comisión que no me corresponde, F-22871.", "referencia"),
+]
+
+
+@pytest.mark.parametrize(("sector", "causes", "text", "noun"), NAMES)
+def test_a_reference_is_named_as_the_customer_names_it(sector, causes, text, noun):
+    body = reply(sector, causes, text)
+    code = re.search(r"[A-Z]{1,2}-[\d-]+|\d{4}-\d{8}", text).group()
+    assert f"({noun} {code})" in body, body
+
+
+# --- 3. a shown error is admitted (not under a legal threat), and one "reviso" per draft ---------
+
+SHOWN = (
+    "El 3 de marzo me cobraron dos veces 45 € por la misma compra y el banco me confirma que los dos cargos "
+    "llegaron a su tienda. Quiero que me devuelvan el duplicado."
+)
+
+
+def test_an_error_the_customer_shows_is_admitted_without_hedging():
+    body = reply("retail", ["billing_error"], SHOWN)
+    assert "si no corresponde" not in body and "si la revisión confirma" not in body, body
+    assert "Tiene razón" in body or "Lo siento:" in body, body
+
+
+def test_under_a_legal_threat_a_shown_error_stays_neutral():
+    body = reply("retail", ["billing_error"], SHOWN + " Si no, iré a la oficina de consumo.", legal=True)
+    assert "si no corresponde" in body, body
+    assert "razón" not in body and "Lo siento:" not in body, body
+
+
+def test_no_two_reviso_sentences():
+    text = (
+        "Pedí el plan de 50 GB para mi línea y lo pusieron en la de mi hija, que ahora paga 40 € más. "
+        "El asesor me dijo que la culpa era mía. Pido que escuchen la grabación de la llamada."
+    )
+    body = reply("telecom", ["order_error", "billing_error", "no_admission"], text)
+    assert len(re.findall(r"\b[Rr]eviso\b", body)) <= 1, body
+    assert "grabación" in body, body
+
+
+# --- 4. a remedy only where the complaint states a harm, and the one that answers it -------------
+
+
+def test_no_discount_without_a_harm():
+    body = reply("hotels", ["product_defect"], "La habitación 12 tenía el baño sucio y la ducha rota.")
+    assert "descuento" not in body and "devolvemos" not in body and "COMPENSACIÓN" not in body, body
+
+
+def test_money_spent_elsewhere_leaves_the_compensation_to_the_agent():
+    text = "La habitación estaba inundada y tuvimos que dormir en otro hotel, que pagamos nosotros."
+    body = reply("hotels", ["product_defect"], text)
+    assert COMPENSATION_PLACEHOLDER in body and "descuento" not in body, body
+
+
+def test_days_without_service_get_the_credit_for_them():
+    with_days = reply("telecom", ["delay"], "Llevo 6 días sin internet y la reparación no llega.")
+    assert "los días sin servicio" in with_days, with_days
+    without = reply("telecom", ["delay"], "La instalación de la fibra se ha retrasado otra vez.")
+    assert "próxima factura" not in without, without
+
+
+# --- 5. a change that needs data asks for it before saying it is under way ------------------------
+
+
+@pytest.mark.parametrize("channel", ["email", "chat"])
+def test_a_data_change_asks_for_the_data_first(channel):
+    text = "hola, necesito cambiar la dirección donde me llegan las cartas, me mudé a Getafe"
+    body = reply("public_services", [], text, channel=channel)
+    assert "la nueva dirección completa" in body, body
+    assert "tramitando" not in body and "en marcha" not in body and "está hecho" not in body, body
+
+
+# --- 6. the customer's facts: the sum charged, the person who treated them so ---------------------
+
+
+def test_the_sum_charged_is_named_but_not_promised_back():
+    text = "El taxista me cobró $95.000 a ojo, cuando el trayecto normal cuesta unos $40.000."
+    body = reply("transport", ["billing_error"], text)
+    assert "$95.000" in body, body
+    assert "devuelvo $95.000" not in body, body
+
+
+def test_the_apology_names_who_treated_the_customer_so():
+    text = "Pregunté por el precio y la cajera me dijo 'si no le gusta, váyase a otra tienda' delante de todos."
+    body = reply("retail", ["bad_attitude"], text)
+    assert "la cajera" in body and "ese trato" not in body, body
