@@ -517,10 +517,15 @@ def as_shown(rule, complaint: str | None, legal: bool):
 
 # Harm the customer plainly suffered, by kind: a compensation only where one of these is said.
 _HARM = {
-    "costs": r"\b(?:hostal|hostel|otro hotel|dormimos en|tuvimos que dormir|"
-    r"pagu?e(?:mos)? (?:otr[oa]|un taxi|de mi bolsillo)|"
-    r"tuv(?:e|imos) que (?:pagar|comprar|alquilar|tomar|coger)|perd(?:i|imos) (?:el|la|un|una) (?:vuelo|conexion|"
-    r"dia de trabajo|jornada|examen|entrevista|evento))\b",
+    # a night or a trip paid elsewhere, money out of pocket, something lost because of us
+    "costs": r"\b(?:dormi\w*|alojar\w*|nos alojamos|pasa\w* la noche|irnos|buscar)\s+(?:en|a)\s+(?:un|una|otro|otra)\s+"
+    r"(?:hostal|hostel|hotel|pension|alojamiento)\b|"
+    r"\b(?:buscar|pagar|pagamos|pague|reservar)\s+(?:otro|otra)\s+(?:hotel|hostal|alojamiento|vuelo|billete|pasaje)\b|"
+    r"\bde (?:mi|nuestro) (?:propio )?bolsillo\b|"
+    r"\btuv(?:e|imos) que (?:pagar|comprar|alquilar|tomar|coger) (?:un |una |otro |otra )?"
+    r"(?:taxi|uber|remis|hotel|hostal|vuelo|billete|pasaje|alojamiento|grua)\b|"
+    r"\bperd(?:i|imos) (?:el|la|un|una|mi|nuestro|nuestra) (?:vuelo|conexion|dia de trabajo|jornada|examen|"
+    r"entrevista|evento|cita)\b",
     "spoiled": r"\bse (?:\w+ )?(?:echaron|echo) a perder|\bse (?:pudrio|pudrieron|descongel\w*)|"
     r"\bcomida (?:podrida|en mal estado)|"
     r"\btirar (?:la|toda la) comida",
@@ -530,7 +535,8 @@ _HARM = {
     r"\b(?:sin|no tiene|no hay) (?:luz|agua|gas|internet|linea|servicio|suministro|senal|tono|conexion)\b"
     r"[\s\S]{0,200}\b(?:van|llevo|llevamos|hace) "
     r"(?:\d+|dos|tres|cuatro|cinco|seis|siete|diez|quince) (?:dias|semanas)\b",
-    "no_vehicle": r"\bsin (?:coche|carro|auto|vehiculo|camioneta|moto)\b|\ba pie\b",
+    "no_vehicle": r"\b(?:llevo|llevamos|estoy|estamos|me quede|nos quedamos|dias|semanas|meses) sin "
+    r"(?:coche|carro|auto|vehiculo|camioneta|moto)\b",
     "night": r"\b(?:sin dormir|no (?:pudimos|pude) dormir|imposible dormir|noche en vela)\b",
 }
 _HARM_RES = {kind: re.compile(pattern) for kind, pattern in _HARM.items()}
