@@ -3,8 +3,8 @@
 The analysis of every draft is built from the record's labels (causes, sentiment, risks), so
 classification errors play no part: what is measured is the drafting. Entities (name, references,
 amounts) come from pipeline/entities/ as in production. Per sector it prints words per draft,
-"[ACCIÓN: ...]" placeholders per draft, review findings per draft (the full review: sector, complaint,
-channel) and the share of drafts using a word of another sector (target 0).
+"[ACCIÓN: ...]" and "[COMPENSACIÓN: ...]" placeholders per draft, review findings per draft (the full
+review: sector, complaint, channel) and the share of drafts using a word of another sector (target 0).
 
 Channels follow the record: chat -> chat, social posts and reviews -> public, anything else -> e-mail.
 
@@ -34,7 +34,7 @@ from pipeline.corpus import CorpusRecord, load_records  # noqa: E402
 from pipeline.data import read_splits  # noqa: E402
 from pipeline.entities import analysis_with_entities  # noqa: E402
 from pipeline.policy import ACTION_PLACEHOLDER, PRESETS_DIR, Policy, load_policy  # noqa: E402
-from pipeline.reply import analysis_from_causes, draft_reply  # noqa: E402
+from pipeline.reply import COMPENSATION_PLACEHOLDER, analysis_from_causes, draft_reply  # noqa: E402
 from pipeline.review import review_draft  # noqa: E402
 from pipeline.schema import Analysis, Draft, Review, Risk, RiskScores  # noqa: E402
 from pipeline.taxonomy import TAXONOMY  # noqa: E402
@@ -85,7 +85,8 @@ def main(
             {
                 "words": word_count(draft.body),
                 "channel": draft.channel,
-                "placeholders": len(ACTION_PLACEHOLDER.findall(draft.body)),
+                "placeholders": len(ACTION_PLACEHOLDER.findall(draft.body))
+                + draft.body.count(COMPENSATION_PLACEHOLDER),
                 "findings": len(review.findings),
                 "other": any(f.kind == "other_sector" for f in review.findings),
                 "name_gold": bool(record.customer_name),

@@ -137,7 +137,7 @@ class CausePolicy(BaseModel):
     apology: str
     shown_apology: str | None = Field(
         default=None,
-        description='The admission used when the customer shows the error (a receipt, the bank\'s word) and makes '
+        description="The admission used when the customer shows the error (a receipt, the bank's word) and makes "
         'no legal threat: "Tiene razón: <shown_apology>", and the step\'s "si no corresponde" goes.',
     )
     steps: list[str] = Field(min_length=1, description="What we will do, first person, one sentence each.")

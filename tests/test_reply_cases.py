@@ -65,7 +65,7 @@ READINGS = [
     (
         "car_repair",
         ["billing_error"],
-        "En la factura del cambio de embrague apareció un recargo por pieza importada que no figuraba en el presupuesto.",
+        "En la factura del embrague apareció un recargo por pieza importada que no figuraba en el presupuesto.",
         "presupuesto",
         "no autorizado",
     ),
