@@ -179,3 +179,8 @@ def test_the_apology_names_who_treated_the_customer_so():
     text = "Pregunté por el precio y la cajera me dijo 'si no le gusta, váyase a otra tienda' delante de todos."
     body = reply("retail", ["bad_attitude"], text)
     assert "la cajera" in body and "ese trato" not in body, body
+
+
+def test_days_without_service_are_named_in_the_customers_words():
+    body = reply("utilities", ["product_defect"], "Llevamos cinco días sin luz en el barrio y nadie dice nada.")
+    assert "cinco días sin luz" in body, body
