@@ -70,6 +70,13 @@ READINGS = [
         "no autorizado",
     ),
     (
+        "telecom",
+        ["delay"],
+        "Pedí el cambio de plan hace tres semanas y me dicen que hay que esperar al siguiente corte de facturación.",
+        "fecha firme",
+        "reparación",
+    ),
+    (
         "utilities",
         ["transfer_runaround"],
         "Cliente: Hay un cable caído en la calle.\nEjecutiva: Eso no es aquí, lo devuelvo a emergencias.\n[se corta]",
