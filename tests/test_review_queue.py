@@ -21,7 +21,6 @@ from test_feedback_store import PRIVATE, SECRETS, correction
 from test_serve import wait_ready
 from typer.testing import CliRunner
 
-from pipeline.analyzer import Analyzer
 from pipeline.cli import app as cli
 from pipeline.feedback.models import PredictedCause, SeenComplaint
 from pipeline.feedback.seen import SeenRecorder
@@ -164,11 +163,6 @@ COMPLAINTS = [
     "Me cobraron dos veces la misma factura y en la tienda me trataron con muy malos modos.",
     "Muchas gracias por la atención tan amable de ayer, todo perfecto.",
 ]
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
 
 
 def test_an_analysis_carries_the_uncertainty_quejas_label_reports(analyzer):
