@@ -232,6 +232,10 @@ class Policy(BaseModel):
     complaint_route: str = Field(
         min_length=1, description="The formal complaint route, named when the customer threatens legal action."
     )
+    contact_email: str = Field(
+        min_length=1, description="The address a public review's reply gives (no private message exists there)."
+    )
+    contact_phone: str = Field(min_length=1, description="The phone number a public review's reply gives.")
     reference_nouns: dict[str, str] = Field(
         default_factory=dict, description='How a draft names each kind of reference: "(pedido PED-1)", "(reserva QX7)".'
     )
