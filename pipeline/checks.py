@@ -20,7 +20,7 @@ from pipeline.offsets import fold_mapped
 from pipeline.policy import sector_vocabulary
 from pipeline.schema import Entities, ReviewFinding
 from pipeline.text import sentence_spans
-from pipeline.wording import word_count
+from pipeline.wording import AGENT_PLACEHOLDER, word_count
 
 # Length a reader accepts per channel: (max words, max sentences or None).
 CHANNEL_LIMITS: dict[str, tuple[int, int | None]] = {"email": (150, None), "chat": (45, 2), "public": (60, 3)}
@@ -417,9 +417,11 @@ def asks_known(text: str, known: set[str], complaint: str | None = None) -> list
     """
     said = fold(complaint or "")
     folded = fold_mapped(text)
+    # What the agent writes in a placeholder is not a request of the draft: "[CORREO: dirección de atención]".
+    unmasked = AGENT_PLACEHOLDER.sub(lambda m: " " * len(m.group()), folded.text)
     findings = []
     for start, end in sentence_spans(folded.text):
-        sentence = folded.text[start:end]
+        sentence = unmasked[start:end]
         if not (_ASK.search(sentence) or "?" in sentence):
             continue
         for info in sorted(KNOWN_INFO_PATTERNS):

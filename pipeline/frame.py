@@ -218,7 +218,9 @@ def localise(policy: Policy, country: str | None) -> Policy:
     update: dict[str, str] = {}
     for key, by_countries in frame_data().terms.get(policy.sector, {}).items():
         for countries, text in by_countries.items():
-            if (country or "unknown") in countries.split() and getattr(policy, key, None) == _preset_text(policy.sector, key):
+            if (country or "unknown") in countries.split() and getattr(policy, key, None) == _preset_text(
+                policy.sector, key
+            ):
                 update[key] = text
     return policy.model_copy(update=update) if update else policy
 

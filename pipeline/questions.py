@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.entities.speakers import line_kind
 from pipeline.folding import fold
 from pipeline.offsets import fold_mapped
 from pipeline.text import sentence_spans
@@ -23,8 +24,9 @@ MAX_QUESTION_WORDS = 20
 _RHETORICAL = re.compile(
     r"^(?:y\s+)?(?:es en serio|en serio|neta|de verdad|como es posible|como puede ser|les parece|te parece|le parece|"
     r"os parece|que clase|que tipo de|hasta cuando|es normal|es logico|es justo|a quien|que les pasa|nadie|alguien|"
-    r"me explico|entienden|se dan cuenta|para que (?:sirve|pago|tengo)|acaso|que mas|cuantas veces|es mucho pedir|"
-    r"tan dificil|tanto cuesta|es broma|no les da verguenza|donde esta la|que hago|hola|aja|ok|si|no)\b"
+    r"me explico|entienden|se dan cuenta|para que|acaso|que mas|cuantas veces|es mucho pedir|"
+    r"tan dificil|tanto cuesta|es broma|no les da verguenza|donde esta la|que hago|hola|aja|ok|si|no|otra vez|"
+    r"cual respuesta|de que sirve|y ahora que|donde quedo|quien me devuelve|quien responde|que esperan|que se creen)\b"
 )
 _ASKS = re.compile(
     r"\b(?:quiero|quisiera|queria|me gustaria|necesito|deseo) (?:saber|consultar|preguntar)(?: si)? (?P<q>[^.!?\n]{6,})"
@@ -60,7 +62,9 @@ def customer_questions(text: str | None) -> list[str]:
         start, end = folded.original(*m.span("q"))
         found.append((start, text[start:end]))
     out: list[str] = []
-    for _, raw in sorted(found):
+    for start, raw in sorted(found):
+        if line_kind(text, start) == "staff":  # in a call transcript, the agent's questions are not the customer's
+            continue
         question = _clean(raw)
         if question and fold(question) not in {fold(q) for q in out}:
             out.append(question)

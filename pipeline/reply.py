@@ -530,7 +530,9 @@ def _context(
         answered = {kind for rule in rules for kind in rule.covers}
         if plan.answer:
             answered |= {kind for kind in requests if kind in policy.answers}
-        open_questions = [q for q in customer_questions(complaint_text) if not set(customer_requests(fold(q))) & answered]
+        open_questions = [
+            q for q in customer_questions(complaint_text) if not set(customer_requests(fold(q))) & answered
+        ]
         context.answers = questions_placeholder(open_questions)
     now = urgency(complaint_text, tone) if analysis.sentiment.label != "positive" else None
     if now is not None:  # something happening right now: safety first, a step asked for now, news within hours

@@ -130,7 +130,7 @@ PHRASE_RULES = (VAGUE_PROMISE, SELF_PRAISE, ARCHAIC_FORMULA, BLAMES_CUSTOMER)
 
 # "[ACCIÓN: ...]", "[RESPUESTA: ¿...?]": what the agent writes in its place, counted as one word, since the
 # length it will have is the agent's (a quoted question must not make a draft "too long").
-AGENT_PLACEHOLDER = re.compile(r"\[[A-ZÁÉÍÓÚÑ]+:[^\]]*\]")
+AGENT_PLACEHOLDER = re.compile(r"\[[A-ZÁÉÍÓÚÑ]+:[^\]]*\]", re.IGNORECASE)
 
 
 def word_count(sentence: str) -> int:
