@@ -3,8 +3,9 @@
 The analysis of every draft is built from the record's labels (causes, sentiment, risks), so
 classification errors play no part: what is measured is the drafting. Entities (name, references,
 amounts) come from pipeline/entities/ as in production. Per sector it prints words per draft,
-bracketed placeholders for the agent per draft ("[ACCIÓN: ...]", "[RESPUESTA: ...]", "[CORREO: ...]"), review findings per draft (the full review: sector, complaint,
-channel) and the share of drafts using a word of another sector (target 0).
+bracketed placeholders for the agent per draft ("[ACCIÓN: ...]", "[RESPUESTA: ...]", "[CORREO: ...]"),
+review findings per draft (the full review: sector, complaint, channel) and the share of drafts using
+a word of another sector (target 0).
 
 Channels follow the record: chat -> chat, social posts and reviews -> public, anything else -> e-mail.
 

@@ -79,11 +79,11 @@ def situation(text: str | None, tone: str = "usted") -> str | None:
     """
     if not text:
         return None
-    first_question = text.find("¿")
-    head = text if first_question < 0 else text[:first_question]
     possessive = "tu" if tone == "tú" else "su"
-    for start, end in sentence_spans(head):
-        sentence = head[start:end].strip().rstrip(".")
+    for start, end in sentence_spans(text):
+        sentence = text[start:end].strip().rstrip(".")
+        if "?" in sentence or "¿" in sentence:
+            continue
         folded = fold(sentence)
         if not _SITUATION.match(folded) or len(sentence.split()) > 20:
             continue

@@ -62,7 +62,10 @@ def test_a_formal_letter_gets_a_formal_salutation_and_an_informal_message_keeps_
 
 
 def test_a_formal_letter_without_a_clear_gender_is_greeted_without_guessing_it():
-    text = "A quien corresponda:\n\nMe dirijo a ustedes porque el curso de inglés empezó tres semanas tarde.\n\nAtentamente,\nAlex Dorrego"
+    text = (
+        "A quien corresponda:\n\nMe dirijo a ustedes porque el curso de inglés empezó tres semanas tarde.\n\n"
+        "Atentamente,\nAlex Dorrego"
+    )
     result = reply(text, ["delay"], "education")
     assert result.body.splitlines()[0] == "Buenos días, Alex Dorrego:"
 
