@@ -81,8 +81,8 @@ def situation(text: str | None, tone: str = "usted") -> str | None:
         return None
     possessive = "tu" if tone == "tú" else "su"
     for start, end in sentence_spans(text):
-        sentence = text[start:end].strip().rstrip(".")
-        if "?" in sentence or "¿" in sentence:
+        sentence = text[start:end].rstrip(" ¿¡").strip().rstrip(".")  # the splitter leaves "¿" on the sentence before
+        if "?" in sentence:
             continue
         folded = fold(sentence)
         if not _SITUATION.match(folded) or len(sentence.split()) > 20:
