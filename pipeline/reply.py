@@ -207,6 +207,7 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r" +([,.;:)])", r"\1", text)
     text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\b(de|a) el\b", lambda m: "del" if m.group(1) == "de" else "al", text)  # "avisarnos de el retraso"
     return text.strip()
 
 
