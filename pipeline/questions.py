@@ -28,6 +28,13 @@ _RHETORICAL = re.compile(
     r"tan dificil|tanto cuesta|es broma|no les da verguenza|donde esta la|que hago|hola|aja|ok|si|no|otra vez|"
     r"cual respuesta|de que sirve|y ahora que|donde quedo|quien me devuelve|quien responde|que esperan|que se creen)\b"
 )
+# Inside a complaint most questions are indignation ("¿es un cuatro estrellas?"); one that asks for
+# information asks how, when, where, whether it can or must, or for something to be done.
+_SEEKS = re.compile(
+    r"\b(?:puedo|puede|pueden|podria|podrian|se puede|hay|tengo que|tiene que|tienen que|debo|debe|deben|necesito|"
+    r"necesita|es posible|cuando|como|donde|cuant\w*|cual(?:es)?|que (?:tengo|debo|hago|necesito|pasa con)|incluye|"
+    r"aceptan|se paga|hacen|ofrecen|existe|me (?:dicen|confirman|mandan|envian|devuelven|pueden))\b"
+)
 _ASKS = re.compile(
     r"\b(?:quiero|quisiera|queria|me gustaria|necesito|deseo) (?:saber|consultar|preguntar)(?: si)? (?P<q>[^.!?\n]{6,})"
 )
@@ -35,19 +42,23 @@ _SITUATION = re.compile(r"^(?:mi|mis) \w+(?: \w+)? (?:es|esta|tiene|viaja|viajar
 _FIRST_PERSON = re.compile(r"\b(?:yo|me|mi|mis|tengo|estoy|soy|voy|quiero|necesito|puedo)\b")
 
 
-def _clean(question: str) -> str | None:
+def _clean(question: str, strict: bool) -> str | None:
     question = re.sub(r"\s+", " ", question).strip(" ¿?¡!.,;:")
     question = re.sub(r"^(?:y|e|o|pero|entonces|bueno)\s+", "", question, flags=re.IGNORECASE)
-    if len(question.split()) < 3 or _RHETORICAL.match(fold(question)):
-        return None
     words = question.split()
-    if len(words) > MAX_QUESTION_WORDS:
-        question = " ".join(words[:MAX_QUESTION_WORDS]) + "…"
+    # A run-on sentence that ends in "?" is a story, not a question to quote.
+    if not 3 <= len(words) <= MAX_QUESTION_WORDS or _RHETORICAL.match(fold(question)):
+        return None
+    if strict and not _SEEKS.search(fold(question)):
+        return None
     return f"¿{question[:1].lower()}{question[1:]}?"
 
 
-def customer_questions(text: str | None) -> list[str]:
-    """The questions the customer asks, in their words and in order, at most ``MAX_QUESTIONS``."""
+def customer_questions(text: str | None, strict: bool = False) -> list[str]:
+    """The questions the customer asks, in their words and in order, at most ``MAX_QUESTIONS``.
+
+    ``strict`` (inside a complaint) keeps only questions that ask for information or an action.
+    """
     if not text:
         return []
     found: list[tuple[int, str]] = []
@@ -65,7 +76,7 @@ def customer_questions(text: str | None) -> list[str]:
     for start, raw in sorted(found):
         if line_kind(text, start) == "staff":  # in a call transcript, the agent's questions are not the customer's
             continue
-        question = _clean(raw)
+        question = _clean(raw, strict)
         if question and fold(question) not in {fold(q) for q in out}:
             out.append(question)
     return out[:MAX_QUESTIONS]

@@ -532,10 +532,12 @@ def _context(
         if plan.answer:
             answered |= {kind for kind in requests if kind in policy.answers}
         open_questions = [
-            q for q in customer_questions(complaint_text) if not set(customer_requests(fold(q))) & answered
+            q for q in customer_questions(complaint_text, strict=True) if not set(customer_requests(fold(q))) & answered
         ]
         context.answers = questions_placeholder(open_questions)
-    now = urgency(complaint_text, tone) if analysis.sentiment.label != "positive" else None
+    # A review is written after the fact, and a happy customer reports no emergency.
+    recounted = analysis.sentiment.label == "positive" or review_site(text)
+    now = None if recounted else urgency(complaint_text, tone)
     if now is not None:  # something happening right now: safety first, a step asked for now, news within hours
         context.safety = now.safety
         context.urgent_step = f"{_capitalise(now.act)}: [ACCIÓN: {now.confirm}]"
