@@ -242,7 +242,7 @@ def _reference_paren(references: list[Reference], nouns: dict[str, str]) -> str:
 
 
 _QUESTION = re.compile(
-    r"\b(?:quiero|quisiera|me gustaria|necesito) saber\b|^\s*(?:hola\W+)?(?:como|cuanto|cuando|donde|puedo|se puede)\b"
+    r"\b(?:quiero|quisiera|queria|me gustaria|necesito) saber\b|^\s*(?:hola\W+)?(?:como|cuanto|cuando|donde|puedo|se puede)\b"
 )
 
 
