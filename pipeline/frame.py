@@ -20,17 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline.errors import ConfigurationError
 from pipeline.folding import fold
-from pipeline.policy import PRESETS_DIR, Policy, fill, resolve
+from pipeline.policy import PRESETS_DIR, Policy, checked_pattern, fill, resolve
 
 FRAME_PATH = PRESETS_DIR / "_frame.yaml"
-
-
-def _check_pattern(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"{value!r} is not a valid regular expression ({exc})") from None
-    return value
 
 
 class Country(BaseModel):
@@ -43,7 +35,7 @@ class Country(BaseModel):
     @field_validator("cues", "places")
     @classmethod
     def _patterns(cls, value: list[str]) -> list[str]:
-        return [_check_pattern(v) for v in value]
+        return [checked_pattern(v) for v in value]
 
     @field_validator("routes")
     @classmethod
@@ -67,7 +59,7 @@ class UrgentCue(BaseModel):
     @field_validator("when")
     @classmethod
     def _pattern(cls, value: str) -> str:
-        return _check_pattern(value)
+        return checked_pattern(value)
 
 
 class Frame(BaseModel):
@@ -91,8 +83,8 @@ class Frame(BaseModel):
     @classmethod
     def _patterns(cls, value: str | list[str]) -> str | list[str]:
         if isinstance(value, list):
-            return [_check_pattern(v) for v in value]
-        return _check_pattern(value)
+            return [checked_pattern(v) for v in value]
+        return checked_pattern(value)
 
 
 @cache

@@ -69,6 +69,15 @@ class PolicyError(QuejasError, ValueError):
     """The policy file is missing, unreadable or invalid; the message says what to change."""
 
 
+def checked_pattern(value: str, where: str = "") -> str:
+    """``value`` if it compiles as a regular expression, else a ValueError that quotes it (for pydantic)."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{where}{value!r} is not a valid regular expression ({exc})") from None
+    return value
+
+
 def normalise_tone(tone: str) -> Tone:
     """Accept "usted", "tú" or "tu" in any case."""
     value = str(tone).strip().lower()
@@ -114,11 +123,7 @@ class CauseVariant(BaseModel):
     @field_validator("when")
     @classmethod
     def _pattern(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"when: {value!r} is not a valid regular expression ({exc})") from None
-        return value
+        return checked_pattern(value, "when: ")
 
 
 class CausePolicy(BaseModel):

@@ -36,7 +36,8 @@ _SEEKS = re.compile(
     r"aceptan|se paga|hacen|ofrecen|existe|me (?:dicen|confirman|mandan|envian|devuelven|pueden))\b"
 )
 _ASKS = re.compile(
-    r"\b(?:quiero|quisiera|queria|me gustaria|necesito|deseo) (?:saber|consultar|preguntar)(?: si)? (?P<q>[^.!?;\n]{6,})"
+    r"\b(?:quiero|quisiera|queria|me gustaria|necesito|deseo) (?:saber|consultar|preguntar)(?: si)? "
+    r"(?P<q>[^.!?;\n]{6,})"
 )
 _SITUATION = re.compile(r"^(?:mi|mis) \w+(?: \w+)? (?:es|esta|tiene|viaja|viajara|va|ira|necesita|sufre|usa|toma)\b")
 _FIRST_PERSON = re.compile(r"\b(?:yo|me|mi|mis|tengo|estoy|soy|voy|quiero|necesito|puedo)\b")

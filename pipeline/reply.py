@@ -242,7 +242,8 @@ def _reference_paren(references: list[Reference], nouns: dict[str, str]) -> str:
 
 
 _QUESTION = re.compile(
-    r"\b(?:quiero|quisiera|queria|me gustaria|necesito) saber\b|^\s*(?:hola\W+)?(?:como|cuanto|cuando|donde|puedo|se puede)\b"
+    r"\b(?:quiero|quisiera|queria|me gustaria|necesito) saber\b|"
+    r"^\s*(?:hola\W+)?(?:como|cuanto|cuando|donde|puedo|se puede)\b"
 )
 
 
