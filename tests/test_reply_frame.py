@@ -158,6 +158,9 @@ def test_a_hazard_happening_now_gets_safety_advice_an_immediate_step_and_news_wi
     assert "escribirnos" not in body  # the customer phoned
     chat = reply(CABLE, ["transfer_runaround", "product_defect"], "utilities", channel="chat")
     assert "no se acerque al cable" in chat.body and chat.follow_up_date == TODAY
+    post = "@LuzAurora hay un cable de luz caído en la vereda echando chispas frente al colegio #peligro"
+    public = reply(post, ["product_defect"], "utilities", channel="public", public=True)
+    assert "no se acerque al cable" in public.body and "Pido ahora" in public.body and "dos horas" in public.body
 
 
 def test_a_person_waiting_now_gets_an_immediate_step_not_a_date_next_week():
