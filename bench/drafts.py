@@ -3,8 +3,9 @@
 The analysis of every draft is built from the record's labels (causes, sentiment, risks), so
 classification errors play no part: what is measured is the drafting. Entities (name, references,
 amounts) come from pipeline/entities/ as in production. Per sector it prints words per draft,
-"[ACCIÓN: ...]" and "[COMPENSACIÓN: ...]" placeholders per draft, review findings per draft (the full
-review: sector, complaint, channel) and the share of drafts using a word of another sector (target 0).
+bracketed placeholders for the agent per draft ("[ACCIÓN: ...]", "[RESPUESTA: ...]", "[CORREO: ...]",
+"[COMPENSACIÓN: ...]"), review findings per draft (the full review: sector, complaint, channel) and the
+share of drafts using a word of another sector (target 0).
 
 Channels follow the record: chat -> chat, social posts and reviews -> public, anything else -> e-mail.
 
@@ -33,12 +34,12 @@ sys.path.insert(0, str(REPO))
 from pipeline.corpus import CorpusRecord, load_records  # noqa: E402
 from pipeline.data import read_splits  # noqa: E402
 from pipeline.entities import analysis_with_entities  # noqa: E402
-from pipeline.policy import ACTION_PLACEHOLDER, PRESETS_DIR, Policy, load_policy  # noqa: E402
-from pipeline.reply import COMPENSATION_PLACEHOLDER, analysis_from_causes, draft_reply  # noqa: E402
+from pipeline.policy import PRESETS_DIR, Policy, load_policy  # noqa: E402
+from pipeline.reply import analysis_from_causes, draft_reply  # noqa: E402
 from pipeline.review import review_draft  # noqa: E402
 from pipeline.schema import Analysis, Draft, Review, Risk, RiskScores  # noqa: E402
 from pipeline.taxonomy import TAXONOMY  # noqa: E402
-from pipeline.wording import word_count  # noqa: E402
+from pipeline.wording import AGENT_PLACEHOLDER, word_count  # noqa: E402
 
 TODAY = dt.date(2024, 3, 1)
 CHANNELS = {"chat": "chat", "social_post": "public", "review": "public"}
@@ -85,8 +86,7 @@ def main(
             {
                 "words": word_count(draft.body),
                 "channel": draft.channel,
-                "placeholders": len(ACTION_PLACEHOLDER.findall(draft.body))
-                + draft.body.count(COMPENSATION_PLACEHOLDER),
+                "placeholders": len(AGENT_PLACEHOLDER.findall(draft.body)),
                 "findings": len(review.findings),
                 "other": any(f.kind == "other_sector" for f in review.findings),
                 "name_gold": bool(record.customer_name),

@@ -20,6 +20,7 @@ from pipeline.offsets import fold_mapped
 from pipeline.policy import sector_vocabulary
 from pipeline.schema import Entities, ReviewFinding
 from pipeline.text import sentence_spans
+from pipeline.wording import AGENT_PLACEHOLDER, word_count
 
 # Length a reader accepts per channel: (max words, max sentences or None).
 CHANNEL_LIMITS: dict[str, tuple[int, int | None]] = {"email": (150, None), "chat": (45, 2), "public": (60, 3)}
@@ -32,10 +33,6 @@ def _finding(kind: str, message: str, suggestion: str, start: int = 0, end: int 
 def fold(text: str) -> str:
     """Lower case without accents: the text every pattern here reads."""
     return fold_mapped(text).text
-
-
-def _word_count(text: str) -> int:
-    return len(re.findall(r"[\w][\w.,/'-]*", text))
 
 
 # --------------------------------------------------------------------------------------------
@@ -420,9 +417,11 @@ def asks_known(text: str, known: set[str], complaint: str | None = None) -> list
     """
     said = fold(complaint or "")
     folded = fold_mapped(text)
+    # What the agent writes in a placeholder is not a request of the draft: "[CORREO: dirección de atención]".
+    unmasked = AGENT_PLACEHOLDER.sub(lambda m: " " * len(m.group()), folded.text)
     findings = []
     for start, end in sentence_spans(folded.text):
-        sentence = folded.text[start:end]
+        sentence = unmasked[start:end]
         if not (_ASK.search(sentence) or "?" in sentence):
             continue
         for info in sorted(KNOWN_INFO_PATTERNS):
@@ -497,7 +496,7 @@ def guess_channel(text: str) -> str:
 def too_long(text: str, channel: str) -> list[ReviewFinding]:
     """Over the channel's length: e-mails over 150 words, chat over 2 sentences or 45 words, public over 3 or 60."""
     max_words, max_sentences = CHANNEL_LIMITS.get(channel, CHANNEL_LIMITS["email"])
-    words = _word_count(text)
+    words = word_count(text)
     sentences = len(sentence_spans(text))
     problems = []
     if words > max_words:

@@ -1,13 +1,15 @@
-"""How upset, among complaints: a linear scorer over the head, a TF-IDF regression, risk and cues of anger.
+"""How upset, among complaints: a linear scorer over the head, two text regressions, risk and cues of anger.
 
 The regression head gets the level of a complaint about right (MAE 0.11 on the corpus test split) but
 orders negative complaints only moderately (Spearman 0.59): a short CPU fine-tuning teaches the encoder
 "negative" much better than "how negative". What sets a furious customer apart from a mildly annoyed one
-(insults, "estafa", shouted words, exclamation marks, a threat to leave, sue or post) is what a TF-IDF
-regression, the risk heads and a few counts see, so the scorer stacks them on the head's output:
+(insults, "estafa", shouted words, exclamation marks, a threat to leave, sue or post) is what text
+regressions, the risk heads and a few counts see, so the scorer stacks them on the head's output:
 
 - a ridge regression from the folder's TF-IDF features (lexical.joblib) onto sentiment_score, fitted on
   train (the "lexical" input);
+- a ridge regression from character and word n-grams, fitted on the train texts labelled negative only
+  (pipeline/tone_ngrams.py, the "negative_ngrams" input): the input that orders complaints best on its own;
 - a standardised ridge regression over `FEATURES`, fitted on the dev texts labelled negative, because
   ordering complaints is the job; it scores the texts the classifier labels negative, and every other
   text keeps the head's score.
@@ -19,7 +21,7 @@ without the file keep the score their config.json names (head, mapping or polari
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import spmatrix
@@ -27,6 +29,7 @@ from scipy.sparse import spmatrix
 from pipeline.folding import fold
 from pipeline.inference import Probabilities
 from pipeline.intensity import polarity
+from pipeline.tone_ngrams import ToneNgrams
 
 # Words of anger and of calm, counted on case- and accent-folded text. Short and generic on purpose: the
 # TF-IDF regression learns the corpus' own vocabulary; these counts only say how much of it one text has.
@@ -59,7 +62,10 @@ FEATURES: tuple[str, ...] = (
     "calm_words",
     "words",  # log(1 + words)
     "questions",  # log(1 + "?" and "¿")
+    "negative_ngrams",  # the n-gram regression fitted on complaints only (pipeline/tone_ngrams.py)
 )
+# Scorer files written before the n-gram regression existed name every input but the last.
+_BEFORE_NGRAMS = FEATURES[:-1]
 
 
 HEAD = FEATURES.index("head")  # the column every text not labelled negative keeps
@@ -102,8 +108,8 @@ def lexical_estimate(weights: np.ndarray, intercept: float, features: spmatrix) 
     return np.asarray(features @ weights, dtype=np.float64).reshape(-1) + intercept
 
 
-def feature_table(inputs: ScorerInputs, texts: list[str], lexical: np.ndarray) -> np.ndarray:
-    """The `FEATURES` columns for ``texts`` (``lexical``: the TF-IDF regression's estimate per text)."""
+def feature_table(inputs: ScorerInputs, texts: list[str], lexical: np.ndarray, ngrams: np.ndarray) -> np.ndarray:
+    """The `FEATURES` columns for ``texts``; ``lexical`` and ``ngrams`` are the two text regressions' estimates."""
     probs = inputs.probs
     if probs.intensity is None:
         raise ValueError("the intensity scorer reads the regression head, but this model gives no intensity output")
@@ -118,6 +124,7 @@ def feature_table(inputs: ScorerInputs, texts: list[str], lexical: np.ndarray) -
         **{risk: probs.risk[:, j] for j, risk in enumerate(inputs.risks)},
         "causes": (probs.causes >= inputs.cause_cut).sum(axis=1),
         **surface_features(texts),
+        "negative_ngrams": ngrams,
     }
     return np.column_stack([np.asarray(columns.get(name, zeros), dtype=np.float64) for name in FEATURES])
 
@@ -139,7 +146,7 @@ def linear_scores(
 
 @dataclass(frozen=True)
 class IntensityScorer:
-    """The two fitted regressions as arrays; `score` applies them (see the module docstring)."""
+    """The fitted regressions as arrays; `score` applies them (see the module docstring)."""
 
     lexical_weights: np.ndarray  # TF-IDF ridge over the lexical model's features
     lexical_intercept: float
@@ -147,10 +154,11 @@ class IntensityScorer:
     scale: np.ndarray
     weights: np.ndarray  # ridge over the standardised columns
     intercept: float
+    ngrams: ToneNgrams = field(default_factory=ToneNgrams.empty)
 
     def table(self, inputs: ScorerInputs, texts: list[str]) -> np.ndarray:
         lexical = lexical_estimate(self.lexical_weights, self.lexical_intercept, inputs.lexical_features)
-        return feature_table(inputs, texts, lexical)
+        return feature_table(inputs, texts, lexical, self.ngrams.estimate(texts))
 
     def score_table(self, table: np.ndarray, negative: np.ndarray) -> np.ndarray:
         return linear_scores(table, negative, self.mean, self.scale, self.weights, self.intercept)
@@ -169,18 +177,27 @@ class IntensityScorer:
             "scale": self.scale,
             "weights": self.weights,
             "intercept": np.array(self.intercept),
+            **self.ngrams.to_arrays("ngrams_"),
         }
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> IntensityScorer:
+        """A file from before the n-gram regression loads with that input weighed 0: it scores as it always did."""
         stored = tuple(str(name) for name in arrays["features"])
-        if stored != FEATURES:
+        mean, scale, weights = (np.asarray(arrays[name], dtype=np.float64) for name in ("mean", "scale", "weights"))
+        if stored == _BEFORE_NGRAMS:
+            mean, scale, weights = np.append(mean, 0.0), np.append(scale, 1.0), np.append(weights, 0.0)
+            ngrams = ToneNgrams.empty()
+        elif stored == FEATURES:
+            ngrams = ToneNgrams.from_arrays(arrays, "ngrams_")
+        else:
             raise ValueError(f"the intensity scorer was fitted on inputs {list(stored)}; this version reads {FEATURES}")
         return cls(
             lexical_weights=np.asarray(arrays["lexical_weights"], dtype=np.float32),
             lexical_intercept=float(arrays["lexical_intercept"]),
-            mean=np.asarray(arrays["mean"], dtype=np.float64),
-            scale=np.asarray(arrays["scale"], dtype=np.float64),
-            weights=np.asarray(arrays["weights"], dtype=np.float64),
+            mean=mean,
+            scale=scale,
+            weights=weights,
             intercept=float(arrays["intercept"]),
+            ngrams=ngrams,
         )

@@ -41,6 +41,7 @@ from pipeline.model_card import write_model_card
 from pipeline.model_config import QuejasModelConfig
 from pipeline.model_folder import ModelFolder
 from pipeline.taxonomy import SENTIMENT_IDS
+from pipeline.tone_ngrams import ToneNgrams
 
 LEXICAL_ALPHA = 1.0  # the TF-IDF ridge's penalty: 0.3 to 1 measured alike on dev, 3 and above worse
 SCORER_ALPHAS = (1.0, 3.0, 10.0, 30.0, 100.0)  # the linear stage's penalty, chosen on dev by cross-fitting
@@ -163,18 +164,24 @@ def fit_scorer(folder: str | Path, dataset: DatasetDict, seed: int = 13, device:
         raise ConfigurationError("fitting the intensity scorer needs a train and a dev split")
     analyzer = Analyzer.load(target.path, device=device)  # cues and blend on: the probabilities of run time
     assert analyzer.lexical is not None  # blend_weights checked above
-    train_score = label_arrays(train)["intensity"].astype(np.float64)
+    train_score, train_negative = _gold(train)
     labelled = ~np.isnan(train_score)
+    train_texts = np.array(train["text"], dtype=object)
     lexical = Ridge(alpha=LEXICAL_ALPHA).fit(
-        analyzer.lexical.features(list(np.array(train["text"], dtype=object)[labelled])), train_score[labelled]
+        analyzer.lexical.features(list(train_texts[labelled])), train_score[labelled]
     )
     lexical_weights, lexical_intercept = lexical.coef_.astype(np.float32), float(lexical.intercept_)
+    complaints = labelled & train_negative
+    if complaints.sum() < FOLDS:
+        raise ConfigurationError(f"fitting the intensity scorer needs at least {FOLDS} train texts labelled negative")
+    ngrams = ToneNgrams.fit(list(train_texts[complaints]), train_score[complaints])
 
     def table_of(texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         probs = analyzer.probabilities(texts)
         inputs = analyzer.scorer_inputs(texts, probs)
         estimate = lexical_estimate(lexical_weights, lexical_intercept, inputs.lexical_features)
-        return feature_table(inputs, texts, estimate), labelled_negative(probs, config.sentiments)
+        table = feature_table(inputs, texts, estimate, ngrams.estimate(texts))
+        return table, labelled_negative(probs, config.sentiments)
 
     dev_table, dev_labelled = table_of(list(dev["text"]))
     dev_score, dev_negative = _gold(dev)
@@ -197,7 +204,7 @@ def fit_scorer(folder: str | Path, dataset: DatasetDict, seed: int = 13, device:
     )
     kept = choose_source({current: block["dev"][current], "scorer": block["dev"]["scorer"]}) == "scorer"
     fitted = _standardised_ridge(dev_table[rows], dev_score[rows], float(alpha))
-    scorer = IntensityScorer(lexical_weights, lexical_intercept, *fitted)
+    scorer = IntensityScorer(lexical_weights, lexical_intercept, *fitted, ngrams=ngrams)
     block["scorer"] = {
         "kept": kept,
         "alpha": float(alpha),

@@ -69,6 +69,15 @@ class PolicyError(QuejasError, ValueError):
     """The policy file is missing, unreadable or invalid; the message says what to change."""
 
 
+def checked_pattern(value: str, where: str = "") -> str:
+    """``value`` if it compiles as a regular expression, else a ValueError that quotes it (for pydantic)."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{where}{value!r} is not a valid regular expression ({exc})") from None
+    return value
+
+
 def normalise_tone(tone: str) -> Tone:
     """Accept "usted", "tú" or "tu" in any case."""
     value = str(tone).strip().lower()
@@ -114,11 +123,7 @@ class CauseVariant(BaseModel):
     @field_validator("when")
     @classmethod
     def _pattern(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"when: {value!r} is not a valid regular expression ({exc})") from None
-        return value
+        return checked_pattern(value, "when: ")
 
 
 class CausePolicy(BaseModel):
@@ -242,6 +247,10 @@ class Policy(BaseModel):
     complaint_route: str = Field(
         min_length=1, description="The formal complaint route, named when the customer threatens legal action."
     )
+    contact_email: str = Field(
+        min_length=1, description="The address a public review's reply gives (no private message exists there)."
+    )
+    contact_phone: str = Field(min_length=1, description="The phone number a public review's reply gives.")
     reference_nouns: dict[str, str] = Field(
         default_factory=dict, description='How a draft names each kind of reference: "(pedido PED-1)", "(reserva QX7)".'
     )

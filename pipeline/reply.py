@@ -27,8 +27,19 @@ from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
 from pipeline.entities.speakers import SPEAKER_STAFF
 from pipeline.errors import ConfigurationError
+from pipeline.frame import (
+    complaint_route,
+    customer_called,
+    detect_country,
+    formal_salutation,
+    is_formal,
+    localise,
+    review_site,
+    urgency,
+)
 from pipeline.offsets import fold_mapped
 from pipeline.policy import Policy, contract_articles, fill, normalise_tone
+from pipeline.questions import customer_questions, questions_placeholder, situation
 from pipeline.review import first_name as greeting_name
 from pipeline.review import review_draft
 from pipeline.schema import (
@@ -147,6 +158,13 @@ class ReplyContext:
     kind: str = "complaint"
     needs: str | None = None  # what a requested change needs before it can start ("la nueva dirección completa")
     live: bool = False  # a chat about something happening now: the follow-up is within the hour, in the chat
+    salutation: str | None = None  # a formal letter's greeting ("Estimado señor Rondón:"); None: "Hola, X"
+    called: bool = False  # the customer phoned: never "gracias por escribirnos"
+    safety: str | None = None  # advice for a hazard happening now ("no se acerque al cable")
+    urgent_step: str | None = None  # the step asked for now, with the agent's placeholder to confirm it
+    answers: str = ""  # [RESPUESTA: ...] quoting the customer's questions for the agent to answer
+    situation: str | None = None  # what the customer says about someone of theirs ("su hijo es diabético")
+    contact: str | None = None  # under a review (no private message there): the policy's e-mail and phone
 
     def pick(self, step: str, options: int) -> int:
         digest = hashlib.sha256(f"{self.seed}|{step}".encode()).hexdigest()
@@ -191,6 +209,7 @@ def _tidy(text: str) -> str:
     text = re.sub(r"[ \t]+", " ", text)
     text = re.sub(r" +([,.;:)])", r"\1", text)
     text = re.sub(r" *\n *", "\n", text)
+    text = re.sub(r"\b(de|a) el\b", lambda m: "del" if m.group(1) == "de" else "al", text)  # "avisarnos de el retraso"
     return text.strip()
 
 
@@ -307,7 +326,8 @@ def _reference_paren(references: list[Reference], nouns: dict[str, str], complai
 
 
 _QUESTION = re.compile(
-    r"\b(?:quiero|quisiera|me gustaria|necesito) saber\b|^\s*(?:hola\W+)?(?:como|cuanto|cuando|donde|puedo|se puede)\b"
+    r"\b(?:quiero|quisiera|queria|me gustaria|necesito) saber\b|"
+    r"^\s*(?:hola\W+)?(?:como|cuanto|cuando|donde|puedo|se puede)\b"
 )
 
 
@@ -735,7 +755,11 @@ def _context(
     budgets = dict({"chat": CHAT_BUDGETS, "public": PUBLIC_BUDGETS}.get(channel, EMAIL_BUDGETS))
     for key in budgets:
         budgets[key] = max(1, budgets[key] - 4 * level)
-    tone = normalise_tone(policy.tone)
+    text = complaint_text or ""
+    formal = is_formal(text)
+    tone = "usted" if formal else normalise_tone(policy.tone)  # a letter to a court is never answered with tú
+    country = detect_country(text)
+    policy = localise(policy, country)
     entities = analysis.entities
     amount = _amount(analysis, complaint_text)
     values = {
@@ -761,8 +785,12 @@ def _context(
         else _reference_paren(entities.references, policy.reference_nouns, complaint_text),
         follow_time=policy.follow_up_time,
         legal=legal,
-        route=say(policy.complaint_route),
+        route=complaint_route(policy, country, tone, text),
+        salutation=formal_salutation(text, entities.customer_name) if formal and channel == "email" else None,
+        called=customer_called(text),
     )
+    if channel == "public" and review_site(text):
+        context.contact = f"{policy.contact_email} o {context.t('llámenos', 'llámanos')} al {policy.contact_phone}"
     known = known_info(entities, complaint_text)
     folded = fold(complaint_text or "")
     context.live = channel == "chat" and live_chat(complaint_text)
@@ -771,6 +799,11 @@ def _context(
         needs = data_needed(complaint_text) if context.kind == "request" else None
         context.needs = say(needs) if needs else None
         context.live = channel == "chat" and context.kind == "question"  # the customer waits for the answer
+        questions = customer_questions(complaint_text) if context.kind == "question" else []
+        if questions:  # answered now, through the agent: a standard question never waits for a later date
+            context.answers = questions_placeholder(questions)
+            context.situation = situation(complaint_text, tone) if channel == "email" else None
+            return context, today
         if context.live:
             return context, today  # answered in the same chat, not on a later day
         follow = add_business_days(today, policy.non_complaint.follow_up_days, policy.country, policy.subdivision)
@@ -821,6 +854,25 @@ def _context(
                 actions.append(clause)
         context.chat_actions = "; ".join(actions)
         context.live = context.live or bool(re.search(r"\bahora\b", context.chat_actions))
+    if channel != "public" and level < 3:
+        # The customer's own questions that no step or answer already covers, for the agent to answer now.
+        answered = {kind for rule in rules for kind in rule.covers}
+        if plan.answer:
+            answered |= {kind for kind in requests if kind in policy.answers}
+        open_questions = [
+            q for q in customer_questions(complaint_text, strict=True) if not set(customer_requests(fold(q))) & answered
+        ]
+        context.answers = questions_placeholder(open_questions)
+    # A review is written after the fact, and a happy customer reports no emergency.
+    recounted = analysis.sentiment.label == "positive" or review_site(text)
+    now = None if recounted else urgency(complaint_text, tone)
+    if now is not None:  # something happening right now: safety first, a step asked for now, news within hours
+        context.safety = now.safety
+        context.urgent_step = f"{_capitalise(now.act)}: [ACCIÓN: {now.confirm}]"
+        context.remedy = None
+        if channel == "chat":
+            context.chat_actions = f"{now.act} [ACCIÓN: {now.confirm}]"
+            context.live = True
     need_reference = any(r.needs_reference for r in rules)
     if channel == "public":  # a public answer asks for the reference only when the post is about the thing
         need_reference = need_reference and _mentions_item(policy, folded)
@@ -834,7 +886,8 @@ def _context(
     )
     if channel != "email" and level >= 2:
         context.ask = None
-    if context.live:
+    if context.live or now is not None:
+        context.live = context.live or now is not None
         return context, today
     days = max(r.follow_up_days for r in all_rules)
     follow = add_business_days(today, days, policy.country, policy.subdivision)
@@ -850,7 +903,7 @@ def _render(context: ReplyContext, channel: str) -> tuple[str, dict[str, str]]:
         steps = [s for s in REPLY_STEPS if hasattr(macros, s)]
     else:
         macros = _macros("other_steps.j2")
-        steps = ["greeting", "purpose", "follow_up", "call_to_action"]
+        steps = ["greeting", "purpose", "resolution", "follow_up", "call_to_action"]
     parts = {step: _tidy(str(getattr(macros, step)(context))) for step in steps}
     if channel == "email":
         parts["closing"] = str(macros.closing(context)).strip()
@@ -864,6 +917,17 @@ def _render(context: ReplyContext, channel: str) -> tuple[str, dict[str, str]]:
         # Each sentence starts with a capital letter (fragments are written in lower case).
         body = re.sub(r"([.!?] )(\w)", lambda m: m.group(1) + m.group(2).upper(), body)
     return body, parts
+
+
+def _mask_customer_contacts(body: str, policy: Policy) -> str:
+    """Mask contact details the draft quotes from the complaint, but not the company's own (``contact_*``)."""
+    own = [c for c in (policy.contact_email, policy.contact_phone) if c and c in body]
+    for n, value in enumerate(own):
+        body = body.replace(value, f"\ue000{n}\ue001")
+    body = mask_contacts(body)
+    for n, value in enumerate(own):
+        body = body.replace(f"\ue000{n}\ue001", value)
+    return body
 
 
 def _subject(context: ReplyContext, analysis: Analysis, policy: Policy, amount: str | None) -> str:
@@ -909,7 +973,7 @@ def draft_reply(
     for level in range(7):
         context, follow = _context(analysis, policy, channel, today, complaint_text, done, level)
         body, parts = _render(context, channel)
-        body = mask_contacts(body)
+        body = _mask_customer_contacts(body, policy)
         review = review_draft(body, analysis=analysis, channel=channel, done_actions=done, legal=analysis.risk.legal)
         if not any(f.kind in ("long_sentence", "too_long") for f in review.findings):
             break  # otherwise say less and try again

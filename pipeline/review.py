@@ -168,7 +168,9 @@ def review_draft(
             )
         )
     greeting_name = first_name(name)
-    if greeting_name and not re.search(rf"\b{re.escape(fold(greeting_name))}\b", fold(text)):
+    # A formal salutation names the surname ("Estimado señor Rondón:"): any word of the name counts.
+    name_words = [w for w in (name or "").split() if len(w.strip(".")) > 2] or [greeting_name or ""]
+    if greeting_name and not any(re.search(rf"\b{re.escape(fold(w))}\b", fold(text)) for w in name_words):
         first_line_end = text.find("\n") if "\n" in text else len(text)
         greeting = re.match(r"[^:,.;!?\n]{0,40}[:,]", text)
         if first_line_end > 60 and greeting:

@@ -92,7 +92,20 @@ def nlp() -> Language:
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences as (start, end) offsets into ``text``; line breaks also end a sentence."""
+    """Sentences as (start, end) offsets into ``text``; line breaks also end a sentence.
+
+    A bracketed placeholder ("[RESPUESTA: ¿...? ¿...?]") stays inside one sentence, question marks and all.
+    """
+    spans: list[tuple[int, int]] = []
+    for start, end in _raw_sentence_spans(text):
+        if spans and text.count("[", spans[-1][0], spans[-1][1]) > text.count("]", spans[-1][0], spans[-1][1]):
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def _raw_sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for line in re.finditer(r"[^\n]+", text):
         chunk = line.group()

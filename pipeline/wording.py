@@ -128,9 +128,14 @@ BLAMES_CUSTOMER = PhraseRule(
 PHRASE_RULES = (VAGUE_PROMISE, SELF_PRAISE, ARCHAIC_FORMULA, BLAMES_CUSTOMER)
 
 
+# "[ACCIÓN: ...]", "[RESPUESTA: ¿...?]": what the agent writes in its place, counted as one word, since the
+# length it will have is the agent's (a quoted question must not make a draft "too long").
+AGENT_PLACEHOLDER = re.compile(r"\[[A-ZÁÉÍÓÚÑ]+:[^\]]*\]", re.IGNORECASE)
+
+
 def word_count(sentence: str) -> int:
     """Words as a reader counts them: runs of letters or digits ("1.250,50" and "PED-48213" are one)."""
-    return len(re.findall(r"[\w][\w.,/'-]*", sentence))
+    return len(re.findall(r"[\w][\w.,/'-]*", AGENT_PLACEHOLDER.sub("X", sentence)))
 
 
 def phrase_findings(text: str) -> list[ReviewFinding]:

@@ -86,7 +86,7 @@ class Settings(BaseSettings):
     )
     feedback_review_queue: bool = Field(
         default=True,
-        description="Keep the complaints /v1/analyze, /v1/classify and /v1/label-rows analysed (masked like "
+        description="Keep the complaints /v1/analyze, /v1/reply, /v1/classify and /v1/label-rows analysed (masked like "
         'corrections) in the corrections store, so GET /v1/feedback/review-queue and the page\'s "Por revisar" list '
         "the least sure. On with the store it lives in; false keeps no complaint but the corrections.",
     )

@@ -98,6 +98,14 @@ def tiny_model(tmp_path_factory, tiny_base, tiny_dataset) -> Path:
     return train(config, tiny_dataset, corpus_hash="test").folder
 
 
+@pytest.fixture(scope="module")
+def analyzer(tiny_model):
+    """The tiny model loaded once per test module: a module that patches its analyzer keeps that to itself."""
+    from pipeline.analyzer import Analyzer
+
+    return Analyzer.load(tiny_model, device="cpu")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def feedback_store_in_tmp(tmp_path_factory):
     """Services started by any test keep corrections in the session's temporary folder, not the user's."""

@@ -18,11 +18,6 @@ TEXTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
-
-
 def test_batched_results_equal_one_by_one(analyzer):
     together = analyzer.analyze(TEXTS, batch_size=2)
     for text, batched in zip(TEXTS, together):

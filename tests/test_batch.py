@@ -20,7 +20,6 @@ import pytest
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from pipeline.analyzer import Analyzer
 from pipeline.batch import (
     BatchError,
     LabelOptions,
@@ -41,11 +40,6 @@ from pipeline.taxonomy import TAXONOMY
 
 REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model) -> Analyzer:
-    return Analyzer.load(tiny_model, device="cpu")
 
 
 @pytest.fixture(scope="module")

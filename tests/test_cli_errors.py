@@ -65,3 +65,14 @@ def test_help_mentions_debug_and_the_model_default(args):
     result = runner.invoke(app, args)
     assert result.exit_code == 0
     assert ("--debug" if args == ["--help"] else "models/latest") in result.output
+
+
+def test_help_groups_the_commands_by_job():
+    output = runner.invoke(app, ["--help"], terminal_width=100).output
+    panels = ["Analyse and reply", "Model and data", "Files and reports", "Service"]
+    assert all(panel in output for panel in panels)
+    # Each command sits in its own job's box: "reply" after its title, "train" and "serve" after theirs.
+    rows = {name: output.index(f"│ {name} ") for name in ["reply", "train", "report", "serve"]}
+    at = {panel: output.index(panel) for panel in panels}
+    assert at["Analyse and reply"] < rows["reply"] < at["Model and data"] < rows["train"] < at["Files and reports"]
+    assert at["Files and reports"] < rows["report"] < at["Service"] < rows["serve"]

@@ -27,11 +27,6 @@ NEAR_IDENTICAL = COMPLAINT.replace("PED-48213", "PED-51734").replace("lucia.ferr
 UNRELATED = "Muchas gracias por la atención tan amable de ayer, todo perfecto."
 
 
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
-
-
 # The tiny model's 32-wide embedding space puts any two complaints above cosine 0.94 (a near-identical pair at
 # 0.998), so the tests raise the floor to where it separates them as the default does for the real model.
 TINY_MODEL_MIN_SIMILARITY = 0.97

@@ -15,18 +15,12 @@ from fastapi.testclient import TestClient
 from live_server import free_port
 from stalled_model import stalled_model, until_queued
 
-from pipeline.analyzer import Analyzer
 from serve.app import create_app
 from serve.settings import Settings
 
 COMPLAINT = "Soy Lucía Ferrer. El pedido PED-48213 no llega y nadie contesta el teléfono. Me doy de baja."
 KEY = "k" * 24
 JSON = {"content-type": "application/json"}
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
 
 
 def settings(tiny_model, **extra) -> Settings:

@@ -13,16 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
-from pipeline.analyzer import Analyzer
 from serve.app import create_app
 from serve.settings import Settings
 
 MAX_ROWS = 50
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
 
 
 def make_settings(tiny_model) -> Settings:

@@ -12,9 +12,10 @@ from pipeline.analyzer import Analyzer
 from pipeline.cli import app
 from pipeline.inference import Probabilities
 from pipeline.intensity import choose_source
-from pipeline.intensity_scorer import FEATURES, IntensityScorer, ScorerInputs, surface_features
+from pipeline.intensity_scorer import FEATURES, IntensityScorer, ScorerInputs, linear_scores, surface_features
 from pipeline.intensity_tuning import SCORER_ALPHAS, cross_fitted_scorer
 from pipeline.model_folder import INTENSITY_FILE, ModelFolder, ModelFolderError
+from pipeline.tone_ngrams import ToneNgrams
 
 COMPLAINTS = [
     "Llevo tres semanas esperando el pedido 4451982 y nadie me contesta el teléfono.",
@@ -114,8 +115,38 @@ def test_cross_fitted_dev_scores_never_see_their_own_label():
     assert np.corrcoef(out[:-1], gold[:-1])[0, 1] > 0.8  # the planted signal is learned out of fold
 
 
+def test_the_ngram_regression_learns_the_wording_of_anger_and_survives_its_arrays():
+    calm = ["el pedido {} llegó tarde, ¿me lo pueden revisar?", "me cobraron {} veces la cuota, gracias por mirarlo"]
+    angry = ["¡¡VERGÜENZA!! el pedido {} llegó tarde, sois unos ladrones", "me cobraron {} veces, ESTAFA, nunca más"]
+    texts = [t.format(n) for n in range(12) for t in calm + angry]
+    scores = np.array([-0.4, -0.4, -0.85, -0.85] * 12)
+    ngrams = ToneNgrams.fit(texts, scores)
+    unseen = ["el envío llegó tarde, ¿lo pueden revisar?", "¡¡VERGÜENZA!! el envío llegó tarde, sois unos ladrones"]
+    mild, furious = ngrams.estimate(unseen)
+    assert furious < mild - 0.2
+    stored = ToneNgrams.from_arrays({k: np.asarray(v) for k, v in ngrams.to_arrays("x_").items()}, "x_")
+    assert stored.estimate(unseen) == pytest.approx(ngrams.estimate(unseen), abs=1e-5)
+    assert ToneNgrams.empty().estimate(unseen).tolist() == [0.0, 0.0]
+
+
+def test_a_scorer_file_from_before_the_ngram_regression_scores_as_it_did():
+    rng = np.random.default_rng(3)
+    old = len(FEATURES) - 1
+    mean, scale, weights = rng.normal(size=old), rng.uniform(0.5, 2, size=old), rng.normal(scale=0.05, size=old)
+    arrays = IntensityScorer(np.zeros(4, np.float32), 0.1, mean, scale, weights, -0.5).to_arrays()
+    arrays = {k: v for k, v in arrays.items() if not k.startswith("ngrams_")}
+    arrays["features"] = np.array(FEATURES[:-1])
+    scorer = IntensityScorer.from_arrays(arrays)
+    texts = ["El pedido llegó tarde.", "¡¡Una ESTAFA!! Llevo tres semanas sin respuesta."]
+    table = scorer.table(_inputs(texts), texts)
+    negative = np.ones(len(texts), dtype=bool)
+    assert scorer.score_table(table, negative) == pytest.approx(
+        linear_scores(table[:, :old], negative, mean, scale, weights, -0.5)
+    )
+
+
 def test_a_scorer_file_of_other_inputs_is_refused():
-    arrays = IntensityScorer(np.zeros(2, np.float32), 0.0, np.zeros(16), np.ones(16), np.zeros(16), 0.0).to_arrays()
+    arrays = IntensityScorer(np.zeros(2, np.float32), 0.0, np.zeros(17), np.ones(17), np.zeros(17), 0.0).to_arrays()
     arrays["features"] = np.array(["head", "something_new"])
     with pytest.raises(ValueError, match="something_new"):
         IntensityScorer.from_arrays(arrays)

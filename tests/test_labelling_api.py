@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from stalled_model import stalled_model, until_queued
 from typer.testing import CliRunner
 
-from pipeline.analyzer import Analyzer
 from pipeline.batch import added_columns
 from pipeline.cli import app as cli
 from pipeline.taxonomy import TAXONOMY
@@ -29,11 +28,6 @@ TEXTS = [
     '=HYPERLINK("http://x") el técnico no vino',
 ]
 KEY = "k" * 24
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
 
 
 def make_client(tiny_model, analyzer, **settings) -> TestClient:

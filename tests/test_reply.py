@@ -306,14 +306,14 @@ def test_thanks_get_thanks_not_an_apology(channel):
     assert_passes_review(analysis, result, name="Rosa Quispe")
 
 
-def test_a_question_gets_a_dated_answer_commitment():
+def test_a_question_is_answered_now_through_a_placeholder_quoting_it():
     text = "Hola, ¿hacen instalación de lavavajillas integrable? Gracias, Pedro Gil"
     analysis, result = draft([], entities=Entities(), text=text, sentiment="neutral")
     assert not APOLOGY.search(result.body)
     assert "consulta" in result.body
-    assert result.follow_up_date == dt.date(2024, 3, 4)
-    assert "lunes 4 de marzo" in result.body
-    assert result.steps_covered == ["greeting", "purpose", "follow_up", "call_to_action"]
+    assert "[RESPUESTA: ¿hacen instalación de lavavajillas integrable?]" in result.body
+    assert result.follow_up_date is None and "lunes 4 de marzo" not in result.body
+    assert result.steps_covered == ["greeting", "purpose", "resolution", "call_to_action"]
     assert_passes_review(analysis, result, name="Pedro Gil")
 
 
@@ -491,7 +491,7 @@ def test_a_question_in_chat_is_answered_in_the_chat():
     analysis = analysis_from_causes([], sentiment="neutral")
     text = "¿el pasaporte se puede tramitar con la credencial del INE vencida o tengo que renovarla primero?"
     result = draft_reply(analysis, preset("public_services"), channel="chat", today=TODAY, complaint_text=text)
-    assert "ahora mismo" in result.body and "por aquí" in result.body
+    assert "[RESPUESTA: ¿el pasaporte se puede tramitar con la credencial del INE vencida" in result.body
     assert "lunes" not in result.body and result.follow_up_date is None
     assert review_draft(result.body, analysis=analysis, channel="chat").findings == []
 
@@ -584,7 +584,8 @@ def test_a_chat_question_without_a_question_mark_is_still_answered_in_the_chat()
     analysis = analysis_from_causes([], sentiment="neutral")
     text = "hola quiero saber si puedo pasarme al plan de 30 gigas sin perder el numero"
     result = draft_reply(analysis, preset("telecom"), channel="chat", today=TODAY, complaint_text=text)
-    assert "consulta" in result.body and "ahora mismo" in result.body and "solicitud" not in result.body
+    assert "consulta" in result.body and "solicitud" not in result.body
+    assert "[RESPUESTA: ¿puedo pasarme al plan de 30 gigas sin perder el numero?]" in result.body
 
 
 def test_the_hours_of_the_service_itself_get_an_alternative_not_the_mailbox_hours():

@@ -11,6 +11,7 @@ import pytest
 from pipeline import checks
 from pipeline.review import review_draft
 from pipeline.schema import Amount, Entities, Reference
+from pipeline.wording import word_count
 
 
 def kinds(findings) -> list[str]:
@@ -183,7 +184,7 @@ def test_a_customer_who_was_wrong_is_not_an_admission():
 
 def test_an_email_over_150_words_is_too_long():
     body = "Hola, Ana: siento el retraso. " + "Reviso hoy el pedido y le escribo el jueves. " * 17
-    assert 150 < checks._word_count(body) <= 170
+    assert 150 < word_count(body) <= 170
     assert kinds(checks.too_long(body, "email")) == ["too_long"]
 
 

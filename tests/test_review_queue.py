@@ -21,7 +21,6 @@ from test_feedback_store import PRIVATE, SECRETS, correction
 from test_serve import wait_ready
 from typer.testing import CliRunner
 
-from pipeline.analyzer import Analyzer
 from pipeline.cli import app as cli
 from pipeline.feedback.models import PredictedCause, SeenComplaint
 from pipeline.feedback.seen import SeenRecorder
@@ -166,11 +165,6 @@ COMPLAINTS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
-
-
 def test_an_analysis_carries_the_uncertainty_quejas_label_reports(analyzer):
     from pipeline.batch.labelling import label_texts
     from pipeline.confidence import uncertainty
@@ -216,6 +210,12 @@ def test_served_analyses_are_listed_least_sure_first_until_corrected(tiny_model,
         # An analysis the client sends back is not the model's: /v1/analyze does not record it.
         client.post("/v1/analyze", json={"text": "Otra queja más sobre el envío.", "analysis": drafted})
         assert "Otra queja más sobre el envío." not in {i["text"] for i in queue_of(client)}
+        # A draft the model analysed for is queued like a classification; one from a sent analysis is not.
+        client.post("/v1/reply", json={"text": "Nadie me contesta al teléfono desde el lunes."})
+        client.post("/v1/reply", json={"text": "Sigo sin la factura corregida.", "analysis": drafted})
+        queued = {i["text"] for i in queue_of(client)}
+        assert "Nadie me contesta al teléfono desde el lunes." in queued
+        assert "Sigo sin la factura corregida." not in queued
 
 
 def test_rows_labelled_on_the_page_are_listed_too(tiny_model, analyzer, tmp_path):

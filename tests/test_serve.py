@@ -10,7 +10,6 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from pipeline.analyzer import Analyzer
 from serve.app import create_app
 from serve.settings import Settings
 
@@ -25,11 +24,6 @@ def wait_ready(client: TestClient, timeout: float = 60.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"service not ready: {client.get('/health/ready').json()}")
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
 
 
 def make_client(tiny_model, analyzer=None, **settings) -> TestClient:

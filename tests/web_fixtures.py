@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.analyzer import Analyzer
 from serve.settings import Settings
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (dev extra)")
@@ -49,11 +48,6 @@ def settings_for(tiny_model, **extra) -> Settings:
 
 def expect(locator):
     return sync_api.expect(locator)
-
-
-@pytest.fixture(scope="module")
-def analyzer(tiny_model):
-    return Analyzer.load(tiny_model, device="cpu")
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ def check_channel_and_done(channel: str | None, done: list[str]) -> None:
         raise QuejasError(f"unknown --done {', '.join(unknown)}; choose from {', '.join(DONE_ACTION_IDS)}")
 
 
-@app.command("analyze")
+@app.command("analyze", rich_help_panel="Analyse and reply")
 def analyze_command(
     text: str = typer.Argument(None, help="A complaint to analyse (or use --input)."),
     input: Path = typer.Option(None, "--input", "-i", help="JSONL file with one object per line."),
@@ -58,7 +58,7 @@ def analyze_command(
     console.print(f"{len(analyses)} analyses written to {output}")
 
 
-@app.command("reply")
+@app.command("reply", rich_help_panel="Analyse and reply")
 def reply_command(
     text: str = typer.Argument(..., help="The customer's complaint."),
     channel: str = typer.Option(
@@ -98,7 +98,7 @@ def reply_command(
     console.print(draft_panel(draft, reply_policy.sector))
 
 
-@app.command("review")
+@app.command("review", rich_help_panel="Analyse and reply")
 def review_command(
     draft: Path = typer.Argument(..., help="Text file with the reply an agent wrote."),
     complaint: Path = typer.Option(None, "--complaint", help="Text file with the complaint it answers."),

@@ -10,7 +10,7 @@ from pipeline.cli.render import console
 from pipeline.errors import QuejasError
 
 
-@app.command("split")
+@app.command("split", rich_help_panel="Model and data")
 def split_command(
     seed: int = typer.Option(13, help="Seed for iterative stratification of records not yet assigned."),
 ) -> None:

@@ -14,7 +14,7 @@ feedback_app = typer.Typer(
     help="Agents' corrections: quality of the model on your own messages, and export for training.",
     no_args_is_help=True,
 )
-app.add_typer(feedback_app, name="feedback")
+app.add_typer(feedback_app, name="feedback", rich_help_panel="Service")
 
 FEEDBACK_URL_HELP = (
     "SQLAlchemy URL of the corrections store (default QUEJAS_FEEDBACK_URL, else ~/.local/share/quejas/feedback.db)."

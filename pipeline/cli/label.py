@@ -12,7 +12,7 @@ from pipeline.cli.render import console, err_console
 from pipeline.errors import QuejasError
 
 
-@app.command("label")
+@app.command("label", rich_help_panel="Files and reports")
 def label_command(
     input: Path = typer.Argument(..., help="File to label: .csv, .tsv, .jsonl, .parquet or .xlsx (first sheet)."),
     output: Path = typer.Option(..., "--output", "-o", help="File to write: .csv, .jsonl or .parquet."),
@@ -109,7 +109,7 @@ def label_command(
     console.print(summary_table(summary))
 
 
-@app.command("sample")
+@app.command("sample", rich_help_panel="Files and reports")
 def sample_command(
     input: Path = typer.Argument(..., help="Complaints to choose from: .csv, .tsv, .jsonl, .parquet or .xlsx."),
     n: int = typer.Option(200, "-n", min=1, help="How many rows to pick."),

@@ -15,7 +15,7 @@ from pipeline.cli.render import console
 from pipeline.errors import QuejasError
 
 
-@app.command("import-base")
+@app.command("import-base", rich_help_panel="Model and data")
 def import_base_command(
     output: Path = typer.Option(
         None, "--output", "-o", help="Folder to write (default: models/base/multilingual-e5-small)."
@@ -40,6 +40,7 @@ def import_base_command(
 
 @app.command(
     "train",
+    rich_help_panel="Model and data",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
     add_help_option=False,
 )
@@ -126,7 +127,7 @@ def print_training_metrics(metrics: dict[str, Any]) -> None:
         console.print(intensity_table(columns, title=f"How upset, test split (chosen on dev: {source})"))
 
 
-@app.command("blend")
+@app.command("blend", rich_help_panel="Model and data")
 def blend_command(
     model: Path = model_option("Encoder-only model folder to extend."),
     neighbours: bool = typer.Option(
@@ -149,7 +150,7 @@ def blend_command(
     console.print(comparison_table(results, title=f"Test split: {model} (blend weights {metrics['blend_weights']})"))
 
 
-@app.command("intensity")
+@app.command("intensity", rich_help_panel="Model and data")
 def intensity_command(
     model: Path = model_option("Model folder to update."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),
@@ -159,9 +160,12 @@ def intensity_command(
         help="Also fit the scorer that orders complaints on top of the head (folders with the head and the blend).",
     ),
 ) -> None:
-    """Choose a model folder's intensity (sentiment.score) again on dev, without retraining: its regression head if
-    it has one, or the isotonic mapping of P(pos) - P(neg), which also gives folders trained before the intensity a
-    graded score; then the scorer over the head, TF-IDF, risk and cues of anger, kept if it measures better."""
+    """Choose a model folder's intensity (sentiment.score) again on dev, without retraining.
+
+    Its regression head if it has one, or the isotonic mapping of P(pos) - P(neg), which also gives folders
+    trained before the intensity a graded score; then the scorer over the head, the text regressions, risk and
+    cues of anger, kept if it measures better.
+    """
     from pipeline.data import load_dataset_dict
     from pipeline.intensity_tuning import fit_intensity, fit_scorer, scorer_applies
     from pipeline.model_folder import ModelFolder
@@ -176,7 +180,7 @@ def intensity_command(
     console.print(f"chosen: {block['source']}; written to {model}/config.json, metrics.json and MODEL_CARD.md")
 
 
-@app.command("export-onnx")
+@app.command("export-onnx", rich_help_panel="Model and data")
 def export_onnx_command(
     model: Path = model_option("Model folder to export."),
     int8: bool = typer.Option(True, "--int8/--float32", help="Also write the dynamic int8 graph (the one served)."),
@@ -192,7 +196,7 @@ def export_onnx_command(
     console.print(f"wrote {path}")
 
 
-@app.command("eval")
+@app.command("eval", rich_help_panel="Model and data")
 def eval_command(
     model: Path = model_option("Model folder to evaluate."),
     device: str = typer.Option("auto", help="auto, cpu or cuda."),

@@ -10,7 +10,7 @@ from pipeline.cli.app import app
 from pipeline.cli.render import console
 
 
-@app.command("report")
+@app.command("report", rich_help_panel="Files and reports")
 def report_command(
     labelled: Path = typer.Argument(..., help="File written by `quejas label` (.csv, .jsonl or .parquet)."),
     output: Path = typer.Option(Path("informe.html"), "--output", "-o", help="Report file: .html, .md or .csv."),

@@ -10,7 +10,7 @@ from pipeline.cli.app import app
 from pipeline.cli.render import console
 
 
-@app.command("serve")
+@app.command("serve", rich_help_panel="Service")
 def serve_command(
     host: str = typer.Option(None, help="Interface to bind (default QUEJAS_HOST or 127.0.0.1)."),
     port: int = typer.Option(None, help="Port (default QUEJAS_PORT or 8000)."),

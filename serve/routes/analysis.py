@@ -15,7 +15,7 @@ from pipeline.reply import draft_reply
 from pipeline.schema import Analysis, Draft
 from serve.deps import ReadyDep, check_texts, run_model
 from serve.errors import ApiError
-from serve.routes.feedback import FeedbackDep
+from serve.routes.feedback import FeedbackDep, FeedbackService
 from serve.schemas import AnalyzeResponse, ClassifyRequest, ClassifyResponse, ReplyRequest, ReplyResponse
 from serve.state import ServiceState
 
@@ -66,6 +66,18 @@ async def analysis_for(state: ServiceState, body: ReplyRequest) -> Analysis:
     return body.analysis
 
 
+async def analysis_and_draft(
+    state: ServiceState, body: ReplyRequest, feedback: FeedbackService
+) -> tuple[Analysis, Draft]:
+    """What /v1/analyze and /v1/reply share. A complaint the model analysed for a draft joins the review queue
+    like a classified one: helpdesks that only ask for drafts still get a "Por revisar" list."""
+    check_sector_and_actions(body.sector, body.done_actions)
+    analysis = await analysis_for(state, body)
+    if body.analysis is None:  # an analysis sent by the client is not the model's to record
+        feedback.seen([body.text], [analysis])
+    return analysis, await run_in_threadpool(make_draft, state, analysis, body)
+
+
 @router.post(
     "/classify", response_model=ClassifyResponse, summary="Causas, sentimiento y riesgos de una o varias quejas"
 )
@@ -78,16 +90,10 @@ async def classify(body: ClassifyRequest, state: ReadyDep, feedback: FeedbackDep
 
 @router.post("/analyze", response_model=AnalyzeResponse, summary="Clasificación y borrador de respuesta en una llamada")
 async def analyze(body: ReplyRequest, state: ReadyDep, feedback: FeedbackDep) -> AnalyzeResponse:
-    check_sector_and_actions(body.sector, body.done_actions)
-    analysis = await analysis_for(state, body)
-    if body.analysis is None:  # an analysis sent by the client is not the model's to record
-        feedback.seen([body.text], [analysis])
-    draft = await run_in_threadpool(make_draft, state, analysis, body)
+    analysis, draft = await analysis_and_draft(state, body, feedback)
     return AnalyzeResponse(analysis=analysis, draft=draft)
 
 
 @router.post("/reply", response_model=ReplyResponse, summary="Borrador de respuesta para una queja")
-async def reply(body: ReplyRequest, state: ReadyDep) -> ReplyResponse:
-    check_sector_and_actions(body.sector, body.done_actions)
-    analysis = await analysis_for(state, body)
-    return ReplyResponse(draft=await run_in_threadpool(make_draft, state, analysis, body))
+async def reply(body: ReplyRequest, state: ReadyDep, feedback: FeedbackDep) -> ReplyResponse:
+    return ReplyResponse(draft=(await analysis_and_draft(state, body, feedback))[1])

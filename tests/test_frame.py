@@ -1,0 +1,84 @@
+"""What pipeline/frame.py and pipeline/questions.py read from a message, on messages written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ConfigurationError
+from pipeline.frame import (
+    customer_called,
+    detect_country,
+    formal_salutation,
+    frame_data,
+    is_formal,
+    review_site,
+    urgency,
+)
+from pipeline.questions import customer_questions, situation
+
+
+@pytest.mark.parametrize(
+    ("text", "country"),
+    [
+        ("Me cobraron dos veces en el OXXO de Monterrey, voy a ir a la Profeco", "MX"),
+        ("che, me debitaron ARS 5.000 de más y nadie responde", "AR"),
+        ("Os escribo porque me habéis cobrado 30 € de más", "ES"),
+        ("Si no me devuelven el dinero iré al SERNAC", "CL"),
+        ("Presentaré la queja en el Libro de Reclamaciones, me cobraron S/ 40", "PE"),
+        ("Me cobraron Bs. 300 de más en la sucursal de Caracas", "VE"),
+        ("Me cobraron de más y nadie me responde", None),
+    ],
+)
+def test_the_country_is_read_from_authorities_currencies_and_words(text, country):
+    assert detect_country(text) == country
+
+
+def test_a_trip_to_another_country_does_not_outweigh_the_customers_own_words():
+    text = "Vuelo Bogotá-Madrid: perdieron mi maleta y la SIC ya tiene mi queja, parce"
+    assert detect_country(text) == "CO"
+
+
+def test_formal_register_and_salutation():
+    assert is_formal("Muy señores míos:\n\nLes escribo por ...")
+    assert is_formal("Sr. Juez a cargo del Juzgado N° 4\n\nMe dirijo a usted ...")
+    assert not is_formal("hola, me llegó roto el pedido")
+    letter = "Estimados señores:\nEstoy harta de esperar.\nAtentamente,\nM. Robles Díaz"
+    assert formal_salutation(letter, "Marisa Robles Díaz") == "Estimada señora Robles:"
+    assert formal_salutation("Señores:\n...", None) == "Buenos días:"
+
+
+def test_urgency_needs_something_happening_now():
+    assert urgency("Hay un cable de luz tirado en la calle echando chispas").id == "live_cable"
+    assert urgency("Huele a gas en toda la escalera").safety.startswith("Por su seguridad")
+    assert urgency("Huele a gas en toda la escalera", tone="tú").safety.startswith("Por tu seguridad")
+    assert urgency("El cable del router quedó colgando por la fachada") is None  # no hazard
+    assert urgency("El mes pasado estuve tres horas esperando al técnico") is None
+
+
+def test_calls_reviews_and_posts():
+    assert customer_called("He llamado cinco veces y nadie contesta")
+    assert customer_called("Cliente: hola\nAgente: buenas")
+    assert not customer_called("Os escribo por tercera vez")
+    assert review_site("★★☆☆☆ La habitación estaba sucia")
+    assert not review_site("@HotelAurora ★ la habitación estaba sucia")
+    assert not review_site("La habitación estaba sucia")
+
+
+def test_questions_are_quoted_in_the_customers_words_without_rhetoric_or_the_agents_lines():
+    text = "¿Es en serio? Mi padre usa silla de ruedas. ¿Hay asistencia en el aeropuerto de llegada? Gracias."
+    assert customer_questions(text) == ["¿hay asistencia en el aeropuerto de llegada?"]
+    assert situation(text) == "su padre usa silla de ruedas"
+    transcript = "Cliente: me llegó otro color.\nAgente: ¿Es por garantía?\nCliente: ¿Me lo cambian sin coste?"
+    assert customer_questions(transcript) == ["¿me lo cambian sin coste?"]
+    assert customer_questions("quisiera saber si puedo cambiar la fecha del vuelo") == [
+        "¿puedo cambiar la fecha del vuelo?"
+    ]
+
+
+def test_a_broken_frame_file_is_a_clear_error(tmp_path: Path):
+    broken = tmp_path / "_frame.yaml"
+    broken.write_text("formal: ['(']\n", encoding="utf-8")
+    with pytest.raises(ConfigurationError, match="_frame.yaml"):
+        frame_data(broken)
