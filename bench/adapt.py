@@ -45,7 +45,7 @@ import typer
 from datasets import DatasetDict
 from rich.console import Console
 from rich.table import Table
-from sklearn.metrics import f1_score
+from sklearn.metrics import accuracy_score, f1_score
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -57,6 +57,7 @@ from pipeline.data import cause_vector, load_dataset_dict, read_splits  # noqa: 
 from pipeline.feedback.memory import CorrectionMemory, model_key  # noqa: E402
 from pipeline.feedback.models import Correction, PredictedCause, Prediction  # noqa: E402
 from pipeline.feedback.store import FeedbackStore  # noqa: E402
+from pipeline.metrics import groups_from_multi_hot  # noqa: E402
 from pipeline.train import train  # noqa: E402
 from pipeline.training_args import TrainingConfig  # noqa: E402
 
@@ -112,10 +113,13 @@ def replayed(dataset: DatasetDict, rows: int | None) -> DatasetDict:
 
 
 def cause_scores(probs: np.ndarray, cuts: np.ndarray, gold: np.ndarray) -> dict[str, float]:
+    """Cause micro/macro-F1 and group accuracy as `quejas eval` computes them: a record without a cause takes
+    part (a cause predicted for it is a false positive; group ``none`` is right only if none is predicted)."""
     pred = (probs >= cuts).astype(int)
     return {
         "micro": float(f1_score(gold, pred, average="micro", zero_division=0)),
         "macro": float(f1_score(gold, pred, average="macro", zero_division=0)),
+        "group": float(accuracy_score(groups_from_multi_hot(gold), groups_from_multi_hot(pred))),
     }
 
 
@@ -139,8 +143,8 @@ def correction_jsonl(records: list[CorpusRecord], path: Path) -> Path:
 class Scorer:
     """Scores on the company's scored records, its reported ones (if any) and the corpus test split.
 
-    Row keys: ``micro`` / ``macro`` on the scored records, ``test_micro`` / ``test_macro`` on the reported
-    ones, ``corpus_micro`` on the corpus test split (minus any left-out sectors).
+    Row keys: ``micro`` / ``macro`` / ``group`` on the scored records, ``test_micro`` / ``test_macro`` /
+    ``test_group`` on the reported ones, ``corpus_micro`` on the corpus test split (minus any left-out sectors).
     """
 
     def __init__(self, scored: list[CorpusRecord], corpus_test, reported: list[CorpusRecord] | None = None) -> None:
@@ -162,7 +166,7 @@ class Scorer:
         row = cause_scores(causes["scored"], cuts, self.sets["scored"][1])
         if "reported" in self.sets:
             reported = cause_scores(causes["reported"], cuts, self.sets["reported"][1])
-            row.update(test_micro=reported["micro"], test_macro=reported["macro"])
+            row.update(test_micro=reported["micro"], test_macro=reported["macro"], test_group=reported["group"])
         row["corpus_micro"] = cause_scores(causes["corpus"], cuts, self.sets["corpus"][1])["micro"]
         return row
 
@@ -217,8 +221,9 @@ def company_data(company: str, sectors: list[str], ks: list[int]) -> tuple[list,
     if usable != ks:
         console.print(f"{source}: the train pool holds {len(pool)} records; k > {len(pool)} left out")
     console.print(
-        f"company {company}: pool {len(pool)} (real train), scored {len(dev)} (real dev), "
-        f"reported {len(test)} (real test); corpus train {len(corpus['train'])}, no real records"
+        f"company {company}: pool {len(pool)} (real train), scored {len(dev)} (real dev), reported {len(test)} "
+        f"(real test); without a cause: {', '.join(str(sum(not r.causes for r in x)) for x in (pool, dev, test))}; "
+        f"corpus train {len(corpus['train'])}, no real records"
     )
     return pool, Scorer(dev, corpus["test"], reported=test), corpus, usable, {"company": company}
 
@@ -315,13 +320,13 @@ def print_table(rows: list[tuple[str, int, dict]]) -> None:
     reported = any("test_micro" in row for _, _, row in rows)
     if reported:
         table = Table(title="Real-text company: cause F1 after k corrections")
-        scores = ["dev micro-F1", "dev macro-F1", "test micro-F1", "test macro-F1"]
+        scores = ["dev micro-F1", "dev macro-F1", "dev group acc", "test micro-F1", "test macro-F1", "test group acc"]
     else:
         table = Table(title="Unseen sectors: cause F1 after k corrections")
         scores = ["unseen micro-F1", "unseen macro-F1"]
     for column in ("mode", "k", *scores, "corpus test micro-F1", "minutes", "min/row"):
         table.add_column(column, justify="right")
-    keys = ("micro", "macro", "test_micro", "test_macro") if reported else ("micro", "macro")
+    keys = ("micro", "macro", "group", "test_micro", "test_macro", "test_group") if reported else ("micro", "macro")
     for mode, k, row in rows:
         per_row = f"{row['minutes'] / k:.3f}" if k else "-"
         table.add_row(
