@@ -191,3 +191,25 @@ def test_the_apology_names_who_treated_the_customer_so():
 def test_days_without_service_are_named_in_the_customers_words():
     body = reply("utilities", ["product_defect"], "Llevamos cinco días sin luz en el barrio y nadie dice nada.")
     assert "cinco días sin luz" in body, body
+
+
+# --- 7. the contact the customer tried: calls, e-mails or other messages ---------------------------
+
+CONTACTS = [
+    ("Mandé cuatro correos al área de repuestos pidiendo un presupuesto y ninguno tuvo respuesta.", "sus correos"),
+    ("Nadie contesta el teléfono de la oficina. Nunca.", "sus llamadas"),
+    ("Llevo una semana escribiéndoles por el chat y por WhatsApp y cero respuesta.", "sus mensajes"),
+    ("Llamé cinco veces y además les escribí dos correos; nadie responde.", "sus llamadas y mensajes"),
+    ("Nadie me responde desde hace un mes.", "sus intentos de contactar"),
+]
+
+
+@pytest.mark.parametrize(("text", "named"), CONTACTS)
+@pytest.mark.parametrize("channel", ["email", "public"])
+def test_unanswered_contact_names_the_contact_the_customer_describes(text, named, channel):
+    body = reply("car_repair", ["unanswered_contact"], text, channel=channel)
+    assert f"la falta de respuesta a {named}" in body, body
+    if named != "sus llamadas y mensajes":
+        assert "llamadas y mensajes" not in body, body
+    if "llamadas" not in named:
+        assert "centralita" not in body, body
