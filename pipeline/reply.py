@@ -28,6 +28,7 @@ from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities
 from pipeline.entities.speakers import SPEAKER_STAFF
 from pipeline.errors import ConfigurationError
 from pipeline.frame import (
+    angry,
     complaint_route,
     customer_called,
     detect_country,
@@ -160,6 +161,7 @@ class ReplyContext:
     live: bool = False  # a chat about something happening now: the follow-up is within the hour, in the chat
     salutation: str | None = None  # a formal letter's greeting ("Estimado señor Rondón:"); None: "Hola, X"
     called: bool = False  # the customer phoned: never "gracias por escribirnos"
+    angry: bool = False  # the sentiment or the text shows anger: only then "entiendo su enfado"
     safety: str | None = None  # advice for a hazard happening now ("no se acerque al cable")
     urgent_step: str | None = None  # the step asked for now, with the agent's placeholder to confirm it
     answers: str = ""  # [RESPUESTA: ...] quoting the customer's questions for the agent to answer
@@ -788,6 +790,7 @@ def _context(
         route=complaint_route(policy, country, tone, text),
         salutation=formal_salutation(text, entities.customer_name) if formal and channel == "email" else None,
         called=customer_called(text),
+        angry=angry(analysis.sentiment, text),
     )
     if channel == "public" and review_site(text):
         context.contact = f"{policy.contact_email} o {context.t('llámenos', 'llámanos')} al {policy.contact_phone}"

@@ -213,3 +213,36 @@ def test_unanswered_contact_names_the_contact_the_customer_describes(text, named
         assert "llamadas y mensajes" not in body, body
     if "llamadas" not in named:
         assert "centralita" not in body, body
+
+
+# --- 8. "entiendo su enfado" only for an angry customer ---------------------------------------------
+
+CALM_CHARGE = (
+    "Cancelé la cita con 48 horas de antelación, como dice la política, y aun así me cobraron la penalización. "
+    "Tengo el correo de confirmación. Quiero el reembolso, por favor."
+)
+ANGRY_CHARGE = "¡¡Me cobraron la penalización después de cancelar a tiempo!! Es una vergüenza y una estafa."
+
+
+def _apologies(text: str, score: float, kind: str) -> set[str]:
+    """The apology sentence of the e-mail drafts of ``text`` with a negative sentiment of ``score``, over many seeds."""
+    policy = load_policy(PRESETS_DIR / "clinics.yaml")
+    analysis = analysis_from_causes(["billing_error"])
+    sentiment = analysis.sentiment.model_copy(update={"score": score, "score_kind": kind})
+    analysis = analysis.model_copy(update={"sentiment": sentiment})
+    found = set()
+    for n in range(12):  # the phrasing is picked from a hash of the text: vary it to see every phrasing
+        body = draft_reply(analysis, policy, channel="email", today=TODAY, complaint_text=f"{text} ({n})").body
+        found |= {m.group() for m in re.finditer(r"(?:Entiendo|Siento)[^.]*\.", body)}
+    return found
+
+
+def test_a_calm_customer_is_not_told_we_understand_their_anger():
+    for score, kind in ((-0.4, "intensity"), (-0.95, "polarity")):
+        apologies = _apologies(CALM_CHARGE, score, kind)
+        assert apologies and not any("enfado" in a for a in apologies), (score, kind, apologies)
+
+
+def test_an_angry_customer_may_be_told_we_understand_their_anger():
+    assert any("enfado" in a for a in _apologies(CALM_CHARGE, -0.85, "intensity"))
+    assert any("enfado" in a for a in _apologies(ANGRY_CHARGE, -0.95, "polarity"))
