@@ -25,6 +25,7 @@ import jinja2
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
+from pipeline.entities.dates import upcoming_event
 from pipeline.entities.speakers import SPEAKER_STAFF
 from pipeline.errors import ConfigurationError
 from pipeline.frame import (
@@ -84,6 +85,24 @@ def add_business_days(start: dt.date, days: int, country: str, subdivision: str 
         if day.weekday() < 5 and day not in calendar:
             left -= 1
     return day
+
+
+def before_event(
+    follow: dt.date, today: dt.date, complaint: str | None, country: str, subdivision: str | None
+) -> dt.date:
+    """The follow-up day, brought before an event the complaint is waiting for (a trip on Sunday, an exam tomorrow).
+
+    News promised for the day after the bus leaves is no news: the follow-up moves to the last business
+    day before the event, or today when none is left.
+    """
+    event = upcoming_event(complaint or "", today)
+    if event is None or follow < event:
+        return follow
+    calendar = holidays.country_holidays(country, subdiv=subdivision, years=range(today.year, today.year + 2))
+    day = event - dt.timedelta(days=1)
+    while day > today and (day.weekday() >= 5 or day in calendar):
+        day -= dt.timedelta(days=1)
+    return max(day, today)
 
 
 def format_date_es(day: dt.date, today: dt.date | None = None) -> str:
@@ -810,6 +829,7 @@ def _context(
         if context.live:
             return context, today  # answered in the same chat, not on a later day
         follow = add_business_days(today, policy.non_complaint.follow_up_days, policy.country, policy.subdivision)
+        follow = before_event(follow, today, complaint_text, policy.country, policy.subdivision)
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
@@ -894,6 +914,7 @@ def _context(
         return context, today
     days = max(r.follow_up_days for r in all_rules)
     follow = add_business_days(today, days, policy.country, policy.subdivision)
+    follow = before_event(follow, today, complaint_text, policy.country, policy.subdivision)
     context.follow_date = format_date_es(follow, today)
     return context, follow
 

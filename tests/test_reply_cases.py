@@ -246,3 +246,27 @@ def test_a_calm_customer_is_not_told_we_understand_their_anger():
 def test_an_angry_customer_may_be_told_we_understand_their_anger():
     assert any("enfado" in a for a in _apologies(CALM_CHARGE, -0.85, "intensity"))
     assert any("enfado" in a for a in _apologies(ANGRY_CHARGE, -0.95, "polarity"))
+
+
+# --- 9. no news promised for after the event the customer is waiting for ----------------------------
+
+EVENTS = [
+    ("Mi autobús a Cuenca sale el domingo a las 7 y necesito cambiar el asiento de mi padre.", dt.date(2024, 3, 3)),
+    ("Mañana tengo la entrevista y el traje sigue en el taller.", dt.date(2024, 3, 2)),
+    ("El vuelo es el lunes y aún no tengo la confirmación del cambio.", dt.date(2024, 3, 4)),
+]
+
+
+@pytest.mark.parametrize(("text", "event"), EVENTS)
+@pytest.mark.parametrize("channel", ["email", "chat"])
+def test_the_follow_up_comes_before_the_event_the_customer_waits_for(text, event, channel):
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    draft = draft_reply(analysis_from_causes(["delay"]), policy, channel=channel, today=TODAY, complaint_text=text)
+    assert draft.follow_up_date is None or TODAY <= draft.follow_up_date < event, (draft.follow_up_date, draft.body)
+
+
+def test_a_past_weekday_does_not_move_the_follow_up():
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    text = "El domingo pasado el autobús salió con una hora de retraso y nadie avisó."
+    draft = draft_reply(analysis_from_causes(["delay"]), policy, channel="email", today=TODAY, complaint_text=text)
+    assert draft.follow_up_date is not None and draft.follow_up_date > TODAY, draft.body

@@ -156,3 +156,48 @@ def find_dates(text: str, reference: dt.date | None) -> list[tuple[int, int, dt.
                 month, year = (month - 1, year) if month > 1 else (12, year - 1)
         out.append((m.start(), m.end(), date))
     return sorted(out)
+
+
+# An event the customer is waiting for, in the present or future tense ("el bus sale el domingo", "el vuelo
+# es el viernes", "mañana tengo el examen"): a verb of the event in the same sentence as the date.
+_EVENT_VERB = re.compile(
+    r"\b(?:sale|salen|salgo|salimos|parte|parto|partimos|viajo|viaja|viajamos|vuela|vuelo|volamos|embarco|embarcamos|"
+    r"es|son|tengo|tenemos|tiene|empieza|empiezan|comienza|comienzan|vence|vencen|cierra|cierran|llega|llego|llegamos|"
+    r"me caso|nos casamos|se casa|voy|vamos|va a|van a|regreso|regresamos|vuelvo|volvemos|me operan|opero|"
+    r"necesito\w*|saldra|saldre|saldremos|viajare|viajara|viajaremos|sera|seran|tendre|tendra|llegara|llegare|"
+    r"empezara|comenzara|ire|ira|iremos)\b"
+)
+_PAST_MARK = re.compile(r"\b(?:pasad[oa]|fue|fueron|era|estaba|ayer|anteayer|antier|hace \w+)\b")
+_UPCOMING_WEEKDAY = re.compile(
+    r"\b(?P<lead>el|este|esta|el proximo|la proxima)\s+(?P<wd>lunes|martes|miercoles|jueves|viernes|sabado|domingo)"
+    r"(?!\s+pasado)\b"
+)
+_UPCOMING_RELATIVE = re.compile(r"\b(?P<word>pasado manana|manana)\b(?!\s+(?:de|por)\s+la)")
+
+
+def upcoming_event(text: str, reference: dt.date) -> dt.date | None:
+    """The first day after ``reference`` that the complaint gives to something still to come, else None.
+
+    "Mi autobús sale el domingo" read on a Friday is this Sunday: a reply promising news on Tuesday
+    would arrive after the trip. A weekday or a date counts only in a sentence with a verb of the event
+    in the present or future and no mark of the past ("el domingo pasado", "fue el lunes"); "mañana"
+    and "pasado mañana" always look ahead (but not "por la mañana").
+    """
+    found: list[dt.date] = []
+    folded = fold(text)
+    for sentence in re.split(r"[.;!?\n]+", folded):
+        if _PAST_MARK.search(sentence):
+            continue
+        event = bool(_EVENT_VERB.search(sentence))
+        for m in _UPCOMING_RELATIVE.finditer(sentence):
+            if not re.search(r"(?:por|de|la|esta|en la)\s+$", sentence[: m.start()]):
+                found.append(reference + dt.timedelta(days=2 if m["word"] == "pasado manana" else 1))
+        if not event:
+            continue
+        for m in _UPCOMING_WEEKDAY.finditer(sentence):
+            ahead = (WEEKDAYS[m["wd"]] - reference.weekday()) % 7 or 7
+            found.append(reference + dt.timedelta(days=ahead))
+        for start, _end, date in find_dates(sentence, reference):
+            if date is not None and date > reference and not _UPCOMING_WEEKDAY.match(sentence, start):
+                found.append(date)
+    return min(found, default=None)
