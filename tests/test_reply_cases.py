@@ -270,3 +270,22 @@ def test_a_past_weekday_does_not_move_the_follow_up():
     text = "El domingo pasado el autobús salió con una hora de retraso y nadie avisó."
     draft = draft_reply(analysis_from_causes(["delay"]), policy, channel="email", today=TODAY, complaint_text=text)
     assert draft.follow_up_date is not None and draft.follow_up_date > TODAY, draft.body
+
+
+# --- 10. a charge nobody explained is reviewed, not answered with a summary of the terms ------------
+
+
+@pytest.mark.parametrize("channel", ["email", "chat"])
+def test_an_unexplained_charge_is_reviewed_not_summarised(channel):
+    text = (
+        "Me cobraron una comisión de 12 € por pagar con tarjeta. Ya sé que está en las condiciones, "
+        "pero en la web no aparece hasta después de pagar."
+    )
+    body = reply("ecommerce", ["poor_explanation"], text, channel=channel)
+    assert "resumen" not in body, body
+    assert re.search(r"reviso (?:hoy )?ese cargo", body), body
+
+
+def test_terms_not_explained_without_a_charge_still_get_the_summary():
+    text = "No me cobraron mal, lo sé, pero nadie me explicó cómo funciona la promoción del pack."
+    assert "resumen claro de las condiciones" in reply("ecommerce", ["poor_explanation"], text)
