@@ -289,3 +289,13 @@ def test_an_unexplained_charge_is_reviewed_not_summarised(channel):
 def test_terms_not_explained_without_a_charge_still_get_the_summary():
     text = "No me cobraron mal, lo sé, pero nadie me explicó cómo funciona la promoción del pack."
     assert "resumen claro de las condiciones" in reply("ecommerce", ["poor_explanation"], text)
+
+
+def test_a_day_in_a_past_or_quoted_clause_is_no_event():
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    for text in (
+        "El domingo mi maleta llegó rota y nadie me da una solución.",
+        "El lunes el conductor me dijo 'mañana le llamo' y nunca llamó.",
+    ):
+        draft = draft_reply(analysis_from_causes(["delay"]), policy, channel="email", today=TODAY, complaint_text=text)
+        assert draft.follow_up_date is not None and draft.follow_up_date > TODAY, (text, draft.body)

@@ -159,45 +159,61 @@ def find_dates(text: str, reference: dt.date | None) -> list[tuple[int, int, dt.
 
 
 # An event the customer is waiting for, in the present or future tense ("el bus sale el domingo", "el vuelo
-# es el viernes", "mañana tengo el examen"): a verb of the event in the same sentence as the date.
+# es el viernes", "mañana tengo el examen"): a verb of the event in the same clause as the date. Read with
+# accents, so "llegó" (past) is not "llego".
 _EVENT_VERB = re.compile(
     r"\b(?:sale|salen|salgo|salimos|parte|parto|partimos|viajo|viaja|viajamos|vuela|vuelo|volamos|embarco|embarcamos|"
-    r"es|son|tengo|tenemos|tiene|empieza|empiezan|comienza|comienzan|vence|vencen|cierra|cierran|llega|llego|llegamos|"
-    r"me caso|nos casamos|se casa|voy|vamos|va a|van a|regreso|regresamos|vuelvo|volvemos|me operan|opero|"
-    r"necesito\w*|saldra|saldre|saldremos|viajare|viajara|viajaremos|sera|seran|tendre|tendra|llegara|llegare|"
-    r"empezara|comenzara|ire|ira|iremos)\b"
+    r"es|son|tengo|tenemos|tiene|empieza|empiezan|comienza|comienzan|vence|vencen|llega|llego|llegamos|"
+    r"me caso|nos casamos|se casa|voy|vamos|va a|van a|regreso|regresamos|vuelvo|volvemos|me operan|"
+    r"saldrá|saldré|saldremos|viajaré|viajará|viajaremos|será|serán|tendré|tendrá|llegará|llegaré|empezará|"
+    r"comenzará|iré|irá|iremos)\b"
 )
-_PAST_MARK = re.compile(r"\b(?:pasad[oa]|fue|fueron|era|estaba|ayer|anteayer|antier|hace \w+)\b")
+# A clause about the past: a preterite ("llegó", "pedí", "llamaron"), an imperfect, "pasado", "ayer".
+_PAST_MARK = re.compile(
+    r"\b(?:pasad[oa]|fue|fueron|fui|fuimos|era|eran|estaba|ayer|anteayer|antier|hace \w+|"
+    r"\w+(?:aron|ieron|aba|aban|ía|ían)|(?!qu[ée]\b)\w+[óé])\b"
+)
 _UPCOMING_WEEKDAY = re.compile(
-    r"\b(?P<lead>el|este|esta|el proximo|la proxima)\s+(?P<wd>lunes|martes|miercoles|jueves|viernes|sabado|domingo)"
-    r"(?!\s+pasado)\b"
+    r"\b(?:el|este|esta|el próximo|el proximo)\s+(?P<wd>lunes|martes|miércoles|miercoles|jueves|viernes|sábado|"
+    r"sabado|domingo)(?!\s+pasado)\b"
 )
-_UPCOMING_RELATIVE = re.compile(r"\b(?P<word>pasado manana|manana)\b(?!\s+(?:de|por)\s+la)")
+_UPCOMING_RELATIVE = re.compile(r"\b(?P<word>pasado mañana|mañana)\b(?!\s+(?:de|por)\s+la)")
+
+
+_QUOTES = "'\"‘’“”«»"
+_QUOTED = re.compile(rf"[{_QUOTES}][^{_QUOTES}\n]{{0,200}}[{_QUOTES}]")
+
+
+def _next_to_event_verb(clause: str, start: int, end: int) -> bool:
+    """The verb of the event right before the date ("sale el domingo", "es el 4") or right after ("mañana tengo")."""
+    before = re.search(r"(\S+(?:\s+\S+){0,3})\s+$", clause[:start])
+    after = re.match(r"\s+(\S+(?:\s+\S+)?)", clause[end:])
+    return bool(before and _EVENT_VERB.search(before.group(1))) or bool(after and _EVENT_VERB.match(after.group(1)))
 
 
 def upcoming_event(text: str, reference: dt.date) -> dt.date | None:
     """The first day after ``reference`` that the complaint gives to something still to come, else None.
 
     "Mi autobús sale el domingo" read on a Friday is this Sunday: a reply promising news on Tuesday
-    would arrive after the trip. A weekday or a date counts only in a sentence with a verb of the event
-    in the present or future and no mark of the past ("el domingo pasado", "fue el lunes"); "mañana"
-    and "pasado mañana" always look ahead (but not "por la mañana").
+    would arrive after the trip. A day counts only next to a verb of the event in the present or future
+    ("sale el domingo", "mañana tengo el examen"), in a clause with no mark of the past ("llegó el
+    lunes") and outside quoted words (a promise reported: "me dijo 'mañana le llamo'").
     """
     found: list[dt.date] = []
-    folded = fold(text)
-    for sentence in re.split(r"[.;!?\n]+", folded):
-        if _PAST_MARK.search(sentence):
+    for clause in re.split(r"[.;,:!?¿¡()\n]+", _QUOTED.sub(" ", text.lower())):
+        if _PAST_MARK.search(clause):
             continue
-        event = bool(_EVENT_VERB.search(sentence))
-        for m in _UPCOMING_RELATIVE.finditer(sentence):
-            if not re.search(r"(?:por|de|la|esta|en la)\s+$", sentence[: m.start()]):
-                found.append(reference + dt.timedelta(days=2 if m["word"] == "pasado manana" else 1))
-        if not event:
-            continue
-        for m in _UPCOMING_WEEKDAY.finditer(sentence):
+        days: list[tuple[int, int, dt.date]] = []
+        for m in _UPCOMING_RELATIVE.finditer(clause):
+            if not re.search(r"(?:por|de|la|esta|en la)\s+$", clause[: m.start()]):
+                days.append(
+                    (m.start(), m.end(), reference + dt.timedelta(days=2 if m["word"] == "pasado mañana" else 1))
+                )
+        for m in _UPCOMING_WEEKDAY.finditer(clause):
             ahead = (WEEKDAYS[m["wd"]] - reference.weekday()) % 7 or 7
-            found.append(reference + dt.timedelta(days=ahead))
-        for start, _end, date in find_dates(sentence, reference):
-            if date is not None and date > reference and not _UPCOMING_WEEKDAY.match(sentence, start):
-                found.append(date)
+            days.append((m.start(), m.end(), reference + dt.timedelta(days=ahead)))
+        for start, end, date in find_dates(clause, reference):
+            if date is not None and date > reference and not _UPCOMING_WEEKDAY.match(clause, start):
+                days.append((start, end, date))
+        found += [date for start, end, date in days if _next_to_event_verb(clause, start, end)]
     return min(found, default=None)
