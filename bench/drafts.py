@@ -37,7 +37,7 @@ from pipeline.entities import analysis_with_entities  # noqa: E402
 from pipeline.policy import PRESETS_DIR, Policy, load_policy  # noqa: E402
 from pipeline.reply import analysis_from_causes, draft_reply  # noqa: E402
 from pipeline.review import review_draft  # noqa: E402
-from pipeline.schema import Analysis, Draft, Review, Risk, RiskScores  # noqa: E402
+from pipeline.schema import Analysis, Draft, Review, Risk, RiskScores, Sentiment  # noqa: E402
 from pipeline.taxonomy import TAXONOMY  # noqa: E402
 from pipeline.wording import AGENT_PLACEHOLDER, word_count  # noqa: E402
 
@@ -46,11 +46,12 @@ CHANNELS = {"chat": "chat", "social_post": "public", "review": "public"}
 
 
 def gold_analysis(record: CorpusRecord) -> Analysis:
-    """The record's labels as an Analysis (the model is not called)."""
+    """The record's labels as an Analysis (the model is not called), its sentiment_score as the intensity."""
     analysis = analysis_from_causes(record.causes, sentiment=record.sentiment)
     flags = record.risk.model_dump()
     scores = RiskScores(**{k: float(v) for k, v in flags.items()})
-    return analysis.model_copy(update={"risk": Risk(**flags, scores=scores)})
+    sentiment = Sentiment(label=record.sentiment, score=record.sentiment_score, score_kind="intensity")
+    return analysis.model_copy(update={"risk": Risk(**flags, scores=scores), "sentiment": sentiment})
 
 
 def preset(sector: str) -> Policy:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pipeline.errors import ConfigurationError
 from pipeline.folding import fold
 from pipeline.policy import PRESETS_DIR, Policy, checked_pattern, fill, resolve
+from pipeline.schema import Sentiment
 
 FRAME_PATH = PRESETS_DIR / "_frame.yaml"
 
@@ -76,10 +77,11 @@ class Frame(BaseModel):
     terms: dict[str, dict[str, dict[str, str]]]
     urgent: list[UrgentCue]
     called: str
+    angry: str
     review_site: str
     social_post: str
 
-    @field_validator("formal", "called", "review_site", "social_post")
+    @field_validator("formal", "called", "angry", "review_site", "social_post")
     @classmethod
     def _patterns(cls, value: str | list[str]) -> str | list[str]:
         if isinstance(value, list):
@@ -247,6 +249,21 @@ def customer_called(text: str | None) -> bool:
     return bool(text) and bool(re.search(frame_data().called, fold(text or ""), re.MULTILINE))
 
 
+# An intensity at or below this reads as angry (the corpus labels an angry complaint near -0.8, a grumble near -0.4).
+ANGRY_INTENSITY = -0.7
+
+
+def angry(sentiment: Sentiment, text: str | None) -> bool:
+    """The customer is angry: the graded intensity says so, or the text shows it.
+
+    "Entiendo su enfado" to a calm customer who states a fact reads as a form letter (and a little
+    patronising); a polarity score sits near -1 for every complaint, so only an intensity is trusted.
+    """
+    if sentiment.score_kind == "intensity" and sentiment.score <= ANGRY_INTENSITY:
+        return True
+    return bool(text) and bool(re.search(frame_data().angry, fold(text or "")))
+
+
 def review_site(text: str | None) -> bool:
     """A review (stars, "reseña") and not a social post: a reply there cannot move to a private message."""
     if not text:
@@ -256,7 +273,9 @@ def review_site(text: str | None) -> bool:
 
 
 __all__ = [
+    "ANGRY_INTENSITY",
     "Urgency",
+    "angry",
     "complaint_route",
     "customer_called",
     "detect_country",

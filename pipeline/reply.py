@@ -25,9 +25,11 @@ import jinja2
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
+from pipeline.entities.dates import upcoming_event
 from pipeline.entities.speakers import SPEAKER_STAFF
 from pipeline.errors import ConfigurationError
 from pipeline.frame import (
+    angry,
     complaint_route,
     customer_called,
     detect_country,
@@ -83,6 +85,24 @@ def add_business_days(start: dt.date, days: int, country: str, subdivision: str 
         if day.weekday() < 5 and day not in calendar:
             left -= 1
     return day
+
+
+def before_event(
+    follow: dt.date, today: dt.date, complaint: str | None, country: str, subdivision: str | None
+) -> dt.date:
+    """The follow-up day, brought before an event the complaint is waiting for (a trip on Sunday, an exam tomorrow).
+
+    News promised for the day after the bus leaves is no news: the follow-up moves to the last business
+    day before the event, or today when none is left.
+    """
+    event = upcoming_event(complaint or "", today)
+    if event is None or follow < event:
+        return follow
+    calendar = holidays.country_holidays(country, subdiv=subdivision, years=range(today.year, today.year + 2))
+    day = event - dt.timedelta(days=1)
+    while day > today and (day.weekday() >= 5 or day in calendar):
+        day -= dt.timedelta(days=1)
+    return max(day, today)
 
 
 def format_date_es(day: dt.date, today: dt.date | None = None) -> str:
@@ -160,6 +180,7 @@ class ReplyContext:
     live: bool = False  # a chat about something happening now: the follow-up is within the hour, in the chat
     salutation: str | None = None  # a formal letter's greeting ("Estimado señor Rondón:"); None: "Hola, X"
     called: bool = False  # the customer phoned: never "gracias por escribirnos"
+    angry: bool = False  # the sentiment or the text shows anger: only then "entiendo su enfado"
     safety: str | None = None  # advice for a hazard happening now ("no se acerque al cable")
     urgent_step: str | None = None  # the step asked for now, with the agent's placeholder to confirm it
     answers: str = ""  # [RESPUESTA: ...] quoting the customer's questions for the agent to answer
@@ -788,6 +809,7 @@ def _context(
         route=complaint_route(policy, country, tone, text),
         salutation=formal_salutation(text, entities.customer_name) if formal and channel == "email" else None,
         called=customer_called(text),
+        angry=angry(analysis.sentiment, text),
     )
     if channel == "public" and review_site(text):
         context.contact = f"{policy.contact_email} o {context.t('llámenos', 'llámanos')} al {policy.contact_phone}"
@@ -807,6 +829,7 @@ def _context(
         if context.live:
             return context, today  # answered in the same chat, not on a later day
         follow = add_business_days(today, policy.non_complaint.follow_up_days, policy.country, policy.subdivision)
+        follow = before_event(follow, today, complaint_text, policy.country, policy.subdivision)
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
@@ -891,6 +914,7 @@ def _context(
         return context, today
     days = max(r.follow_up_days for r in all_rules)
     follow = add_business_days(today, days, policy.country, policy.subdivision)
+    follow = before_event(follow, today, complaint_text, policy.country, policy.subdivision)
     context.follow_date = format_date_es(follow, today)
     return context, follow
 

@@ -191,3 +191,111 @@ def test_the_apology_names_who_treated_the_customer_so():
 def test_days_without_service_are_named_in_the_customers_words():
     body = reply("utilities", ["product_defect"], "Llevamos cinco días sin luz en el barrio y nadie dice nada.")
     assert "cinco días sin luz" in body, body
+
+
+# --- 7. the contact the customer tried: calls, e-mails or other messages ---------------------------
+
+CONTACTS = [
+    ("Mandé cuatro correos al área de repuestos pidiendo un presupuesto y ninguno tuvo respuesta.", "sus correos"),
+    ("Nadie contesta el teléfono de la oficina. Nunca.", "sus llamadas"),
+    ("Llevo una semana escribiéndoles por el chat y por WhatsApp y cero respuesta.", "sus mensajes"),
+    ("Llamé cinco veces y además les escribí dos correos; nadie responde.", "sus llamadas y mensajes"),
+    ("Nadie me responde desde hace un mes.", "sus intentos de contactar"),
+]
+
+
+@pytest.mark.parametrize(("text", "named"), CONTACTS)
+@pytest.mark.parametrize("channel", ["email", "public"])
+def test_unanswered_contact_names_the_contact_the_customer_describes(text, named, channel):
+    body = reply("car_repair", ["unanswered_contact"], text, channel=channel)
+    assert f"la falta de respuesta a {named}" in body, body
+    if named != "sus llamadas y mensajes":
+        assert "llamadas y mensajes" not in body, body
+    if "llamadas" not in named:
+        assert "centralita" not in body, body
+
+
+# --- 8. "entiendo su enfado" only for an angry customer ---------------------------------------------
+
+CALM_CHARGE = (
+    "Cancelé la cita con 48 horas de antelación, como dice la política, y aun así me cobraron la penalización. "
+    "Tengo el correo de confirmación. Quiero el reembolso, por favor."
+)
+ANGRY_CHARGE = "¡¡Me cobraron la penalización después de cancelar a tiempo!! Es una vergüenza y una estafa."
+
+
+def _apologies(text: str, score: float, kind: str) -> set[str]:
+    """The apology sentence of the e-mail drafts of ``text`` with a negative sentiment of ``score``, over many seeds."""
+    policy = load_policy(PRESETS_DIR / "clinics.yaml")
+    analysis = analysis_from_causes(["billing_error"])
+    sentiment = analysis.sentiment.model_copy(update={"score": score, "score_kind": kind})
+    analysis = analysis.model_copy(update={"sentiment": sentiment})
+    found = set()
+    for n in range(12):  # the phrasing is picked from a hash of the text: vary it to see every phrasing
+        body = draft_reply(analysis, policy, channel="email", today=TODAY, complaint_text=f"{text} ({n})").body
+        found |= {m.group() for m in re.finditer(r"(?:Entiendo|Siento)[^.]*\.", body)}
+    return found
+
+
+def test_a_calm_customer_is_not_told_we_understand_their_anger():
+    for score, kind in ((-0.4, "intensity"), (-0.95, "polarity")):
+        apologies = _apologies(CALM_CHARGE, score, kind)
+        assert apologies and not any("enfado" in a for a in apologies), (score, kind, apologies)
+
+
+def test_an_angry_customer_may_be_told_we_understand_their_anger():
+    assert any("enfado" in a for a in _apologies(CALM_CHARGE, -0.85, "intensity"))
+    assert any("enfado" in a for a in _apologies(ANGRY_CHARGE, -0.95, "polarity"))
+
+
+# --- 9. no news promised for after the event the customer is waiting for ----------------------------
+
+EVENTS = [
+    ("Mi autobús a Cuenca sale el domingo a las 7 y necesito cambiar el asiento de mi padre.", dt.date(2024, 3, 3)),
+    ("Mañana tengo la entrevista y el traje sigue en el taller.", dt.date(2024, 3, 2)),
+    ("El vuelo es el lunes y aún no tengo la confirmación del cambio.", dt.date(2024, 3, 4)),
+]
+
+
+@pytest.mark.parametrize(("text", "event"), EVENTS)
+@pytest.mark.parametrize("channel", ["email", "chat"])
+def test_the_follow_up_comes_before_the_event_the_customer_waits_for(text, event, channel):
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    draft = draft_reply(analysis_from_causes(["delay"]), policy, channel=channel, today=TODAY, complaint_text=text)
+    assert draft.follow_up_date is None or TODAY <= draft.follow_up_date < event, (draft.follow_up_date, draft.body)
+
+
+def test_a_past_weekday_does_not_move_the_follow_up():
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    text = "El domingo pasado el autobús salió con una hora de retraso y nadie avisó."
+    draft = draft_reply(analysis_from_causes(["delay"]), policy, channel="email", today=TODAY, complaint_text=text)
+    assert draft.follow_up_date is not None and draft.follow_up_date > TODAY, draft.body
+
+
+# --- 10. a charge nobody explained is reviewed, not answered with a summary of the terms ------------
+
+
+@pytest.mark.parametrize("channel", ["email", "chat"])
+def test_an_unexplained_charge_is_reviewed_not_summarised(channel):
+    text = (
+        "Me cobraron una comisión de 12 € por pagar con tarjeta. Ya sé que está en las condiciones, "
+        "pero en la web no aparece hasta después de pagar."
+    )
+    body = reply("ecommerce", ["poor_explanation"], text, channel=channel)
+    assert "resumen" not in body, body
+    assert re.search(r"reviso (?:hoy )?ese cargo", body), body
+
+
+def test_terms_not_explained_without_a_charge_still_get_the_summary():
+    text = "No me cobraron mal, lo sé, pero nadie me explicó cómo funciona la promoción del pack."
+    assert "resumen claro de las condiciones" in reply("ecommerce", ["poor_explanation"], text)
+
+
+def test_a_day_in_a_past_or_quoted_clause_is_no_event():
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    for text in (
+        "El domingo mi maleta llegó rota y nadie me da una solución.",
+        "El lunes el conductor me dijo 'mañana le llamo' y nunca llamó.",
+    ):
+        draft = draft_reply(analysis_from_causes(["delay"]), policy, channel="email", today=TODAY, complaint_text=text)
+        assert draft.follow_up_date is not None and draft.follow_up_date > TODAY, (text, draft.body)

@@ -156,3 +156,64 @@ def find_dates(text: str, reference: dt.date | None) -> list[tuple[int, int, dt.
                 month, year = (month - 1, year) if month > 1 else (12, year - 1)
         out.append((m.start(), m.end(), date))
     return sorted(out)
+
+
+# An event the customer is waiting for, in the present or future tense ("el bus sale el domingo", "el vuelo
+# es el viernes", "mañana tengo el examen"): a verb of the event in the same clause as the date. Read with
+# accents, so "llegó" (past) is not "llego".
+_EVENT_VERB = re.compile(
+    r"\b(?:sale|salen|salgo|salimos|parte|parto|partimos|viajo|viaja|viajamos|vuela|vuelo|volamos|embarco|embarcamos|"
+    r"es|son|tengo|tenemos|tiene|empieza|empiezan|comienza|comienzan|vence|vencen|llega|llego|llegamos|"
+    r"me caso|nos casamos|se casa|voy|vamos|va a|van a|regreso|regresamos|vuelvo|volvemos|me operan|"
+    r"saldrá|saldré|saldremos|viajaré|viajará|viajaremos|será|serán|tendré|tendrá|llegará|llegaré|empezará|"
+    r"comenzará|iré|irá|iremos)\b"
+)
+# A clause about the past: a preterite ("llegó", "pedí", "llamaron"), an imperfect, "pasado", "ayer".
+_PAST_MARK = re.compile(
+    r"\b(?:pasad[oa]|fue|fueron|fui|fuimos|era|eran|estaba|ayer|anteayer|antier|hace \w+|"
+    r"\w+(?:aron|ieron|aba|aban|ía|ían)|(?!qu[ée]\b)\w+[óé])\b"
+)
+_UPCOMING_WEEKDAY = re.compile(
+    r"\b(?:el|este|esta|el próximo|el proximo)\s+(?P<wd>lunes|martes|miércoles|miercoles|jueves|viernes|sábado|"
+    r"sabado|domingo)(?!\s+pasado)\b"
+)
+_UPCOMING_RELATIVE = re.compile(r"\b(?P<word>pasado mañana|mañana)\b(?!\s+(?:de|por)\s+la)")
+
+
+_QUOTES = "'\"‘’“”«»"
+_QUOTED = re.compile(rf"[{_QUOTES}][^{_QUOTES}\n]{{0,200}}[{_QUOTES}]")
+
+
+def _next_to_event_verb(clause: str, start: int, end: int) -> bool:
+    """The verb of the event right before the date ("sale el domingo", "es el 4") or right after ("mañana tengo")."""
+    before = re.search(r"(\S+(?:\s+\S+){0,3})\s+$", clause[:start])
+    after = re.match(r"\s+(\S+(?:\s+\S+)?)", clause[end:])
+    return bool(before and _EVENT_VERB.search(before.group(1))) or bool(after and _EVENT_VERB.match(after.group(1)))
+
+
+def upcoming_event(text: str, reference: dt.date) -> dt.date | None:
+    """The first day after ``reference`` that the complaint gives to something still to come, else None.
+
+    "Mi autobús sale el domingo" read on a Friday is this Sunday: a reply promising news on Tuesday
+    would arrive after the trip. A day counts only next to a verb of the event in the present or future
+    ("sale el domingo", "mañana tengo el examen"), in a clause with no mark of the past ("llegó el
+    lunes") and outside quoted words (a promise reported: "me dijo 'mañana le llamo'").
+    """
+    found: list[dt.date] = []
+    for clause in re.split(r"[.;,:!?¿¡()\n]+", _QUOTED.sub(" ", text.lower())):
+        if _PAST_MARK.search(clause):
+            continue
+        days: list[tuple[int, int, dt.date]] = []
+        for m in _UPCOMING_RELATIVE.finditer(clause):
+            if not re.search(r"(?:por|de|la|esta|en la)\s+$", clause[: m.start()]):
+                days.append(
+                    (m.start(), m.end(), reference + dt.timedelta(days=2 if m["word"] == "pasado mañana" else 1))
+                )
+        for m in _UPCOMING_WEEKDAY.finditer(clause):
+            ahead = (WEEKDAYS[m["wd"]] - reference.weekday()) % 7 or 7
+            days.append((m.start(), m.end(), reference + dt.timedelta(days=ahead)))
+        for start, end, date in find_dates(clause, reference):
+            if date is not None and date > reference and not _UPCOMING_WEEKDAY.match(clause, start):
+                days.append((start, end, date))
+        found += [date for start, end, date in days if _next_to_event_verb(clause, start, end)]
+    return min(found, default=None)
