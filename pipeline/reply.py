@@ -29,6 +29,7 @@ from pipeline.entities.dates import upcoming_event
 from pipeline.entities.speakers import SPEAKER_STAFF
 from pipeline.errors import ConfigurationError
 from pipeline.frame import (
+    Urgency,
     angry,
     complaint_route,
     customer_called,
@@ -763,9 +764,43 @@ def _ask(
     return join_es(asks[:2]) or None
 
 
+@dataclass(frozen=True)
+class _Reading:
+    """How the message asks to be answered (register, country, review site, urgency): it does not depend on how
+    short the draft must be, so `draft_reply` reads it once instead of once per shortening."""
+
+    formal: bool
+    tone: str
+    country: str | None
+    policy: Policy  # the company's policy in the customer's country's words
+    review_site: bool
+    called: bool
+    angry: bool
+    urgency: Urgency | None
+
+
+def _read(analysis: Analysis, policy: Policy, text: str) -> _Reading:
+    formal = is_formal(text)
+    tone = "usted" if formal else normalise_tone(policy.tone)  # a letter to a court is never answered with tú
+    country = detect_country(text)
+    on_review_site = review_site(text)
+    # A review is written after the fact, and a happy customer reports no emergency.
+    recounted = analysis.sentiment.label == "positive" or on_review_site
+    return _Reading(
+        formal=formal,
+        tone=tone,
+        country=country,
+        policy=localise(policy, country),
+        review_site=on_review_site,
+        called=customer_called(text),
+        angry=angry(analysis.sentiment, text),
+        urgency=None if recounted else urgency(text, tone),
+    )
+
+
 def _context(
     analysis: Analysis,
-    policy: Policy,
+    reading: _Reading,
     channel: str,
     today: dt.date,
     complaint_text: str | None,
@@ -777,10 +812,7 @@ def _context(
     for key in budgets:
         budgets[key] = max(1, budgets[key] - 4 * level)
     text = complaint_text or ""
-    formal = is_formal(text)
-    tone = "usted" if formal else normalise_tone(policy.tone)  # a letter to a court is never answered with tú
-    country = detect_country(text)
-    policy = localise(policy, country)
+    tone, country, policy = reading.tone, reading.country, reading.policy
     entities = analysis.entities
     amount = _amount(analysis, complaint_text)
     values = {
@@ -807,11 +839,11 @@ def _context(
         follow_time=policy.follow_up_time,
         legal=legal,
         route=complaint_route(policy, country, tone, text),
-        salutation=formal_salutation(text, entities.customer_name) if formal and channel == "email" else None,
-        called=customer_called(text),
-        angry=angry(analysis.sentiment, text),
+        salutation=formal_salutation(text, entities.customer_name) if reading.formal and channel == "email" else None,
+        called=reading.called,
+        angry=reading.angry,
     )
-    if channel == "public" and review_site(text):
+    if channel == "public" and reading.review_site:
         context.contact = f"{policy.contact_email} o {context.t('llámenos', 'llámanos')} al {policy.contact_phone}"
     known = known_info(entities, complaint_text)
     folded = fold(complaint_text or "")
@@ -886,9 +918,7 @@ def _context(
             q for q in customer_questions(complaint_text, strict=True) if not set(customer_requests(fold(q))) & answered
         ]
         context.answers = questions_placeholder(open_questions)
-    # A review is written after the fact, and a happy customer reports no emergency.
-    recounted = analysis.sentiment.label == "positive" or review_site(text)
-    now = None if recounted else urgency(complaint_text, tone)
+    now = reading.urgency
     if now is not None:  # something happening right now: safety first, a step asked for now, news within hours
         context.safety = now.safety
         context.urgent_step = f"{_capitalise(now.act)}: [ACCIÓN: {now.confirm}]"
@@ -994,8 +1024,9 @@ def draft_reply(
         analysis = analysis_with_entities(analysis, complaint_text, reference_date=today)
     if channel == "email" and analysis.risk.public and looks_public(complaint_text):
         channel = "public"
+    reading = _read(analysis, policy, complaint_text or "")
     for level in range(7):
-        context, follow = _context(analysis, policy, channel, today, complaint_text, done, level)
+        context, follow = _context(analysis, reading, channel, today, complaint_text, done, level)
         body, parts = _render(context, channel)
         body = _mask_customer_contacts(body, policy)
         review = review_draft(body, analysis=analysis, channel=channel, done_actions=done, legal=analysis.risk.legal)
