@@ -57,7 +57,11 @@ def priority_of(
     return level_for(priority_points(score, score_kind, causes, risks, rule), rule)
 
 
-def priority_display(level: str) -> str:
-    """Spanish name of a level for agents ("Urgente"); the id itself when the rule does not know it."""
-    rule = _rule(None)
+def priority_display(level: str, rule: PriorityRule | None = None) -> str:
+    """Spanish name of a level for agents ("Urgente"); the id itself when the rule does not know it.
+
+    ``rule`` is the analysing model's (`Taxonomy.priority`): an organisation's taxonomy may name its levels
+    its own way; without it, the built-in names.
+    """
+    rule = _rule(rule)
     return next((lv.display for lv in rule.levels if lv.id == level), level)

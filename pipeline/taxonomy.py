@@ -167,32 +167,98 @@ def _parse(raw: dict) -> Taxonomy:
     )
 
 
-def _parse_priority(raw: dict, causes: tuple[Cause, ...], risks: tuple[RiskSignal, ...]) -> PriorityRule:
-    """Refuse a rule that names unknown labels or leaves a message without a level."""
-    cause_ids, risk_ids = {c.id for c in causes}, {r.id for r in risks}
-    unknown = [f"cause {c!r}" for c in raw.get("causes", {}) if c not in cause_ids]
-    unknown += [f"risk {r!r}" for r in raw.get("risks", {}) if r not in risk_ids]
+PRIORITY_FIELDS = ("complaint", "intensity", "risks", "causes", "causes_cap", "levels")
+LEVEL_FIELDS = ("id", "min_points", "display", "description")
+
+
+def _points(value: object, where: str) -> int:
+    """A whole number of points; a bool or a text is refused rather than read as 1 or 0."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TaxonomyError(f"{where} must be a whole number of points, not {value!r}")
+    return value
+
+
+def _points_by_id(raw: object, name: str, known: list[str], kind: str) -> dict[str, int]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise TaxonomyError(f"priority.{name} must map {kind} ids to points, e.g. {known[0]}: 1")
+    unknown = [str(k) for k in raw if k not in known]
     if unknown:
-        raise TaxonomyError(f"the priority rule names unknown labels: {', '.join(unknown)}")
-    bands = sorted(((float(b["at_most"]), int(b["points"])) for b in raw.get("intensity", [])), key=lambda b: b[0])
-    levels = tuple(
-        PriorityLevelRule(
-            id=lv["id"], min_points=int(lv["min_points"]), display=lv["display"], description=lv["description"]
+        raise TaxonomyError(
+            f"the priority rule names unknown labels: {', '.join(f'{kind} {k!r}' for k in unknown)} "
+            f"(priority.{name} takes this taxonomy's {kind} ids: {', '.join(known)})"
         )
-        for lv in raw["levels"]
+    return {k: _points(v, f"priority.{name}.{k}") for k, v in raw.items()}
+
+
+def _intensity_band(index: int, raw: object) -> tuple[float, int]:
+    where = f"priority.intensity[{index}]"
+    if not isinstance(raw, dict) or set(raw) != {"at_most", "points"}:
+        raise TaxonomyError(f"{where} must be {{at_most: SCORE, points: N}} (SCORE from -1 to 1)")
+    at_most = raw["at_most"]
+    if isinstance(at_most, bool) or not isinstance(at_most, int | float) or not -1 <= at_most <= 1:
+        raise TaxonomyError(f"{where}.at_most must be a score from -1 to 1, not {at_most!r}")
+    return float(at_most), _points(raw["points"], f"{where}.points")
+
+
+def _level(index: int, raw: object) -> PriorityLevelRule:
+    if not isinstance(raw, dict):
+        raise TaxonomyError(f"priority.levels[{index}] must be a mapping with {', '.join(LEVEL_FIELDS)}")
+    where = f"priority.levels[{index}] ({raw['id']!r})" if "id" in raw else f"priority.levels[{index}]"
+    missing = [f for f in LEVEL_FIELDS if raw.get(f) is None or (isinstance(raw[f], str) and not raw[f].strip())]
+    if missing:
+        raise TaxonomyError(f"{where} lacks {', '.join(missing)} (each level needs {', '.join(LEVEL_FIELDS)})")
+    unknown = sorted(set(raw) - set(LEVEL_FIELDS))
+    if unknown:
+        raise TaxonomyError(f"{where} has unknown field(s) {', '.join(unknown)}; a level has {', '.join(LEVEL_FIELDS)}")
+    return PriorityLevelRule(
+        id=raw["id"],
+        min_points=_points(raw["min_points"], f"{where}.min_points"),
+        display=str(raw["display"]).strip(),
+        description=str(raw["description"]),
     )
+
+
+def _parse_priority(raw: object, causes: tuple[Cause, ...], risks: tuple[RiskSignal, ...]) -> PriorityRule:
+    """Refuse a rule that names unknown labels or leaves a message without a level, naming the bad entry.
+
+    Level ids stay P1..P4 (the API and the page sort by them); their names, thresholds and the points are
+    the taxonomy's own.
+    """
+    if not isinstance(raw, dict):
+        raise TaxonomyError("`priority:` must be a mapping with levels (and points); see pipeline/taxonomy.yaml")
+    unknown = sorted(str(k) for k in set(raw) - set(PRIORITY_FIELDS))
+    if unknown:
+        raise TaxonomyError(f"priority has unknown field(s) {', '.join(unknown)}; known: {', '.join(PRIORITY_FIELDS)}")
+    cause_points = _points_by_id(raw.get("causes"), "causes", [c.id for c in causes], "cause")
+    risk_points = _points_by_id(raw.get("risks"), "risks", [r.id for r in risks], "risk")
+    if not isinstance(raw.get("intensity") or [], list):
+        raise TaxonomyError("priority.intensity must be a list of {at_most: SCORE, points: N}")
+    bands = sorted((_intensity_band(i, b) for i, b in enumerate(raw.get("intensity") or [])), key=lambda b: b[0])
+    if not isinstance(raw.get("levels"), list) or not raw["levels"]:
+        raise TaxonomyError(f"priority.levels must list the levels {', '.join(get_args(PriorityLevel))}")
+    levels = tuple(_level(i, lv) for i, lv in enumerate(raw["levels"]))
     if tuple(level.id for level in levels) != get_args(PriorityLevel):
         names = ", ".join(get_args(PriorityLevel))
         raise TaxonomyError(f"priority levels must be {names} in that order (the API names them)")
-    minimums = [level.min_points for level in levels]
-    if not levels or minimums != sorted(minimums, reverse=True) or minimums[-1] != 0:
-        raise TaxonomyError("priority levels must be listed from the highest min_points down to a last level with 0")
+    for before, level in zip(levels, levels[1:]):
+        if level.min_points > before.min_points:
+            raise TaxonomyError(
+                f"priority level {level.id} has min_points {level.min_points}, more than {before.id}'s "
+                f"{before.min_points}: list levels from the highest min_points down to a last level with 0"
+            )
+    if levels[-1].min_points != 0:
+        raise TaxonomyError(
+            f"priority level {levels[-1].id} has min_points {levels[-1].min_points}: list levels from the highest "
+            "min_points down to a last level with 0, so every message gets a level"
+        )
     return PriorityRule(
-        complaint=int(raw.get("complaint", 0)),
+        complaint=_points(raw.get("complaint", 0), "priority.complaint"),
         intensity=tuple(bands),
-        risks={k: int(v) for k, v in raw.get("risks", {}).items()},
-        causes={k: int(v) for k, v in raw.get("causes", {}).items()},
-        causes_cap=int(raw.get("causes_cap", 10**6)),
+        risks=risk_points,
+        causes=cause_points,
+        causes_cap=_points(raw.get("causes_cap", 10**6), "priority.causes_cap"),
         levels=levels,
     )
 
@@ -257,6 +323,9 @@ def _builtin_priority_for(cause_ids: set[str]) -> dict:
 def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
     """A taxonomy from YAML text; sections left out (groups, sentiments, risks, priority) are the built-in ones.
 
+    So are the fields left out of a `priority:` section (a file may only rename the levels), minus the
+    built-in points for causes this taxonomy lacks; points it names itself must be for its own causes.
+
     Errors name ``source`` and the bad entry, so `quejas train --taxonomy` can print them as one line.
     """
     raw = _read_yaml(text, source)
@@ -271,7 +340,11 @@ def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
             raise TaxonomyError(f"`groups:` must name exactly {', '.join(get_args(ComplaintGroup))}")
         _same_heads(merged, source)
         ids = {str(c.get("id")) for c in raw.get("causes") or [] if isinstance(c, dict)}
-        merged["priority"] = raw["priority"] if raw.get("priority") is not None else _builtin_priority_for(ids)
+        merged["priority"] = _builtin_priority_for(ids)
+        if isinstance(raw.get("priority"), dict):
+            merged["priority"] = {**merged["priority"], **raw["priority"]}
+        elif raw.get("priority") is not None:
+            merged["priority"] = raw["priority"]  # refused with its message by _parse_priority
         return _parse(merged)
     except TaxonomyError as exc:
         message = str(exc)

@@ -7,6 +7,7 @@ drafts) must then speak those causes and no built-in one.
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 
@@ -17,6 +18,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from pipeline.analyzer import Analyzer
+from pipeline.batch.labelset import labelset_file
 from pipeline.cli import app
 from pipeline.data import corpus_fits, relabel_causes
 from pipeline.model_folder import TAXONOMY_FILE, ModelFolder
@@ -323,32 +325,170 @@ def test_feedback_takes_the_custom_ids_and_refuses_built_in_ones(client):
 # ------------------------------------------------------------------------------------------ label, report, draft
 
 
-def test_label_writes_the_custom_columns_and_report_reads_them(custom_model, tmp_path):
+def label(model, tmp_path, name: str = "etiquetado.csv"):
+    """`quejas label` of TEXTS (x4) with ``model``: the output path and the command's result."""
     source = tmp_path / "entrada.csv"
     pd.DataFrame({"texto": TEXTS * 4}).to_csv(source, index=False)
-    labelled = tmp_path / "etiquetado.csv"
-    result = runner.invoke(
-        app, ["label", str(source), "-o", str(labelled), "--model", str(custom_model), "--no-progress"]
-    )
+    labelled = tmp_path / name
+    result = runner.invoke(app, ["label", str(source), "-o", str(labelled), "--model", str(model), "--no-progress"])
     assert result.exit_code == 0, result.output
+    return labelled, result
+
+
+def test_label_writes_the_custom_columns_and_report_reads_them(custom_model, tmp_path):
+    labelled, result = label(custom_model, tmp_path)
     frame = pd.read_csv(labelled, dtype=str, keep_default_na=False)
     scores = [c for c in frame.columns if c.startswith("score_")]
     assert scores == [f"score_{c}" for c in OWN_CAUSES.values()]
+    assert labelset_file(labelled).is_file() and "label set" in result.output
+    custom = ModelFolder(custom_model).read_taxonomy()
     out = tmp_path / "resumen.csv"
     report = runner.invoke(app, ["report", str(labelled), "-o", str(out)])
     assert report.exit_code == 0, report.output
-    table = pd.read_csv(out)
+    table = pd.read_csv(out, keep_default_na=False)
     found = {c for v in frame["causes"] if v for c in v.split(";")}
     assert set(table["id"]) == found and found <= set(OWN_CAUSES.values())
-    assert set(table["causa"]) == found  # without the model, its causes are named by their ids
+    # Without --model the file's own label set (written beside it by `quejas label`) names and groups its causes.
+    assert set(table["causa"]) == {custom.cause(c).display for c in found}
+    assert set(table["grupo"]) == {custom.groups[custom.cause(c).group] for c in found}
     named = tmp_path / "nombrado.csv"
     assert runner.invoke(app, ["report", str(labelled), "-o", str(named), "--model", str(custom_model)]).exit_code == 0
-    custom = ModelFolder(custom_model).read_taxonomy()
     assert set(pd.read_csv(named)["causa"]) == {custom.cause(c).display for c in found}
     html = tmp_path / "informe.html"
     assert runner.invoke(app, ["report", str(labelled), "-o", str(html), "--model", str(custom_model)]).exit_code == 0
     if "late_delivery" in found:
         assert "Entrega tardía" in html.read_text(encoding="utf-8")
+
+
+def one_line_error(result) -> str:
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    return result.output
+
+
+def test_report_refuses_a_model_whose_causes_are_not_the_files(custom_model, tiny_model, tmp_path):
+    custom_labelled, _ = label(custom_model, tmp_path, "propio.csv")
+    built_in_labelled, _ = label(tiny_model, tmp_path, "general.csv")
+    out = str(tmp_path / "informe.md")
+    refused = runner.invoke(app, ["report", str(custom_labelled), "-o", out, "--model", str(tiny_model)])
+    assert "propio.csv was labelled with causes late_delivery, rude_staff, wrong_charge" in one_line_error(refused)
+    # A file without a label set (the built-in model's) says which causes labelled it through its score columns.
+    refused = runner.invoke(app, ["report", str(built_in_labelled), "-o", out, "--model", str(custom_model)])
+    assert "general.csv was labelled with causes bad_attitude" in one_line_error(refused)
+    # A label set that is not the file's own (copied beside the wrong file) is refused, not trusted.
+    labelset_file(built_in_labelled).write_bytes(labelset_file(custom_labelled).read_bytes())
+    refused = runner.invoke(app, ["report", str(built_in_labelled), "-o", out])
+    assert "belongs to another labelling run" in one_line_error(refused)
+
+
+def test_a_built_in_model_writes_no_label_set_and_drops_a_stale_one(custom_model, tiny_model, tmp_path):
+    labelled, _ = label(custom_model, tmp_path)
+    assert labelset_file(labelled).is_file()
+    labelled, result = label(tiny_model, tmp_path)  # the same output, labelled again by the built-in model
+    assert not labelset_file(labelled).exists() and "label set" not in result.output
+    out = tmp_path / "resumen.csv"
+    assert runner.invoke(app, ["report", str(labelled), "-o", str(out)]).exit_code == 0
+    named = dict(zip(pd.read_csv(out)["id"], pd.read_csv(out)["causa"]))
+    assert named and all(name == TAXONOMY.cause_display(cause) for cause, name in named.items())
+
+
+# ------------------------------------------------------------------------------------------ priority
+
+RENAMED_LEVELS = [
+    {"id": "P1", "min_points": 0, "display": "Crítica", "description": "Todo mensaje es urgente aquí."},
+    {"id": "P2", "min_points": 0, "display": "Seria", "description": "-"},
+    {"id": "P3", "min_points": 0, "display": "Corriente", "description": "-"},
+    {"id": "P4", "min_points": 0, "display": "Sin prisa", "description": "-"},
+]
+
+
+def test_a_priority_section_may_only_rename_the_levels(taxonomy_file):
+    """Fields a `priority:` section leaves out are the built-in ones, minus points for causes the set lacks."""
+    raw = yaml.safe_load(CUSTOM_YAML)
+    raw["priority"] = {"levels": RENAMED_LEVELS}
+    rule = parse_taxonomy(yaml.safe_dump(raw, allow_unicode=True), "mine.yaml").priority
+    assert rule is not None and [lv.display for lv in rule.levels] == ["Crítica", "Seria", "Corriente", "Sin prisa"]
+    assert rule.intensity == TAXONOMY.priority.intensity and rule.risks == TAXONOMY.priority.risks
+    assert rule.complaint == TAXONOMY.priority.complaint and rule.causes == {}
+
+
+def levels_with(index: int, **change) -> list[dict]:
+    levels = [dict(level) for level in TAXONOMY_PRIORITY["levels"]]
+    levels[index].update(change)
+    return levels
+
+
+@pytest.mark.parametrize(
+    ("priority", "message"),
+    [
+        ({"causes": {"broken_promise": 2}}, r"cause 'broken_promise' \(priority.causes takes .*late_delivery"),
+        ({"causes": {"late_delivery": "mucho"}}, "priority.causes.late_delivery must be a whole number"),
+        ({"risks": {"churn": True}}, "priority.risks.churn must be a whole number"),
+        ({"intensity": [{"at_most": -5, "points": 1}]}, r"priority.intensity\[0\].at_most must be a score"),
+        ({"intensity": [{"below": -0.5}]}, r"priority.intensity\[0\] must be"),
+        ({"levels": levels_with(1, display=" ")}, r"priority.levels\[1\] \('P2'\) lacks display"),
+        ({"levels": levels_with(2, min_points=5)}, "priority level P3 has min_points 5, more than P2's 4"),
+        ({"levels": levels_with(3, min_points=1)}, "level P4 has min_points 1"),
+        ({"levels": levels_with(0, id="P0")}, "must be P1, P2, P3, P4 in that order"),
+        ({"levels": levels_with(0, colour="red")}, r"priority.levels\[0\] \('P1'\) has unknown field\(s\) colour"),
+        ({"weights": {}}, r"priority has unknown field\(s\) weights"),
+        ({"levels": []}, "priority.levels must list the levels"),
+        ({"causes_cap": 1.5}, "priority.causes_cap must be a whole number"),
+    ],
+)
+def test_a_bad_priority_section_is_refused_in_one_line_naming_the_entry(tmp_path, priority, message):
+    raw = yaml.safe_load(CUSTOM_YAML)
+    raw["priority"] = priority
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(TaxonomyError, match=message) as caught:
+        load_taxonomy_file(path)
+    assert str(caught.value).startswith(str(path)) and "\n" not in str(caught.value)
+    result = runner.invoke(app, ["train", "--taxonomy", str(path)])
+    assert re.search(message, one_line_error(result))
+
+
+@pytest.fixture(scope="module")
+def renamed_levels_model(tiny_model, tmp_path_factory):
+    """The tiny built-in model with a taxonomy whose priority rule names its own levels and puts all at P1."""
+    folder = tmp_path_factory.mktemp("renamed") / "model"
+    shutil.copytree(tiny_model, folder)
+    raw = dict(BUILT_IN, priority={"levels": RENAMED_LEVELS})
+    ModelFolder(folder).write_taxonomy(parse_taxonomy(yaml.safe_dump(raw, allow_unicode=True), "renamed.yaml"))
+    return folder
+
+
+def test_analyze_shows_the_models_own_priority_levels(renamed_levels_model):
+    analyses = Analyzer.load(renamed_levels_model, device="cpu").analyze(TEXTS + ["Muchas gracias por todo."])
+    assert {a.priority for a in analyses} == {"P1"}  # the built-in rule would leave the thanks at P4
+    result = runner.invoke(app, ["analyze", TEXTS[0], "--model", str(renamed_levels_model), "--device", "cpu"])
+    assert result.exit_code == 0, result.output
+    assert "P1 · Crítica" in result.output and "P1 · Urgente" not in result.output
+
+
+def test_label_and_report_show_the_models_own_priority_levels(renamed_levels_model, tmp_path):
+    labelled, _ = label(renamed_levels_model, tmp_path)
+    assert set(pd.read_csv(labelled)["priority"]) == {"P1"}
+    for name in ("informe.md", "informe.html"):
+        out = tmp_path / name
+        report = runner.invoke(app, ["report", str(labelled), "-o", str(out)])
+        assert report.exit_code == 0, report.output
+        text = out.read_text(encoding="utf-8")
+        assert "P1 · Crítica" in text and "P1 · Urgente" not in text, name
+
+
+def test_the_api_serves_the_models_own_priority_levels(renamed_levels_model, tmp_path):
+    store = f"sqlite:///{tmp_path / 'feedback.db'}"
+    settings = Settings(model_path=renamed_levels_model, device="cpu", max_items=8, max_wait_ms=5, feedback_url=store)
+    with TestClient(create_app(settings)) as c:
+        deadline = time.time() + 120
+        while c.get("/health/ready").status_code != 200:
+            assert time.time() < deadline, c.get("/health/ready").json()
+            time.sleep(0.05)
+        priorities = c.get("/v1/labels").json()["priorities"]
+        assert [(p["id"], p["display"]) for p in priorities][:2] == [("P1", "Crítica"), ("P2", "Seria")]
+        result = c.post("/v1/classify", json={"texts": ["Muchas gracias por todo."]})
+        assert result.status_code == 200 and result.json()["results"][0]["priority"] == "P1"
 
 
 def test_a_cause_without_reply_steps_gets_a_placeholder_step(taxonomy_file):

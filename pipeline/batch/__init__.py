@@ -12,6 +12,7 @@ One module per job:
 - ``readers``: streaming readers of every input format;
 - ``labelling``: which rows go to the model and their result columns;
 - ``engines``: the local and Ray engines; ``store``: part files, checksums, the output lock;
+- ``labelset``: the labelling model's taxonomy beside the output, read by `quejas report`;
 - ``run``: one run (options, summary, progress).
 """
 
@@ -39,6 +40,7 @@ from pipeline.batch.labelling import (
     result_frame,
     text_problem,
 )
+from pipeline.batch.labelset import LABELSET_SUFFIX, labelset_file, read_labelset, write_labelset
 from pipeline.batch.readers import InputInfo, read_chunks, scan_input
 from pipeline.batch.run import LabelOptions, LabelSummary, label_file, make_engine, model_manifest, summary_table
 from pipeline.batch.store import PartStore, output_lock, parts_folder
@@ -47,6 +49,7 @@ __all__ = [
     "CORE_RESULT_COLUMNS",
     "ERROR_KINDS",
     "INPUT_FORMATS",
+    "LABELSET_SUFFIX",
     "OUTPUT_FORMATS",
     "TEXT_COLUMN_CANDIDATES",
     "BatchError",
@@ -75,6 +78,7 @@ __all__ = [
     "label_texts",
     "label_texts_safely",
     "labelled_format",
+    "labelset_file",
     "make_engine",
     "model_manifest",
     "output_format",
@@ -82,10 +86,12 @@ __all__ = [
     "parts_folder",
     "prepare_chunk",
     "read_chunks",
+    "read_labelset",
     "result_frame",
     "risk_column",
     "scan_input",
     "score_column",
     "summary_table",
     "text_problem",
+    "write_labelset",
 ]

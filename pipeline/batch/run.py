@@ -29,6 +29,7 @@ from pipeline.batch.engines import Engine, LocalEngine, RayEngine
 from pipeline.batch.errors import BatchError
 from pipeline.batch.formats import input_format, output_format
 from pipeline.batch.labelling import Chunk, chunk_stats, prepare_chunk, result_frame
+from pipeline.batch.labelset import write_labelset
 from pipeline.batch.readers import read_chunks, scan_input
 from pipeline.batch.store import MANIFEST_VERSION, PartStore, output_lock
 from pipeline.model_folder import ModelFolder
@@ -66,6 +67,7 @@ class LabelSummary:
     seconds: float = 0.0
     engine: str = "local"
     taxonomy: Taxonomy = TAXONOMY  # the labelling model's, for the names of the causes counted
+    labelset: Path | None = None  # its taxonomy beside the output, when it is not the built-in one
 
     @property
     def rows_this_run(self) -> int:
@@ -163,6 +165,7 @@ def label_file(
             if bar is not None:
                 bar.stop()
         store.finish(chunk_count, info.columns + added_columns(taxonomy))
+        summary.labelset = write_labelset(output_path, taxonomy)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -218,6 +221,8 @@ def summary_table(summary: LabelSummary) -> Table:
     for cause_id, count in summary.causes.most_common(5):
         display = summary.taxonomy.cause_display(cause_id)
         table.add_row(f"cause: {display}", f"{count:,}")
+    if summary.labelset is not None:
+        table.add_row("label set (read by quejas report)", str(summary.labelset.name))
     table.add_row("engine", summary.engine)
     table.add_row("seconds", f"{summary.seconds:,.1f}")
     table.add_row("rows/s (this run)", f"{summary.rows_per_second:,.1f}")

@@ -49,7 +49,7 @@ def analysis_table(analysis: Analysis, taxonomy: Taxonomy = TAXONOMY) -> Table:
     sentiment = taxonomy.sentiments.get(analysis.sentiment.label, analysis.sentiment.label)
     kind = "intensidad" if analysis.sentiment.score_kind == "intensity" else "P(pos) - P(neg)"
     table.add_row("sentimiento", f"{sentiment} [dim]({kind})[/dim]", f"{analysis.sentiment.score:+.2f}")
-    table.add_row("prioridad", f"{analysis.priority} · {priority_display(analysis.priority)}", "")
+    table.add_row("prioridad", f"{analysis.priority} · {priority_display(analysis.priority, taxonomy.priority)}", "")
     scores = analysis.risk.scores.model_dump()
     for risk in taxonomy.risks:
         flag = getattr(analysis.risk, risk.id)

@@ -26,20 +26,21 @@ def report_command(
         None,
         "--model",
         "-m",
-        help="Model folder that labelled the file: its taxonomy names the causes (default: the built-in names; "
-        "a cause id they lack is shown as is).",
+        help="Model folder that labelled the file: its taxonomy names the causes and priority levels (default: "
+        "the label set `quejas label` wrote beside the file, else the built-in names). Refused when its causes "
+        "are not the file's.",
     ),
 ) -> None:
     """Analyst report of a labelled file: causes, groups, sentiment, risks, monthly trends, breakdowns, examples."""
     from pipeline.model_folder import ModelFolder
-    from pipeline.report import write_report
-    from pipeline.taxonomy import TAXONOMY
+    from pipeline.report import report_taxonomy, write_report
 
-    taxonomy = TAXONOMY
+    chosen = None
     if model is not None:
         folder = ModelFolder(model)
         folder.read_config()  # a clear error when it is not a model folder
-        taxonomy = folder.read_taxonomy()
+        chosen = folder.read_taxonomy()
+    taxonomy = report_taxonomy(labelled, chosen)
     data = write_report(
         labelled,
         output,

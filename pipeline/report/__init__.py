@@ -21,6 +21,7 @@ from pipeline.report.read import (
     iter_labelled,
     labelled_columns,
     report_columns,
+    report_taxonomy,
 )
 from pipeline.report.render import (
     REPORT_FORMATS,
@@ -72,6 +73,7 @@ __all__ = [
     "render_markdown",
     "report_columns",
     "report_format",
+    "report_taxonomy",
     "summary_risk_column",
     "urgent_rows",
     "write_report",

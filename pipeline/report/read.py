@@ -25,8 +25,9 @@ from pipeline.batch.columns import (
 )
 from pipeline.batch.errors import BatchError
 from pipeline.batch.formats import labelled_format, text_encoding
+from pipeline.batch.labelset import labelset_file, read_labelset
 from pipeline.batch.readers import parse_json_line
-from pipeline.taxonomy import TAXONOMY
+from pipeline.taxonomy import TAXONOMY, Taxonomy
 
 DATE_COLUMN_CANDIDATES: tuple[str, ...] = (
     "fecha",
@@ -162,3 +163,37 @@ def report_columns(path: Path, text_column: str | None = None, date_column: str 
         has_priority="priority" in columns,
         has_model_version="model_version" in columns,
     )
+
+
+def _ids(causes: list[str]) -> str:
+    return ", ".join(sorted(causes))
+
+
+def report_taxonomy(path: Path, model: Taxonomy | None = None) -> Taxonomy:
+    """The taxonomy that names the causes, groups and priority levels of ``path``.
+
+    Without ``model`` (`quejas report` without --model) it is the one `quejas label` wrote beside the file,
+    else the built-in one (files labelled with it, or before label sets were kept). With ``model`` (the
+    taxonomy of --model) it is that one, so a model may rename causes or levels for a report, but only when
+    it has the same causes as the file: the file's ``score_<id>`` columns (or, without them, its label set)
+    say which causes labelled it, and a model with others would put the wrong names or groups on them.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BatchError(f"labelled file {path} does not exist")
+    stored = read_labelset(path)
+    scored = list(score_columns(labelled_columns(path)))
+    if stored is not None and scored and set(scored) != set(stored.cause_ids):
+        raise BatchError(
+            f"{labelset_file(path).name} names causes {_ids(stored.cause_ids)} but {path.name} has scores for "
+            f"{_ids(scored)}: it belongs to another labelling run; delete it or label the file again"
+        )
+    if model is None:
+        return stored or TAXONOMY
+    labelled_with = scored or (stored.cause_ids if stored is not None else [])
+    if labelled_with and set(labelled_with) != set(model.cause_ids):
+        raise BatchError(
+            f"{path.name} was labelled with causes {_ids(labelled_with)}, --model has {_ids(model.cause_ids)}; "
+            "pass the model that labelled the file, or leave out --model to use the file's own labels"
+        )
+    return model

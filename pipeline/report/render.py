@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import jinja2
@@ -33,7 +34,7 @@ from pipeline.report.stats import (
     urgent_rows,
 )
 from pipeline.spreadsheet_safety import escape_frame
-from pipeline.taxonomy import TAXONOMY, Taxonomy
+from pipeline.taxonomy import Taxonomy
 
 # Stable ids of the HTML sections with their menu titles, in page order (tests and bookmarks rely on the ids).
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -127,7 +128,7 @@ def _common(data: ReportData) -> dict:
         "urgent": urgent_rows(data),
         "months": _months(data),
         "pct": pct,
-        "priority_display": priority_display,
+        "priority_display": partial(priority_display, rule=data.taxonomy.priority),
         "priority_levels": PRIORITY_LEVELS,
     }
 
@@ -183,7 +184,7 @@ def render_html(data: ReportData, examples: int = 3) -> str:
         "priority_chart": hbar(
             [
                 (
-                    f"{level} · {priority_display(level)}",
+                    f"{level} · {priority_display(level, taxonomy.priority)}",
                     data.priorities[level],
                     f"{data.priorities[level]} · {pct(data.priorities[level], total.labelled)}",
                 )
@@ -250,11 +251,12 @@ def write_report(
     text_column: str | None = None,
     date_column: str | None = None,
     examples: int = 3,
-    taxonomy: Taxonomy = TAXONOMY,
+    taxonomy: Taxonomy | None = None,
 ) -> ReportData:
     """Aggregate ``labelled`` and write the report to ``output`` (html, md or csv); returns the aggregates.
 
-    ``taxonomy`` names the causes (the labelling model's, `quejas report --model`); the causes are the file's.
+    ``taxonomy`` names the causes and priority levels (`report_taxonomy`: --model's, else the label set
+    written beside the file, else the built-in one); the causes are the file's.
     """
     kind = report_format(Path(output), fmt)
     data = collect(

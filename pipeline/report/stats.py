@@ -19,7 +19,7 @@ import pandas as pd
 
 from pipeline.batch.errors import BatchError
 from pipeline.priority import priority_display
-from pipeline.report.read import ReportColumns, iter_labelled, report_columns
+from pipeline.report.read import ReportColumns, iter_labelled, report_columns, report_taxonomy
 from pipeline.taxonomy import TAXONOMY, PriorityLevel, Taxonomy
 
 # 0.1-wide bins: a graded intensity spreads complaints from about -0.9 to -0.3, which 0.2-wide bins lumped together.
@@ -81,7 +81,7 @@ class ReportData:
     text_column: str | None = None
     date_column: str | None = None
     model_versions: Counter = field(default_factory=Counter)
-    taxonomy: Taxonomy = TAXONOMY  # names the causes: the labelling model's when known, else the built-in one
+    taxonomy: Taxonomy = TAXONOMY  # names causes and levels: the labelling model's when known, else the built-in one
 
     @property
     def labelled(self) -> int:
@@ -94,13 +94,16 @@ def collect(
     date_column: str | None = None,
     examples: int = 3,
     chunk_size: int = 50_000,
-    taxonomy: Taxonomy = TAXONOMY,
+    taxonomy: Taxonomy | None = None,
 ) -> ReportData:
     """Aggregate a labelled file chunk by chunk; memory grows with the number of distinct months and values.
 
     Causes are whatever ids the file holds; ``taxonomy`` only names them (an id it lacks is shown as is).
+    None: the label set `quejas label` wrote beside the file, else the built-in taxonomy (`report_taxonomy`).
     """
     path = Path(path)
+    if taxonomy is None:
+        taxonomy = report_taxonomy(path)
     if not path.is_file():
         raise BatchError(f"labelled file {path} does not exist")
     columns = report_columns(path, text_column, date_column)
@@ -269,7 +272,7 @@ def urgent_rows(data: ReportData) -> list[dict]:
         {
             "fila": -row + 1,
             "prioridad": level,
-            "nombre": priority_display(level),
+            "nombre": priority_display(level, data.taxonomy.priority),
             "puntuacion": score,
             "causas": ", ".join(display_cause(c, data.taxonomy) for c in causes) or "–",
             "riesgos": ", ".join(r.display for r in data.taxonomy.risks if r.id in raised) or "–",
