@@ -467,8 +467,9 @@ def test_analyze_shows_the_models_own_priority_levels(renamed_levels_model):
 
 
 def test_label_and_report_show_the_models_own_priority_levels(renamed_levels_model, tmp_path):
-    labelled, _ = label(renamed_levels_model, tmp_path)
+    labelled, result = label(renamed_levels_model, tmp_path)
     assert set(pd.read_csv(labelled)["priority"]) == {"P1"}
+    assert re.search(r"priority: P1 · Crítica\s*│\s*12\b", result.output), result.output
     for name in ("informe.md", "informe.html"):
         out = tmp_path / name
         report = runner.invoke(app, ["report", str(labelled), "-o", str(out)])

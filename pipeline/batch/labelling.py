@@ -167,4 +167,5 @@ def chunk_stats(labelled: pd.DataFrame) -> dict:
         "labelled": int(ok.sum()),
         "errors": {str(k): int(v) for k, v in errors[~ok].value_counts().items()},
         "causes": dict(causes),
+        "priorities": {str(k): int(v) for k, v in labelled.loc[ok, "priority"].value_counts().items()},
     }

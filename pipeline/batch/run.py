@@ -63,6 +63,7 @@ class LabelSummary:
     labelled: int = 0
     errors: Counter = field(default_factory=Counter)
     causes: Counter = field(default_factory=Counter)
+    priorities: Counter = field(default_factory=Counter)
     resumed_rows: int = 0  # rows labelled by an earlier, interrupted run
     seconds: float = 0.0
     engine: str = "local"
@@ -82,6 +83,7 @@ class LabelSummary:
         self.labelled += stats["labelled"]
         self.errors.update(stats["errors"])
         self.causes.update(stats["causes"])
+        self.priorities.update(stats.get("priorities", {}))  # parts of runs before it was counted have none
 
 
 def label_file(
@@ -221,6 +223,9 @@ def summary_table(summary: LabelSummary) -> Table:
     for cause_id, count in summary.causes.most_common(5):
         display = summary.taxonomy.cause_display(cause_id)
         table.add_row(f"cause: {display}", f"{count:,}")
+    rule = summary.taxonomy.priority
+    for level in rule.levels if rule is not None else ():
+        table.add_row(f"priority: {level.id} · {level.display}", f"{summary.priorities[level.id]:,}")
     if summary.labelset is not None:
         table.add_row("label set (read by quejas report)", str(summary.labelset.name))
     table.add_row("engine", summary.engine)
