@@ -29,19 +29,18 @@ from scipy.sparse import spmatrix
 from pipeline.folding import fold
 from pipeline.inference import Probabilities
 from pipeline.intensity import polarity
+from pipeline.taxonomy import TONE_WORDS
 from pipeline.tone_ngrams import ToneNgrams
 
-# Words of anger and of calm, counted on case- and accent-folded text. Short and generic on purpose: the
-# TF-IDF regression learns the corpus' own vocabulary; these counts only say how much of it one text has.
-_ANGER = re.compile(
-    r"\b(vergonzos\w*|verguenza|sinverguenza\w*|indign\w*|estafa\w*|ladron\w*|robo|roban|robaron|pesim\w*|"
-    r"horrible|asco\w*|hart[oa]s?|inaceptable|inadmisible|incompetent\w*|inutil\w*|basura|mierda|desastr\w*|"
-    r"burla\w*|tomadura|terrible|nefast\w*|furios\w*|rabia|impresentable|lament\w*|jamas|nunca mas)\b"
-)
-_CALM = re.compile(
-    r"\b(un poco|algo molest\w*|aunque|gracias|por favor|agradec\w*|amable\w*|entiendo|comprendo|quizas|"
-    r"tal vez|ojala)\b"
-)
+
+def _whole_words(alternatives: tuple[str, ...]) -> re.Pattern[str]:
+    """One pattern of whole words; each match of any alternative counts once."""
+    return re.compile(r"\b(" + "|".join(alternatives) + r")\b")
+
+
+# Words of anger and of calm (`tone:` in pipeline/taxonomy.yaml), counted on case- and accent-folded text.
+_ANGER = _whole_words(TONE_WORDS.anger)
+_CALM = _whole_words(TONE_WORDS.calm)
 _SHOUTED = re.compile(r"\b[A-ZÁÉÍÓÚÜÑ]{3,}\b")
 
 # Every input the scorer weighs, in this order.

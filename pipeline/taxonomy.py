@@ -75,6 +75,18 @@ class PriorityRule:
 
 
 @dataclass(frozen=True)
+class ToneWords:
+    """The `tone:` section: regular expressions of anger and of calm words the intensity scorer counts.
+
+    Data beside the risk cues rather than code, so the words can be read and changed without reading the
+    scorer; they are not part of a label set, because every model's scorer is fitted on the same counts.
+    """
+
+    anger: tuple[str, ...]
+    calm: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Taxonomy:
     causes: tuple[Cause, ...]
     risks: tuple[RiskSignal, ...]
@@ -276,11 +288,29 @@ def load_taxonomy(path: Path = TAXONOMY_PATH) -> Taxonomy:
         return _parse(yaml.safe_load(fh))
 
 
+def _parse_tone(raw: object) -> ToneWords:
+    """Each list non-empty and each entry a valid regular expression, refused naming the entry."""
+    if not isinstance(raw, dict) or set(raw) != {"anger", "calm"}:
+        raise TaxonomyError("`tone:` must map anger and calm to lists of regular expressions")
+    for name, words in raw.items():
+        if not isinstance(words, list) or not words or not all(isinstance(w, str) and w for w in words):
+            raise TaxonomyError(f"tone.{name} must be a non-empty list of regular expressions")
+        for index, word in enumerate(words):
+            try:
+                re.compile(word)
+            except re.error as exc:
+                raise TaxonomyError(
+                    f"tone.{name}[{index}] {word!r} is not a valid regular expression ({exc})"
+                ) from None
+    return ToneWords(anger=tuple(raw["anger"]), calm=tuple(raw["calm"]))
+
+
 TAXONOMY = load_taxonomy()
+TONE_WORDS = _parse_tone(_builtin_raw().get("tone"))
 CAUSE_IDS: list[str] = TAXONOMY.cause_ids
 RISK_IDS: list[str] = TAXONOMY.risk_ids
 SENTIMENT_IDS: list[str] = TAXONOMY.sentiment_ids
-SECTIONS = ("groups", "causes", "sentiments", "risks", "priority")
+SECTIONS = ("groups", "causes", "sentiments", "risks", "priority", "tone")
 
 
 def _read_yaml(text: str, source: str) -> dict:
@@ -331,9 +361,15 @@ def parse_taxonomy(text: str, source: str = "taxonomy") -> Taxonomy:
     raw = _read_yaml(text, source)
     builtin = _builtin_raw()
     merged = {
-        name: raw[name] if raw.get(name) is not None else builtin[name] for name in SECTIONS if name != "priority"
+        name: raw[name] if raw.get(name) is not None else builtin[name]
+        for name in SECTIONS
+        if name not in ("priority", "tone")
     }
     try:
+        if raw.get("tone") is not None and raw["tone"] != builtin["tone"]:
+            raise TaxonomyError(
+                "`tone:` holds the words the intensity scorer of every model counts; leave it out (it is not a label)"
+            )
         if not isinstance(merged["causes"], list) or not merged["causes"]:
             raise TaxonomyError("the taxonomy needs a non-empty list under `causes:`")
         if not isinstance(merged["groups"], dict) or set(merged["groups"]) != set(get_args(ComplaintGroup)):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+import yaml
 from scipy.sparse import csr_matrix
 from test_intensity import _with_config
 from typer.testing import CliRunner
@@ -15,6 +18,7 @@ from pipeline.intensity import choose_source
 from pipeline.intensity_scorer import FEATURES, IntensityScorer, ScorerInputs, linear_scores, surface_features
 from pipeline.intensity_tuning import SCORER_ALPHAS, cross_fitted_scorer
 from pipeline.model_folder import INTENSITY_FILE, ModelFolder, ModelFolderError
+from pipeline.taxonomy import TAXONOMY_PATH, TONE_WORDS, TaxonomyError, _parse_tone, parse_taxonomy
 from pipeline.tone_ngrams import ToneNgrams
 
 COMPLAINTS = [
@@ -70,6 +74,30 @@ def test_surface_features_count_what_a_reader_notices():
     assert table["anger_words"][1] == pytest.approx(np.log1p(3))  # folded: vergüenza, estafa, inaceptable
     assert table["anger_words"][0] == 0 and table["calm_words"][0] == pytest.approx(np.log1p(1))
     assert table["capital_share"][1] == 0.5 and table["capital_share"][0] < 0.05  # capped: shouting is shouting
+
+
+def test_the_anger_and_calm_words_are_the_ones_in_taxonomy_yaml():
+    """The word lists are data (`tone:`); every plain word listed there is counted, once, and nothing else is."""
+    raw = yaml.safe_load(TAXONOMY_PATH.read_text(encoding="utf-8"))["tone"]
+    assert (tuple(raw["anger"]), tuple(raw["calm"])) == (TONE_WORDS.anger, TONE_WORDS.calm)
+    for name, words in (("anger_words", raw["anger"]), ("calm_words", raw["calm"])):
+        plain = [w for w in words if re.fullmatch(r"[a-z ]+", w)]
+        assert len(plain) >= 8
+        table = surface_features([f"bueno, {word}." for word in plain])
+        assert np.allclose(table[name], np.log1p(1)), name
+    assert surface_features(["el pedido llego tarde"])["anger_words"][0] == 0
+
+
+def test_a_bad_or_changed_tone_list_is_refused_naming_the_entry():
+    with pytest.raises(TaxonomyError, match=r"tone.anger\[1\] 'hart\(o' is not a valid regular expression"):
+        _parse_tone({"anger": ["estafa", "hart(o"], "calm": ["gracias"]})
+    with pytest.raises(TaxonomyError, match="tone.calm must be a non-empty list"):
+        _parse_tone({"anger": ["estafa"], "calm": []})
+    own = "causes:\n  - {id: late, group: operational, display: Tarde, description: x}\n"
+    with pytest.raises(TaxonomyError, match="mine.yaml: `tone:` holds the words"):
+        parse_taxonomy(own + "tone: {anger: [furia], calm: [calma]}\n", "mine.yaml")
+    built_in_tone = yaml.safe_dump({"tone": {"anger": list(TONE_WORDS.anger), "calm": list(TONE_WORDS.calm)}})
+    assert parse_taxonomy(own + built_in_tone, "mine.yaml").cause_ids == ["late"]  # a copy of the built-in file
 
 
 def test_the_score_moves_with_the_features_it_weighs():
