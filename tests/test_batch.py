@@ -8,7 +8,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 import tracemalloc
 from pathlib import Path
@@ -17,17 +16,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from batch_runs import REPO, interrupted, label, label_args, label_command
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
 from pipeline.batch import (
     BatchError,
-    LabelOptions,
     LocalEngine,
     added_columns,
     find_text_column,
-    label_file,
-    model_manifest,
     parts_folder,
     read_chunks,
     risk_column,
@@ -38,7 +35,6 @@ from pipeline.cli import app
 from pipeline.spreadsheet_safety import escape_cell
 from pipeline.taxonomy import TAXONOMY
 
-REPO = Path(__file__).resolve().parents[1]
 runner = CliRunner()
 
 
@@ -97,10 +93,6 @@ def read_output(path: Path) -> pd.DataFrame:
         return pd.DataFrame(rows, columns=list(rows[0]) if rows else None, dtype=object)
     table = pq.read_table(path)
     return pd.DataFrame(table.to_pylist(), columns=table.schema.names, dtype=object)
-
-
-def label(engine, tiny_model, source: Path, output: Path, **options) -> object:
-    return label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(**options), progress=False)
 
 
 # ------------------------------------------------------------------------------------------ formats
@@ -217,34 +209,13 @@ def test_interrupt_then_resume_equals_an_uninterrupted_run(engine, tiny_model, t
 
     output = tmp_path / "out.csv"
 
-    def stop_after_three(number: int) -> None:
-        if number == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        label_file(
-            source,
-            output,
-            engine,
-            model_manifest(tiny_model),
-            LabelOptions(chunk_size=7),
-            progress=False,
-            after_chunk=stop_after_three,
-        )
+    interrupted(engine, tiny_model, source, output, after=2, chunk_size=7)
     parts = parts_folder(output)
     assert not output.exists()
     assert sorted(p.name for p in parts.glob("part-*.csv")) == [f"part-{n:06d}.csv" for n in range(3)]
 
     labelled_again: list[int] = []
-    summary = label_file(
-        source,
-        output,
-        engine,
-        model_manifest(tiny_model),
-        LabelOptions(chunk_size=7),
-        progress=False,
-        after_chunk=labelled_again.append,
-    )
+    summary = label(engine, tiny_model, source, output, after_chunk=labelled_again.append, chunk_size=7)
     assert labelled_again == [3, 4, 5]  # done chunks are skipped, not recomputed
     assert summary.resumed_rows == 21 and summary.rows == len(texts)
     assert output.read_bytes() == reference.read_bytes()
@@ -259,22 +230,7 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(engine, tiny_model, cor
 
     output = tmp_path / "out.jsonl"
     parts = parts_folder(output)
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline.cli",
-        "label",
-        str(source),
-        "-o",
-        str(output),
-        "--model",
-        str(tiny_model),
-        "--device",
-        "cpu",
-        "--chunk-size",
-        "10",
-        "--no-progress",
-    ]
+    command = label_command(source, output, tiny_model, "--chunk-size", "10")
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     while len(list(parts.glob("part-*.jsonl"))) < 3:
@@ -289,15 +245,7 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(engine, tiny_model, cor
     assert 3 <= done_before < 40
 
     labelled_again: list[int] = []
-    summary = label_file(
-        source,
-        output,
-        engine,
-        model_manifest(tiny_model),
-        LabelOptions(chunk_size=10),
-        progress=False,
-        after_chunk=labelled_again.append,
-    )
+    summary = label(engine, tiny_model, source, output, after_chunk=labelled_again.append, chunk_size=10)
     assert labelled_again == list(range(done_before, 40))  # finished chunks are not labelled twice
     assert summary.resumed_rows == 10 * done_before and summary.rows == len(texts)
     assert output.read_bytes() == reference.read_bytes()
@@ -309,19 +257,7 @@ def test_resume_with_other_options_is_refused_unless_restart(engine, tiny_model,
     source = write_input(source_frame(texts[:20]), tmp_path / "in.csv")
     output = tmp_path / "out.csv"
 
-    def stop(number: int) -> None:
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        label_file(
-            source,
-            output,
-            engine,
-            model_manifest(tiny_model),
-            LabelOptions(chunk_size=5),
-            progress=False,
-            after_chunk=stop,
-        )
+    interrupted(engine, tiny_model, source, output, after=0, chunk_size=5)
     with pytest.raises(BatchError, match=r"chunk_size.*--restart"):
         label(engine, tiny_model, source, output, chunk_size=8)
     summary = label(engine, tiny_model, source, output, chunk_size=8, restart=True)
@@ -333,19 +269,7 @@ def test_a_changed_input_file_is_not_resumed(engine, tiny_model, texts, tmp_path
     source = write_input(source_frame(texts[:10]), tmp_path / "in.csv")
     output = tmp_path / "out.csv"
 
-    def stop(number: int) -> None:
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        label_file(
-            source,
-            output,
-            engine,
-            model_manifest(tiny_model),
-            LabelOptions(chunk_size=5),
-            progress=False,
-            after_chunk=stop,
-        )
+    interrupted(engine, tiny_model, source, output, after=0, chunk_size=5)
     write_input(source_frame(texts[:12]), source)
     with pytest.raises(BatchError, match="input_size"):
         label(engine, tiny_model, source, output, chunk_size=5)
@@ -470,9 +394,7 @@ def test_text_column_option_is_case_insensitive_and_errors_list_the_columns():
 def test_cli_reports_a_missing_text_column_in_one_line(tiny_model, tmp_path):
     source = tmp_path / "in.csv"
     source.write_text("id,cuerpo\n1,hola\n")
-    result = runner.invoke(
-        app, ["label", str(source), "-o", str(tmp_path / "o.csv"), "--model", str(tiny_model), "--device", "cpu"]
-    )
+    result = runner.invoke(app, label_args(source, tmp_path / "o.csv", tiny_model))
     assert result.exit_code == 1
     assert "could not find the text column" in result.output and "'cuerpo'" in result.output
     assert "Traceback" not in result.output
@@ -483,24 +405,7 @@ def test_cli_labels_a_file_and_prints_the_summary(tiny_model, texts, tmp_path):
     frame.loc[4, "Texto"] = ""
     source = write_input(frame, tmp_path / "in.xlsx")
     output = tmp_path / "out.csv"
-    result = runner.invoke(
-        app,
-        [
-            "label",
-            str(source),
-            "-o",
-            str(output),
-            "--model",
-            str(tiny_model),
-            "--device",
-            "cpu",
-            "--chunk-size",
-            "4",
-            "--text-column",
-            "texto",
-            "--no-progress",
-        ],
-    )
+    result = runner.invoke(app, label_args(source, output, tiny_model, "--chunk-size", "4", "--text-column", "texto"))
     assert result.exit_code == 0, result.output
     assert "labelled" in result.output and "empty" in result.output and "rows/s" in result.output
     assert len(read_output(output)) == 9

@@ -14,6 +14,7 @@ import time
 import pandas as pd
 import pytest
 import yaml
+from batch_runs import label_args
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -330,7 +331,7 @@ def label(model, tmp_path, name: str = "etiquetado.csv"):
     source = tmp_path / "entrada.csv"
     pd.DataFrame({"texto": TEXTS * 4}).to_csv(source, index=False)
     labelled = tmp_path / name
-    result = runner.invoke(app, ["label", str(source), "-o", str(labelled), "--model", str(model), "--no-progress"])
+    result = runner.invoke(app, label_args(source, labelled, model))
     assert result.exit_code == 0, result.output
     return labelled, result
 

