@@ -24,6 +24,7 @@ import jinja2
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
+from pipeline.demands import Demand, customer_demands, demands_placeholder
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
 from pipeline.entities.dates import upcoming_event
 from pipeline.entities.speakers import SPEAKER_STAFF
@@ -652,6 +653,33 @@ def _one_check(steps: list[str]) -> list[str]:
     return out
 
 
+# Requests a cause's step already answers as asked: the money back ("le devuelvo 95 €"), where the thing
+# stands, a call. Any other request is the customer's own remedy (a specific fix, a cancellation, an
+# explanation, "que me confirmen que han anulado el PIN"), and the generic steps give way to it.
+_ANSWERED_BY_STEP = frozenset({"refund", "status", "callback"})
+# Steps that propose a generic remedy (fix it, say where it stands, explain): a request makes them redundant.
+_GENERIC_COVERS = frozenset({"fix", "status", "explanation"})
+
+
+def _open_demands(rules: list, demands: list[Demand]) -> tuple[list[Demand], frozenset[int]]:
+    """The requests the draft quotes for the agent, and the causes (indexes) whose step they replace.
+
+    A request of a kind a cause's step already answers (a refund, where the thing stands) is answered
+    there. Any other request replaces the step of the cause that covers its kind and the generic remedy
+    steps ("corrijo lo que no coincida", "le doy una fecha firme"): the customer has said what they want.
+    """
+    quoted: list[Demand] = []
+    redundant: set[int] = set()
+    for demand in demands:
+        covering = {i for i, rule in enumerate(rules) if set(rule.covers) & demand.kinds}
+        if demand.kinds and demand.kinds <= _ANSWERED_BY_STEP and covering:
+            continue
+        quoted.append(demand)
+        redundant |= covering
+        redundant |= {i for i, rule in enumerate(rules) if rule.covers and set(rule.covers) <= _GENERIC_COVERS}
+    return quoted, frozenset(redundant)
+
+
 @dataclass
 class _Plan:
     """What a complaint reply says, before any phrasing; shrunk step by step when a draft is too long."""
@@ -676,10 +704,14 @@ def _plan(
     churn: bool = False,
     amount: str | None = None,
     complaint: str | None = None,
+    demand_step: str | None = None,
+    redundant: frozenset[int] = frozenset(),
 ) -> _Plan:
     """One sentence per cause (a confirmed action replaces the cause's step), no promise made twice.
 
     ``complaint`` (the text) chooses the remedy: one only where it states a harm (`harm`).
+    ``demand_step`` quotes the customer's requests for the agent; it takes the place of the steps of the
+    causes in ``redundant`` (indexes into ``rules``), else it comes first.
     """
     steps: list[str] = []
     keys: set[str] = set()
@@ -693,11 +725,19 @@ def _plan(
         keys.update(sentence_keys)
         return True
 
-    for rule in rules:
+    if demand_step and not redundant:
+        add(demand_step)
+    if demand_step and len(redundant) == len(rules):
+        # the requests are all the draft answers: a verb says the company answers them (the review asks for one)
+        demand_step = demand_step.replace("Sobre lo que", f"{say('{Le}')} contesto a lo que", 1)
+    for index, rule in enumerate(rules):
         confirmed = [a for a in rule.resolved_by if a in done and a in policy.done and a not in used_done]
         if confirmed:
             used_done.add(confirmed[0])
             add(_capitalise(say(policy.done[confirmed[0]])))
+        elif index in redundant:
+            if demand_step:
+                add(demand_step)  # the first time only: add() takes no sentence twice
         else:
             add(_capitalise(say(rule.steps[0])))
     for action in done:  # confirmed actions no cause asked for are still news to the customer
@@ -891,15 +931,35 @@ def _context(
     elif not legal:
         context.admitted = "yes" if any(r.admit_error for r in rules) else ""
     requests = customer_requests(fold(customer_words(complaint_text or "")))
+    demands, redundant = _open_demands(rules, customer_demands(customer_words(text)) if channel != "public" else [])
+    demand_step = None
+    if demands:
+        demand_step = f"Sobre lo que nos {context.t('pide', 'pides')}: {demands_placeholder(demands)}."
+        requests = [kind for kind in requests if not any(kind in d.kinds for d in demands)]
     plan = _plan(
-        rules, policy, say, done, requests, legal, churn=analysis.risk.churn, amount=amount, complaint=complaint_text
+        rules,
+        policy,
+        say,
+        done,
+        requests,
+        legal,
+        churn=analysis.risk.churn,
+        amount=amount,
+        complaint=complaint_text,
+        demand_step=demand_step,
+        redundant=redundant,
     )
     context.steps = plan.steps if level < 5 else plan.steps[:2]
     context.answer = plan.answer if level < 2 else ""
     context.remedy = plan.remedy if level < 1 and channel == "email" else None
     if channel == "chat":
         actions: list[str] = []
-        for rule in rules:
+        if demands:  # the customer's own requests, where the causes' generic clauses would be
+            asked = context.t("pide", "pides")
+            actions.append(f"{context.le} contesto a lo que nos {asked}: {demands_placeholder(demands)}")
+        for index, rule in enumerate(rules):
+            if index in redundant:
+                continue
             clause = say(rule.chat)
             if context.live:  # the customer is waiting: what we start now, not later today
                 clause = re.sub(r"^hoy\b|\bhoy\b", "ahora mismo", clause, count=1)
