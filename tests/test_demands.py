@@ -143,3 +143,13 @@ def test_public_answers_quote_no_request():
     policy = load_policy(PRESETS_DIR / "transport.yaml")
     draft = draft_reply(analysis, policy, channel="public", today=TODAY, complaint_text=text)
     assert "ACCIÓN: confirme" not in draft.body
+
+
+def test_conditions_the_customer_already_read_are_not_summarised_again():
+    text = (
+        "Leí el contrato y sí está, pero nadie me avisó al abrir la cuenta de que la tarjeta gratis dejaba de "
+        "serlo.\nRosa"
+    )
+    body = reply(text, ["poor_explanation"], "banking")
+    assert "resumen" not in body
+    assert "«nadie me avisó al abrir la cuenta de que la tarjeta gratis dejaba de serlo»" in body
