@@ -627,6 +627,42 @@ def _remedy_for(candidates: list[str], harmed: set[str]) -> str | None:
     return COMPENSATION_PLACEHOLDER
 
 
+# The moment has passed: the event happened ("el día del matrimonio, cinco invitados se encontraron..."), or
+# the customer already solved it elsewhere ("ya lo conseguí en un almacén", "ya porté mi número"). A step
+# that corrects the booking or checks the order fixes nothing then; what is left is an apology and the
+# gesture the company decides, left to the agent.
+_OVER = re.compile(
+    r"\bya (?:lo |la |los |las |me |nos )?(?:consegui|conseguimos|compre|compramos|encontre|encontramos|porte|portamos|"
+    r"contrate|contratamos|alquile|reserve|reservamos|cambie de|me cambie|me pase|nos pasamos|me fui|nos fuimos|"
+    r"lo (?:arregle|resolvi|solucione))\b[^.]{0,60}\b(?:en|con|a|por) (?:otr[oa]s?|un|una|mi cuenta|nuestra cuenta)\b|"
+    r"\bya (?:porte|he portado|me cambie de (?:compania|operador\w*|banco|aseguradora))\b|"
+    r"\b(?:el dia|la noche|la manana|la tarde) (?:del|de la|de mi|de nuestra|de nuestro) "
+    r"(?:boda|matrimonio|evento|fiesta|graduacion|ceremonia|celebracion|cumpleanos|bautizo|comunion)\b"
+    r"[^.]{0,120}\b\w+(?:aron|ieron|imos|amos)\b|"
+    r"\b(?:la boda|el matrimonio|el evento|la fiesta|el viaje|la ceremonia|la celebracion) (?:ya )?"
+    r"(?:paso|fue|termino|se hizo)\b"
+)
+# The causes whose step corrects or chases the thing itself (a booking, an order, a date): they cover a fix
+# or the status, or a done action on the thing resolves them (pipeline/actions.py).
+_MENDING = frozenset({"fix", "status"})
+_MENDED_BY = frozenset({"replacement_sent", "visit_booked", "service_restored", "booking_changed"})
+
+
+def _mends(rule) -> bool:
+    return bool(set(rule.covers) & _MENDING or set(rule.resolved_by) & _MENDED_BY)
+
+
+GOODWILL_STEP = (
+    "Como lo ocurrido ya no tiene arreglo, hablo hoy con mi responsable de lo que podemos ofrecer{le}: "
+    "[ACCIÓN: el gesto que ofrecemos por lo ocurrido, si procede]."
+)
+
+
+def moment_passed(complaint: str | None) -> bool:
+    """The event is over or the customer already went elsewhere: nothing left to correct, only to make good."""
+    return bool(complaint and _OVER.search(fold(complaint)))
+
+
 # A refund already asked for and waiting ("llamé por lo del reembolso"): its status is the answer, not a new review.
 _PENDING_REFUND = re.compile(
     r"\bpor (?:lo|el tema) del? (?:reembolso|devolucion|reintegro)\b|"
@@ -704,14 +740,14 @@ def _plan(
     churn: bool = False,
     amount: str | None = None,
     complaint: str | None = None,
-    demand_step: str | None = None,
+    placed: tuple[str, ...] = (),
     redundant: frozenset[int] = frozenset(),
 ) -> _Plan:
     """One sentence per cause (a confirmed action replaces the cause's step), no promise made twice.
 
     ``complaint`` (the text) chooses the remedy: one only where it states a harm (`harm`).
-    ``demand_step`` quotes the customer's requests for the agent; it takes the place of the steps of the
-    causes in ``redundant`` (indexes into ``rules``), else it comes first.
+    ``placed`` (the customer's requests quoted for the agent, the gesture for an event that is over) take
+    the place of the steps of the causes in ``redundant`` (indexes into ``rules``), else they come first.
     """
     steps: list[str] = []
     keys: set[str] = set()
@@ -725,19 +761,20 @@ def _plan(
         keys.update(sentence_keys)
         return True
 
-    if demand_step and not redundant:
-        add(demand_step)
-    if demand_step and len(redundant) == len(rules):
-        # the requests are all the draft answers: a verb says the company answers them (the review asks for one)
-        demand_step = demand_step.replace("Sobre lo que", f"{say('{Le}')} contesto a lo que", 1)
+    if len(redundant) == len(rules):
+        # nothing else answers the complaint: a verb says the company answers the requests (the review asks for one)
+        placed = tuple(p.replace("Sobre lo que", f"{say('{Le}')} contesto a lo que", 1) for p in placed)
+    if not redundant:
+        for sentence in placed:
+            add(sentence)
     for index, rule in enumerate(rules):
         confirmed = [a for a in rule.resolved_by if a in done and a in policy.done and a not in used_done]
         if confirmed:
             used_done.add(confirmed[0])
             add(_capitalise(say(policy.done[confirmed[0]])))
         elif index in redundant:
-            if demand_step:
-                add(demand_step)  # the first time only: add() takes no sentence twice
+            for sentence in placed:
+                add(sentence)  # the first time only: add() takes no sentence twice
         else:
             add(_capitalise(say(rule.steps[0])))
     for action in done:  # confirmed actions no cause asked for are still news to the customer
@@ -932,10 +969,14 @@ def _context(
         context.admitted = "yes" if any(r.admit_error for r in rules) else ""
     requests = customer_requests(fold(customer_words(complaint_text or "")))
     demands, redundant = _open_demands(rules, customer_demands(customer_words(text)) if channel != "public" else [])
-    demand_step = None
+    placed: list[str] = []
     if demands:
-        demand_step = f"Sobre lo que nos {context.t('pide', 'pides')}: {demands_placeholder(demands)}."
+        placed.append(f"Sobre lo que nos {context.t('pide', 'pides')}: {demands_placeholder(demands)}.")
         requests = [kind for kind in requests if not any(kind in d.kinds for d in demands)]
+    over = channel != "public" and moment_passed(customer_words(text))
+    if over:  # nothing left to correct: the gesture the company decides, instead of "corrijo la reserva"
+        placed.append(say(GOODWILL_STEP))
+        redundant = redundant | {i for i, rule in enumerate(rules) if _mends(rule)}
     plan = _plan(
         rules,
         policy,
@@ -946,12 +987,12 @@ def _context(
         churn=analysis.risk.churn,
         amount=amount,
         complaint=complaint_text,
-        demand_step=demand_step,
+        placed=tuple(placed),
         redundant=redundant,
     )
     context.steps = plan.steps if level < 5 else plan.steps[:2]
     context.answer = plan.answer if level < 2 else ""
-    context.remedy = plan.remedy if level < 1 and channel == "email" else None
+    context.remedy = plan.remedy if level < 1 and channel == "email" and not over else None
     if channel == "chat":
         actions: list[str] = []
         if demands:  # the customer's own requests, where the causes' generic clauses would be
@@ -986,7 +1027,7 @@ def _context(
         if channel == "chat":
             context.chat_actions = f"{now.act} [ACCIÓN: {now.confirm}]"
             context.live = True
-    need_reference = any(r.needs_reference for r in rules)
+    need_reference = any(r.needs_reference for r in rules) and not over  # no record left to look up
     if channel == "public":  # a public answer asks for the reference only when the post is about the thing
         need_reference = need_reference and _mentions_item(policy, folded)
     context.ask = _ask(

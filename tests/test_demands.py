@@ -153,3 +153,23 @@ def test_conditions_the_customer_already_read_are_not_summarised_again():
     body = reply(text, ["poor_explanation"], "banking")
     assert "resumen" not in body
     assert "«nadie me avisó al abrir la cuenta de que la tarjeta gratis dejaba de serlo»" in body
+
+
+def test_an_event_that_is_over_gets_the_gesture_for_the_agent_not_a_correction():
+    text = (
+        "Reservamos ocho habitaciones para la boda de mi hijo. El día de la boda, tres invitados se encontraron "
+        "con que sus habitaciones estaban a nombre de otras personas y esperaron una hora en recepción.\nLuisa"
+    )
+    body = reply(text, ["order_error"], "hotels")
+    assert "corrijo" not in body
+    assert "[ACCIÓN: el gesto que ofrecemos por lo ocurrido, si procede]" in body
+
+
+def test_a_customer_who_already_bought_elsewhere_is_not_asked_for_the_order():
+    text = (
+        "Les escribí dos correos pidiendo precio de una batería y nadie contestó. Ya la conseguí en otro taller, "
+        "así que no se molesten.\nIgnacio"
+    )
+    body = reply(text, ["unanswered_contact"], "car_repair")
+    assert "orden de reparación" not in body and "matrícula" not in body
+    assert "[ACCIÓN: el gesto que ofrecemos por lo ocurrido, si procede]" in body
