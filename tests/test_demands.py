@@ -173,3 +173,16 @@ def test_a_customer_who_already_bought_elsewhere_is_not_asked_for_the_order():
     body = reply(text, ["unanswered_contact"], "car_repair")
     assert "orden de reparación" not in body and "matrícula" not in body
     assert "[ACCIÓN: el gesto que ofrecemos por lo ocurrido, si procede]" in body
+
+
+@pytest.mark.parametrize(
+    ("text", "contact"),
+    [
+        ("Les escribí tres correos pidiendo que alguien me llame para la cotización y nada.\nPedro", "sus correos"),
+        ("Dos horas en espera con la musiquita y nadie atiende.\nPedro", "sus llamadas"),
+        ("Les mandé 4 whats desde el lunes y ni las palomitas azules.\nPedro", "sus mensajes"),
+    ],
+)
+def test_an_unanswered_contact_is_named_as_the_customer_made_it(text, contact):
+    body = reply(text, ["unanswered_contact"], "car_repair")
+    assert f"la falta de respuesta a {contact}" in body
