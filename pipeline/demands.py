@@ -95,7 +95,9 @@ _MORE_KINDS = {
         r"cambi\w*|sustitu\w*|reparacion|repar\w*|reenvi\w*|reactiv\w*)\b"
     ),
     "refund": re.compile(
-        r"\b(?:anul\w* (?:el|los|ese|este) (?:cargo|cobro|debito)s?|(?:cargo|cobro|debito)s? (?:indebid|duplicad)\w*|"
+        r"\b(?:anul\w* (?:el|los|la|las|ese|esos|este|estos) "
+        r"(?:re)?(?:cargo|cobro|debito|comision|interes|multa|penalizacion)\w*|"
+        r"(?:cargo|cobro|debito)s? (?:indebid|duplicad)\w*|"
         r"no (?:se )?(?:me |nos )?(?:cobren|carguen|debiten|facturen))\b"
     ),
 }

@@ -186,3 +186,9 @@ def test_a_customer_who_already_bought_elsewhere_is_not_asked_for_the_order():
 def test_an_unanswered_contact_is_named_as_the_customer_made_it(text, contact):
     body = reply(text, ["unanswered_contact"], "car_repair")
     assert f"la falta de respuesta a {contact}" in body
+
+
+def test_a_charge_to_cancel_is_answered_by_the_charge_step():
+    text = "Me cobraron 40 € de recargo por pagar un día tarde, y pagué a tiempo. Pido que se anulen los recargos."
+    body = reply(text, ["billing_error"], "utilities")
+    assert "ACCIÓN" not in body and "devuelvo 40 €" in body
