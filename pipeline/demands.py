@@ -38,7 +38,7 @@ _AR = (
 )
 _ER = (
     r"devuelv|reexpid|expid|emit|corrij|repong|pong|sustituy|resuelv|respond|dig|hag|restablezc|atiend|traig|"
-    r"permit|envi"
+    r"permit"
 )
 _VOS = (
     r"(?:cancel|tramit|confirm|anul|cambi|mand|envi|arregl|repar|solucion|devolv|corregi|reexpedi|emiti|resolv|"
@@ -76,16 +76,21 @@ _CUT = re.compile(
     r"antes de que|antes de \w+(?:ar|er|ir)|mientras|hasta que|cuando|como me|como nos|como se|como ya|"
     r"tal y como|tal como|segun lo)\b|"
     r",\s*(?:que|el cual|la cual|lo cual|quien|donde|ya|pero|aunque|sin embargo|gracias|saludos|un saludo)\b|"
+    r"\s+y\s+(?:(?:me|nos|le|les|se)\s+)?(?:dicen|dijeron|contestan|contestaron|negaron|niegan)\b|"
     r"\s+(?:gracias|muchas gracias)\b|\s+(?:por favor|porfa|porfavor|plis)\b"
 )
 # "... y que no se me cobren más": a second request under the same verb of asking.
 _AND_THAT = re.compile(
-    rf",?\s+y\s+(?=que\b|(?:no\s+)?(?:{_CLITIC}\s+)*{_IMPERATIVE}\b|(?:no\s+)?(?:se|me|nos)\s+(?:{_CLITIC}\s+)?\w+(?:e|en|a|an)\b)"
+    rf",?\s+y\s+(?=que\b|(?:no\s+)?(?:{_CLITIC}\s+)*{_IMPERATIVE}\b|(?:no\s+)?se\s+(?:{_CLITIC}\s+)?\w+(?:e|en|a|an)\b)"
 )
+_IMPERATIVE_START = rf"(?:no\s+)?(?:{_CLITIC}\s+)*{_IMPERATIVE}\b"
+# "agradecería que me enviaran": a conditional asks with the past subjunctive; after "pedimos que" it tells a story.
+_CONDITIONAL = re.compile(r"(?:le |les |os )?(?:agradeceria\w*|me gustaria|nos gustaria|quisiera\w*)")
+_PAST_SUBJUNCTIVE = re.compile(rf"que\s+(?:no\s+)?(?:{_CLITIC}\s+)*\w+(?:aran|ieran|ara|iera|asen|iesen|ase|iese)\b")
 # "necesito cambiar el asiento", "quiero cancelar la línea": an infinitive of something the company does.
 _ACTION_INFINITIVE = re.compile(
     rf"^(?:(?:{_AR})ar|devolver|reexpedir|expedir|emitir|corregir|reponer|sustituir|resolver|responder|restablecer|"
-    rf"atender|dar(?:me|nos)? de baja)(?:{_CLITIC})*\b"
+    rf"atender|hablar con|dar(?:me|nos)? de baja)(?:{_CLITIC})*\b"
 )
 # Kinds of request the words name beyond pipeline.actions' patterns, to know which cause step they make redundant.
 _MORE_KINDS = {
@@ -188,7 +193,7 @@ def customer_demands(text: str | None) -> list[Demand]:
         if "?" in sentence or line_kind(text, start) == "staff":
             continue
         line = text[text.rfind("\n", 0, start) + 1 :].split("\n", 1)[0]
-        if transcript and _SPEECH.match(line) and line_kind(text, start) != "customer":
+        if transcript and _SPEECH.match(line) and not SPEAKER_CUSTOMER.match(line):
             continue  # another speaker of the transcript ("Atención a clientes: permítame...")
         folded = fold_mapped(sentence)
         for m in _LEAD.finditer(folded.text):
@@ -200,12 +205,16 @@ def customer_demands(text: str | None) -> list[Demand]:
                 what.startswith("que ")
             ):
                 continue  # "pedimos un taxi": the past tense reads the same
-            if lead and re.match(r"(?:quiero|queremos|quisiera|necesito|necesitamos|deseo|deseamos)\b", lead):
-                # "quiero ir", "necesito trabajar": about the customer, unless it asks for a thing or "que ..."
-                if not re.match(r"(?:que|el|la|los|las|un|una|unos|unas|mi|mis|su|sus)\b", what) and not (
-                    _ACTION_INFINITIVE.match(what)
-                ):
-                    continue
+            if (
+                lead
+                and not re.match(r"(?:que|el|la|los|las|un|una|unos|unas|mi|mis|su|sus)\b", what)
+                and not (_ACTION_INFINITIVE.match(what) or re.match(_IMPERATIVE_START, what))
+            ):
+                continue  # "quiero dar mi opinión", "pedimos tomate": about the customer, not asked of the company
+            if re.match(r"(?:que\s+)?te\b", what):
+                continue  # "que te cobren una pasta": anyone, in a review, not this customer
+            if lead and not _CONDITIONAL.match(lead) and _PAST_SUBJUNCTIVE.match(what):
+                continue  # "pedimos que nos lo retiraran": what was asked then, told as a story
             s, e = folded.original(*m.span("what"))
             raw = sentence[s:e]
             parts = _AND_THAT.split(raw) if raw else []

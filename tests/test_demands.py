@@ -71,10 +71,17 @@ def test_explicit_requests_are_quoted_in_the_customers_words(text, expected):
         "Quiero ir a la tienda pero no tengo tiempo.",
         "Pedí una tarjeta nueva el 3 de octubre y me dijeron que tardaba una semana.",
         "Cliente: llamo por el cargo\nAgente: Permítame, lo paso con facturación.",  # the agent's words
+        "Pedimos que nos retiraran el plato y el camarero ni se disculpó.",  # what was asked then, as a story
+        "Quiero dar mi opinión sobre este hotel: nos envían a otra habitación peor.",
     ],
 )
 def test_statements_questions_and_bare_kinds_are_not_requests(text):
     assert quotes(text) == []
+
+
+def test_a_transcript_reads_the_customers_lines_only():
+    text = "Cliente: quiero que me cambien el router por uno nuevo\nAgente: Permítame, lo paso con soporte."
+    assert quotes(text) == ["que me cambien el router por uno nuevo"]
 
 
 def test_at_most_two_requests_and_the_placeholder_quotes_each():
