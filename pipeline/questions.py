@@ -33,11 +33,19 @@ _RHETORICAL = re.compile(
 _SEEKS = re.compile(
     r"\b(?:puedo|puede|pueden|podria|podrian|se puede|hay|tengo que|tiene que|tienen que|debo|debe|deben|necesito|"
     r"necesita|es posible|cuando|como|donde|cuant\w*|cual(?:es)?|que (?:tengo|debo|hago|necesito|pasa con)|incluye|"
+    r"que (?:hora|dia|horario|plazo)|"
     r"aceptan|se paga|hacen|ofrecen|existe|me (?:dicen|confirman|mandan|envian|devuelven|pueden))\b"
 )
 _ASKS = re.compile(
     r"\b(?:quiero|quisiera|queria|me gustaria|necesito|deseo) (?:saber|consultar|preguntar)(?: si)? "
     r"(?P<q>[^.!?;\n]{6,})"
+)
+# A greeting or a call for attention before the question ("hola, a qué hora es el check-in?", "che, saben
+# algo?"): not part of what is asked, and "hola" alone reads as no question at all.
+_OPENER = re.compile(
+    r"^(?:(?:hola|holi|buenas(?: tardes| noches)?|buenos dias|buen dia|que tal|oye|oiga|oigan|che|mira|miren|"
+    r"disculpe|disculpen|perdon|una consulta|una pregunta|consulta|pregunta)\b[\s,.:;!¡]*)+",
+    re.IGNORECASE,
 )
 _SITUATION = re.compile(r"^(?:mi|mis) \w+(?: \w+)? (?:es|esta|tiene|viaja|viajara|va|ira|necesita|sufre|usa|toma)\b")
 _FIRST_PERSON = re.compile(r"\b(?:yo|me|mi|mis|tengo|estoy|soy|voy|quiero|necesito|puedo)\b")
@@ -45,6 +53,10 @@ _FIRST_PERSON = re.compile(r"\b(?:yo|me|mi|mis|tengo|estoy|soy|voy|quiero|necesi
 
 def _clean(question: str, strict: bool) -> str | None:
     question = re.sub(r"\s+", " ", question).strip(" ¿?¡!.,;:")
+    folded = fold_mapped(question)
+    opener = _OPENER.match(folded.text)
+    if opener and opener.end() < len(folded.text):
+        question = question[folded.original(opener.end(), opener.end())[0] :]
     question = re.sub(r"^(?:y|e|o|pero|entonces|bueno)\s+", "", question, flags=re.IGNORECASE)
     words = question.split()
     # A run-on sentence that ends in "?" is a story, not a question to quote.

@@ -24,6 +24,7 @@ import jinja2
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
+from pipeline.demands import Demand, customer_demands, demands_placeholder
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
 from pipeline.entities.dates import upcoming_event
 from pipeline.entities.speakers import SPEAKER_STAFF
@@ -626,6 +627,42 @@ def _remedy_for(candidates: list[str], harmed: set[str]) -> str | None:
     return COMPENSATION_PLACEHOLDER
 
 
+# The moment has passed: the event happened ("el día del matrimonio, cinco invitados se encontraron..."), or
+# the customer already solved it elsewhere ("ya lo conseguí en un almacén", "ya porté mi número"). A step
+# that corrects the booking or checks the order fixes nothing then; what is left is an apology and the
+# gesture the company decides, left to the agent.
+_OVER = re.compile(
+    r"\bya (?:lo |la |los |las |me |nos )?(?:consegui|conseguimos|compre|compramos|encontre|encontramos|porte|portamos|"
+    r"contrate|contratamos|alquile|reserve|reservamos|cambie de|me cambie|me pase|nos pasamos|me fui|nos fuimos|"
+    r"lo (?:arregle|resolvi|solucione))\b[^.]{0,60}\b(?:en|con|a|por) (?:otr[oa]s?|un|una|mi cuenta|nuestra cuenta)\b|"
+    r"\bya (?:porte|he portado|me cambie de (?:compania|operador\w*|banco|aseguradora))\b|"
+    r"\b(?:el dia|la noche|la manana|la tarde) (?:del|de la|de mi|de nuestra|de nuestro) "
+    r"(?:boda|matrimonio|evento|fiesta|graduacion|ceremonia|celebracion|cumpleanos|bautizo|comunion)\b"
+    r"[^.]{0,120}\b\w+(?:aron|ieron|imos|amos)\b|"
+    r"\b(?:la boda|el matrimonio|el evento|la fiesta|el viaje|la ceremonia|la celebracion) (?:ya )?"
+    r"(?:paso|fue|termino|se hizo)\b"
+)
+# The causes whose step corrects or chases the thing itself (a booking, an order, a date): they cover a fix
+# or the status, or a done action on the thing resolves them (pipeline/actions.py).
+_MENDING = frozenset({"fix", "status"})
+_MENDED_BY = frozenset({"replacement_sent", "visit_booked", "service_restored", "booking_changed"})
+
+
+def _mends(rule) -> bool:
+    return bool(set(rule.covers) & _MENDING or set(rule.resolved_by) & _MENDED_BY)
+
+
+GOODWILL_STEP = (
+    "Como lo ocurrido ya no tiene arreglo, hablo hoy con mi responsable de lo que podemos ofrecer{le}: "
+    "[ACCIÓN: el gesto que ofrecemos por lo ocurrido, si procede]."
+)
+
+
+def moment_passed(complaint: str | None) -> bool:
+    """The event is over or the customer already went elsewhere: nothing left to correct, only to make good."""
+    return bool(complaint and _OVER.search(fold(complaint)))
+
+
 # A refund already asked for and waiting ("llamé por lo del reembolso"): its status is the answer, not a new review.
 _PENDING_REFUND = re.compile(
     r"\bpor (?:lo|el tema) del? (?:reembolso|devolucion|reintegro)\b|"
@@ -652,6 +689,33 @@ def _one_check(steps: list[str]) -> list[str]:
     return out
 
 
+# Requests a cause's step already answers as asked: the money back ("le devuelvo 95 €"), where the thing
+# stands, a call. Any other request is the customer's own remedy (a specific fix, a cancellation, an
+# explanation, "que me confirmen que han anulado el PIN"), and the generic steps give way to it.
+_ANSWERED_BY_STEP = frozenset({"refund", "status", "callback"})
+# Steps that propose a generic remedy (fix it, say where it stands, explain): a request makes them redundant.
+_GENERIC_COVERS = frozenset({"fix", "status", "explanation"})
+
+
+def _open_demands(rules: list, demands: list[Demand]) -> tuple[list[Demand], frozenset[int]]:
+    """The requests the draft quotes for the agent, and the causes (indexes) whose step they replace.
+
+    A request of a kind a cause's step already answers (a refund, where the thing stands) is answered
+    there. Any other request replaces the step of the cause that covers its kind and the generic remedy
+    steps ("corrijo lo que no coincida", "le doy una fecha firme"): the customer has said what they want.
+    """
+    quoted: list[Demand] = []
+    redundant: set[int] = set()
+    for demand in demands:
+        covering = {i for i, rule in enumerate(rules) if set(rule.covers) & demand.kinds}
+        if demand.kinds and demand.kinds <= _ANSWERED_BY_STEP and covering:
+            continue
+        quoted.append(demand)
+        redundant |= covering
+        redundant |= {i for i, rule in enumerate(rules) if rule.covers and set(rule.covers) <= _GENERIC_COVERS}
+    return quoted, frozenset(redundant)
+
+
 @dataclass
 class _Plan:
     """What a complaint reply says, before any phrasing; shrunk step by step when a draft is too long."""
@@ -676,10 +740,14 @@ def _plan(
     churn: bool = False,
     amount: str | None = None,
     complaint: str | None = None,
+    placed: tuple[str, ...] = (),
+    redundant: frozenset[int] = frozenset(),
 ) -> _Plan:
     """One sentence per cause (a confirmed action replaces the cause's step), no promise made twice.
 
     ``complaint`` (the text) chooses the remedy: one only where it states a harm (`harm`).
+    ``placed`` (the customer's requests quoted for the agent, the gesture for an event that is over) take
+    the place of the steps of the causes in ``redundant`` (indexes into ``rules``), else they come first.
     """
     steps: list[str] = []
     keys: set[str] = set()
@@ -693,11 +761,20 @@ def _plan(
         keys.update(sentence_keys)
         return True
 
-    for rule in rules:
+    if len(redundant) == len(rules):
+        # nothing else answers the complaint: a verb says the company answers the requests (the review asks for one)
+        placed = tuple(p.replace("Sobre lo que", f"{say('{Le}')} contesto a lo que", 1) for p in placed)
+    if not redundant:
+        for sentence in placed:
+            add(sentence)
+    for index, rule in enumerate(rules):
         confirmed = [a for a in rule.resolved_by if a in done and a in policy.done and a not in used_done]
         if confirmed:
             used_done.add(confirmed[0])
             add(_capitalise(say(policy.done[confirmed[0]])))
+        elif index in redundant:
+            for sentence in placed:
+                add(sentence)  # the first time only: add() takes no sentence twice
         else:
             add(_capitalise(say(rule.steps[0])))
     for action in done:  # confirmed actions no cause asked for are still news to the customer
@@ -891,15 +968,39 @@ def _context(
     elif not legal:
         context.admitted = "yes" if any(r.admit_error for r in rules) else ""
     requests = customer_requests(fold(customer_words(complaint_text or "")))
+    demands, redundant = _open_demands(rules, customer_demands(customer_words(text)) if channel != "public" else [])
+    placed: list[str] = []
+    if demands:
+        placed.append(f"Sobre lo que nos {context.t('pide', 'pides')}: {demands_placeholder(demands)}.")
+        requests = [kind for kind in requests if not any(kind in d.kinds for d in demands)]
+    over = channel != "public" and moment_passed(customer_words(text))
+    if over:  # nothing left to correct: the gesture the company decides, instead of "corrijo la reserva"
+        placed.append(say(GOODWILL_STEP))
+        redundant = redundant | {i for i, rule in enumerate(rules) if _mends(rule)}
     plan = _plan(
-        rules, policy, say, done, requests, legal, churn=analysis.risk.churn, amount=amount, complaint=complaint_text
+        rules,
+        policy,
+        say,
+        done,
+        requests,
+        legal,
+        churn=analysis.risk.churn,
+        amount=amount,
+        complaint=complaint_text,
+        placed=tuple(placed),
+        redundant=redundant,
     )
     context.steps = plan.steps if level < 5 else plan.steps[:2]
     context.answer = plan.answer if level < 2 else ""
-    context.remedy = plan.remedy if level < 1 and channel == "email" else None
+    context.remedy = plan.remedy if level < 1 and channel == "email" and not over else None
     if channel == "chat":
         actions: list[str] = []
-        for rule in rules:
+        if demands:  # the customer's own requests, where the causes' generic clauses would be
+            asked = context.t("pide", "pides")
+            actions.append(f"{context.le} contesto a lo que nos {asked}: {demands_placeholder(demands)}")
+        for index, rule in enumerate(rules):
+            if index in redundant:
+                continue
             clause = say(rule.chat)
             if context.live:  # the customer is waiting: what we start now, not later today
                 clause = re.sub(r"^hoy\b|\bhoy\b", "ahora mismo", clause, count=1)
@@ -926,7 +1027,7 @@ def _context(
         if channel == "chat":
             context.chat_actions = f"{now.act} [ACCIÓN: {now.confirm}]"
             context.live = True
-    need_reference = any(r.needs_reference for r in rules)
+    need_reference = any(r.needs_reference for r in rules) and not over  # no record left to look up
     if channel == "public":  # a public answer asks for the reference only when the post is about the thing
         need_reference = need_reference and _mentions_item(policy, folded)
     context.ask = _ask(
