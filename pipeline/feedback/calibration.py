@@ -2,18 +2,18 @@
 
 The near-identical override (memory.py) only helps a complaint seen before. A company's own text (its
 products, its customers' way of writing) also moves the model's scores as a whole: on restaurant reviews
-the corpus-only model predicts about as many causes as there are, but the wrong ones (it never says
-`product_quality` where a review complains of the food, and says `billing` for a mention of the bill).
+the corpus-only model predicts about as many causes as there are, but not the right ones (on 97 of them it
+gave `no_solution` 22 times for 3 true ones, and `product_defect` 35 times for 52).
 So each cause gets a small logistic head on the model's own margin, ``logit(p) - logit(cut)``: a scale
-and a shift, fitted on the corrections in milliseconds, pulled toward "leave the model alone" (scale 1,
+and a shift, fitted on the corrections in tens of milliseconds, pulled toward "leave the model alone" (scale 1,
 shift 0) by a penalty whose strength is chosen by cross-validation on the corrections themselves. With
 few corrections, or corrections that agree with the model, the held-out folds pick the strongest
 penalty and nothing moves; no dev set of the company is needed.
 
-A company's calibration must not touch complaints unlike its corrections (a corpus of other sectors lost
-up to 8 points when it was applied everywhere), so its share ramps from 0 to 1 with the mean cosine of
-a text's nearest corrections (``gate_floor`` to ``gate_floor + GATE_WIDTH``, 0.2 above). Measured in bench/README.md
-("The correction memory learns a company").
+A company's calibration must not touch complaints unlike its corrections (applied to every text, 100
+restaurant corrections cost the corpus dev split 10 points of cause micro-F1), so its share ramps from 0 to 1
+with the mean cosine of a text's nearest corrections (``gate_floor`` to ``gate_floor + GATE_WIDTH``).
+Measured in bench/README.md ("The correction memory learns a company").
 """
 
 from __future__ import annotations
@@ -47,17 +47,27 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _fit(margin: np.ndarray, labels: np.ndarray, penalty: float) -> np.ndarray:
     """Per cause (scale, shift) of a logistic fit of the labels on the margin, pulled toward (1, 0).
 
-    All causes at once: a batch of 2x2 Newton steps, so a fit on 200 corrections takes well under a millisecond.
+    All causes at once: a batch of 2x2 Newton steps, so choosing the penalty and fitting on 200 corrections
+    takes about 50 ms on a loaded 2-core machine (refitted only when the corrections change).
     """
-    features = _with_bias(margin)  # (n, causes, 2)
     prior = np.array([1.0, 0.0])
     theta = np.tile(prior, (margin.shape[1], 1))
-    ridge = 2.0 * penalty * np.eye(2)
+    squared = margin * margin
     for _ in range(NEWTON_STEPS):
-        p = _sigmoid(np.einsum("ncf,cf->nc", features, theta))
-        gradient = np.einsum("ncf,nc->cf", features, p - labels) + 2.0 * penalty * (theta - prior)
-        hessian = np.einsum("ncf,nc,ncg->cfg", features, p * (1.0 - p), features) + ridge
-        theta = theta - np.linalg.solve(hessian, gradient[..., None])[..., 0]
+        p = _sigmoid(margin * theta[:, 0] + theta[:, 1])
+        residual, weight = p - labels, p * (1.0 - p)
+        gradient = np.stack([(residual * margin).sum(0), residual.sum(0)], axis=-1) + 2.0 * penalty * (theta - prior)
+        h_mm, h_mb, h_bb = (weight * squared).sum(0), (weight * margin).sum(0), weight.sum(0)
+        h_mm, h_bb = h_mm + 2.0 * penalty, h_bb + 2.0 * penalty
+        determinant = h_mm * h_bb - h_mb * h_mb  # 2x2 inverse by hand: positive, the penalty keeps it so
+        theta = (
+            theta
+            - np.stack(
+                [(h_bb * gradient[:, 0] - h_mb * gradient[:, 1]), (h_mm * gradient[:, 1] - h_mb * gradient[:, 0])],
+                axis=-1,
+            )
+            / determinant[:, None]
+        )
     return theta
 
 

@@ -13,7 +13,7 @@ Given the model's own cause probabilities (``model_causes``), the memory also le
 teach in general: once ``min_corrections`` exist, a per-cause calibration of the model's margins is fitted
 on them (calibration.py) and moves every text like the company's corrections, not only near-identical ones.
 The model's probabilities for each correction are kept in the store beside its vector, so a restart refits
-in milliseconds without reading a correction twice.
+in tens of milliseconds without the model reading a correction again.
 """
 
 from __future__ import annotations
