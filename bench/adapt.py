@@ -16,7 +16,9 @@ Two kinds of company (``--company``):
 For each k (default 0, 25, 50, 100, 200; real sources up to the size of their pool) the first k of the pool
 are given as corrections and the scored records are scored three ways:
 
-- ``memory``: the correction memory of the service (pipeline/feedback/memory.py), no training;
+- ``memory``: the correction memory of the service (pipeline/feedback/memory.py), no training: the
+  near-identical override alone (``--calibration-floor off``) and with the company calibration
+  (pipeline/feedback/calibration.py) at each floor given (the service's default is 0.6);
 - ``update``: `quejas train --from BASE --extra_data corrections.jsonl` for a short run (``--update-epochs``);
 - ``retrain``: a full training from the base encoder with the corrections as extra data.
 
