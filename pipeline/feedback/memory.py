@@ -74,11 +74,8 @@ class CorrectionMemory:
         self.store, self.key, self.cause_ids, self.embed = store, key, list(cause_ids), embed
         self.min_similarity, self.full_similarity = min_similarity, full_similarity
         self.k, self.temperature, self.refresh_seconds = k, temperature, refresh_seconds
-        self.model_causes, self.calibration_floor, self.min_corrections = (
-            model_causes,
-            calibration_floor,
-            min_corrections,
-        )
+        self.model_causes, self.min_corrections = model_causes, min_corrections
+        self.calibration_floor = calibration_floor
         self.cause_cut = None if cause_cut is None else np.asarray(cause_cut, dtype=np.float64)
         self._index = {cause: j for j, cause in enumerate(self.cause_ids)}
         self._vectors: list[np.ndarray] = []
