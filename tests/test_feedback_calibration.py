@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from test_feedback_api import classify, correction_for, make_client
+from test_serve import wait_ready
 
 from pipeline.errors import ConfigurationError
 from pipeline.feedback.calibration import CompanyCalibration, margins
@@ -126,3 +128,21 @@ def test_calibration_needs_both_probabilities_and_thresholds(analyzer, tmp_path)
             store, "k", analyzer.config.causes, analyzer.embeddings, model_causes=lambda t: np.zeros((len(t), 1))
         )
     store.close()
+
+
+@pytest.mark.parametrize("calibrate", [True, False])
+def test_the_service_fits_the_calibration_from_posted_corrections_unless_told_not_to(
+    tiny_model, analyzer, new_cause, tmp_path, calibrate
+):
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    with make_client(
+        tiny_model, analyzer, url, feedback_memory_min_corrections=3, feedback_memory_calibrate=calibrate
+    ) as client:
+        wait_ready(client)
+        for text in NEW_KIND[:4]:
+            analysis = classify(client, text)
+            assert client.post("/v1/feedback", json=correction_for(analysis, text, [new_cause])).status_code == 201
+        classify(client, RELATED)  # the memory takes the corrections in before this analysis
+        memory = analyzer.memory
+        assert memory is not None and len(memory) == 4
+        assert (memory.calibration is not None) is calibrate
