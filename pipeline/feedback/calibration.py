@@ -141,5 +141,5 @@ class CompanyCalibration:
         fitted = np.einsum("ncf,cf->nc", _with_bias(margin), self.theta)
         moved = margin + share[rows, None] * (fitted - margin)
         adjusted = np.array(causes, dtype=np.float32, copy=True)
-        adjusted[rows] = _sigmoid(moved + _logit(cut))
+        adjusted[rows] = np.clip(_sigmoid(moved + _logit(cut)), 0.0, 1.0)
         return adjusted

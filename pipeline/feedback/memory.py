@@ -212,4 +212,5 @@ class CorrectionMemory:
         share = np.clip((closest - self.min_similarity) / (self.full_similarity - self.min_similarity), 0.0, 1.0)
         if not share.any():
             return causes
-        return mix_votes(causes, vote.cause_probabilities(queries), share[:, None])
+        mixed = mix_votes(causes, vote.cause_probabilities(queries), share[:, None])
+        return np.clip(mixed, 0.0, 1.0)  # float32 rounding of a mix of ones can pass 1 (1.0000001), not a score
