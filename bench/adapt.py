@@ -16,7 +16,9 @@ Two kinds of company (``--company``):
 For each k (default 0, 25, 50, 100, 200; real sources up to the size of their pool) the first k of the pool
 are given as corrections and the scored records are scored three ways:
 
-- ``memory``: the correction memory of the service (pipeline/feedback/memory.py), no training;
+- ``memory``: the correction memory of the service (pipeline/feedback/memory.py), no training: the
+  near-identical override alone (``--calibration-floor off``) and with the company calibration
+  (pipeline/feedback/calibration.py) at each floor given (the service's default is 0.6);
 - ``update``: `quejas train --from BASE --extra_data corrections.jsonl` for a short run (``--update-epochs``);
 - ``retrain``: a full training from the base encoder with the corrections as extra data.
 
@@ -176,12 +178,31 @@ class Scorer:
 
 
 def memory_rows(
-    base: Path, pool: list[CorpusRecord], scorer: Scorer, ks: list[int], work: Path, similarities: list[float]
+    base: Path,
+    pool: list[CorpusRecord],
+    scorer: Scorer,
+    ks: list[int],
+    work: Path,
+    similarities: list[float],
+    calibration_floors: list[float | None],
 ):
-    """The base model's probabilities once, then the memory's adjustment with the first k corrections."""
+    """The base model's probabilities once, then the memory's adjustment with the first k corrections.
+
+    ``calibration_floors``: None is the near-identical memory alone; a number also fits the company
+    calibration (pipeline/feedback/calibration.py) with that floor, as the service does by default.
+    """
     analyzer = Analyzer.load(base, device="cpu")
     probs = scorer.probabilities(analyzer)
-    for k, min_sim in ((k, m) for m in similarities for k in ks):
+    scores: dict[str, np.ndarray] = {}  # the model's probabilities per correction text: computed once for every k
+
+    def model_causes(texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in scores]
+        if missing:
+            scores.update(zip(missing, analyzer.probabilities(missing, memory=False).causes))
+        return np.stack([scores[t] for t in texts])
+
+    runs = ((k, m, f) for m in similarities for f in calibration_floors for k in ks)
+    for k, min_sim, floor in runs:
         started = time.perf_counter()
         db = work / f"memory-k{k}.db"
         db.unlink(missing_ok=True)
@@ -189,8 +210,22 @@ def memory_rows(
         for r in pool[:k]:
             prediction = Prediction(model=analyzer.info, causes=[PredictedCause(id=c, score=1.0) for c in r.causes])
             store.add(Correction(text=r.text, prediction=prediction, causes=r.causes, sentiment=r.sentiment))
+        calibration = (
+            {}
+            if floor is None
+            else {
+                "model_causes": model_causes,
+                "cause_cut": analyzer.cause_cut,
+                "calibration_floor": floor,
+            }
+        )
         memory = CorrectionMemory(
-            store, model_key(analyzer.config), analyzer.config.causes, analyzer.embeddings, min_similarity=min_sim
+            store,
+            model_key(analyzer.config),
+            analyzer.config.causes,
+            analyzer.embeddings,
+            min_similarity=min_sim,
+            **calibration,
         )
         adjusted = {name: memory.adjust(p.causes, p.embeddings) for name, p in probs.items()}
         minutes = (time.perf_counter() - started) / 60
@@ -199,6 +234,7 @@ def memory_rows(
             k,
             {
                 "min_similarity": min_sim,
+                "calibration_floor": floor,
                 **scorer.row(adjusted, analyzer.cause_cut),
                 "minutes": minutes,
             },
@@ -264,6 +300,12 @@ def main(
     min_similarity: list[float] = typer.Option(
         [0.9], "--min-similarity", help="The memory's min_similarity, one run each (the service's default is 0.9)."
     ),
+    calibration_floor: list[str] = typer.Option(
+        ["off", "0.6"],
+        "--calibration-floor",
+        help="The memory's company calibration: `off`, or the floor of likeness to the corrections from which "
+        "it applies (the service's default is 0.6); one run each.",
+    ),
     threads: int | None = typer.Option(None, help="CPU threads for torch."),
 ) -> None:
     """Print, per mode and k, cause F1 on the company's records and on the corpus test split, and minutes per row."""
@@ -271,6 +313,10 @@ def main(
     if bad:
         raise typer.BadParameter(f"unknown mode(s) {bad}; use {', '.join(MODES)}")
     work.mkdir(parents=True, exist_ok=True)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)  # the memory runs score here, outside any training
     pool, scorer, corpus, ks, names = company_data(company, sectors, ks)
     config = TrainingConfig(
         base_model=base_model,
@@ -298,8 +344,10 @@ def main(
         base = Path(base_row["folder"])
         record("base", 0, base_row)
     if "memory" in modes:
-        for k, row in memory_rows(base, pool, scorer, ks, work, min_similarity):
-            record(f"memory@{row['min_similarity']}", k, row)
+        floors = [calibration_floor_value(f) for f in calibration_floor]
+        for k, row in memory_rows(base, pool, scorer, ks, work, min_similarity, floors):
+            calibrated = "" if row["calibration_floor"] is None else f"+cal@{row['calibration_floor']}"
+            record(f"memory@{row['min_similarity']}{calibrated}", k, row)
     for mode in ("update", "retrain"):
         if mode not in modes:
             continue
@@ -314,6 +362,15 @@ def main(
                 data = replayed(corpus, replay)
             record(mode, k, trained_row(run, data, scorer))
     print_table(rows)
+
+
+def calibration_floor_value(text: str) -> float | None:
+    if text == "off":
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        raise typer.BadParameter(f"--calibration-floor {text!r}: use `off` or a cosine such as 0.6") from None
 
 
 def print_table(rows: list[tuple[str, int, dict]]) -> None:

@@ -163,7 +163,9 @@ class Analyzer:
     def info(self) -> ModelInfo:
         return ModelInfo(name=self.config.name, version=self.config.version)
 
-    def probabilities(self, texts: list[str], batch_size: int = 32) -> Probabilities:
+    def probabilities(self, texts: list[str], batch_size: int = 32, memory: bool = True) -> Probabilities:
+        """The model's probabilities for each text; ``memory=False`` leaves out the corrections' memory
+        (what the memory itself fits its company calibration on)."""
         check_texts(texts)
         batch_size = min(batch_size, getattr(self.model, "max_batch_size", batch_size))
         probs = predict_probabilities(self.model, self.batcher, texts, batch_size, self.device)
@@ -172,7 +174,7 @@ class Analyzer:
         if self.neighbours is not None:
             votes = self.neighbours.cause_probabilities(probs.require_embeddings())
             probs.causes = mix_votes(probs.causes, votes, self.config.neighbour_share)
-        if self.memory is not None:
+        if memory and self.memory is not None:
             probs.causes = self.memory.adjust(probs.causes, probs.embeddings)
         if self.cues:
             probs.risk = raise_cued_risks(probs.risk, texts, self.config.risks)

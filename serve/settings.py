@@ -84,6 +84,21 @@ class Settings(BaseSettings):
     feedback_memory_min_similarity: float = Field(
         default=0.9, gt=0.0, lt=0.98, description="Cosine similarity below which a correction does not count."
     )
+    feedback_memory_calibrate: bool = Field(
+        default=True,
+        description="Also learn from the corrections where the model's cause thresholds are wrong for this company, "
+        "and move texts like the corrections accordingly (fitted on the corrections; no retraining).",
+    )
+    feedback_memory_calibration_floor: float = Field(
+        default=0.6,
+        ge=-1.0,
+        lt=1.0,
+        description="Mean cosine to a text's 5 nearest corrections from which the company calibration starts to "
+        "apply (fully 0.2 above); texts less like the corrections keep the model's scores.",
+    )
+    feedback_memory_min_corrections: int = Field(
+        default=20, ge=2, le=100_000, description="Corrections needed before the company calibration is fitted."
+    )
     feedback_review_queue: bool = Field(
         default=True,
         description="Keep the complaints /v1/analyze, /v1/reply, /v1/classify and /v1/label-rows analysed (masked like "

@@ -8,6 +8,12 @@ close: its share rises from 0 at ``min_similarity`` to 1 at ``full_similarity`` 
 near-identical complaint takes the agreed causes and an unrelated one is untouched. The vectors live
 in the store (keyed by model), never in the model folder, so another worker or a restart reuses
 them, and a different model re-embeds the stored texts itself.
+
+Given the model's own cause probabilities (``model_causes``), the memory also learns what the corrections
+teach in general: once ``min_corrections`` exist, a per-cause calibration of the model's margins is fitted
+on them (calibration.py) and moves every text like the company's corrections, not only near-identical ones.
+The model's probabilities for each correction are kept in the store beside its vector, so a restart refits
+in tens of milliseconds without the model reading a correction again.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from collections.abc import Callable
 import numpy as np
 
 from pipeline.errors import ConfigurationError
+from pipeline.feedback.calibration import CompanyCalibration
 from pipeline.feedback.store import FeedbackStore
 from pipeline.neighbours import NeighbourVote, mix_votes
 
@@ -29,6 +36,8 @@ log = logging.getLogger("quejas.feedback")
 
 CHANGE_MARGIN = dt.timedelta(minutes=2)
 Embed = Callable[[list[str]], "np.ndarray | None"]
+ModelCauses = Callable[[list[str]], np.ndarray]
+CAUSES_SUFFIX = "/causes"  # the store keeps the model's probabilities for a correction under this model key
 
 
 def model_key(config) -> str:
@@ -51,16 +60,29 @@ class CorrectionMemory:
         k: int = 5,
         temperature: float = 0.02,
         refresh_seconds: float = 2.0,
+        model_causes: ModelCauses | None = None,
+        cause_cut: np.ndarray | None = None,
+        calibration_floor: float = 0.6,
+        min_corrections: int = 20,
     ) -> None:
         if not 0.0 < min_similarity < full_similarity <= 1.0:
             raise ConfigurationError("correction memory needs 0 < min_similarity < full_similarity <= 1")
+        if (model_causes is None) != (cause_cut is None):
+            raise ConfigurationError("the company calibration needs both the model's probabilities and its thresholds")
+        if not -1.0 <= calibration_floor < 1.0 or min_corrections < 2:
+            raise ConfigurationError("correction memory needs -1 <= calibration_floor < 1 and min_corrections >= 2")
         self.store, self.key, self.cause_ids, self.embed = store, key, list(cause_ids), embed
         self.min_similarity, self.full_similarity = min_similarity, full_similarity
         self.k, self.temperature, self.refresh_seconds = k, temperature, refresh_seconds
+        self.model_causes, self.min_corrections = model_causes, min_corrections
+        self.calibration_floor = calibration_floor
+        self.cause_cut = None if cause_cut is None else np.asarray(cause_cut, dtype=np.float64)
         self._index = {cause: j for j, cause in enumerate(self.cause_ids)}
         self._vectors: list[np.ndarray] = []
         self._labels: list[np.ndarray] = []
+        self._model_causes: list[np.ndarray] = []  # the model's probabilities for each correction (if calibrating)
         self._vote: NeighbourVote | None = None
+        self._calibration: CompanyCalibration | None = None
         self._last_id = 0
         self._seen_at: dt.datetime | None = None
         self._position: dict[int, int] = {}  # correction id -> row of the vote's arrays
@@ -101,6 +123,7 @@ class CorrectionMemory:
                 fresh = {c.id: np.asarray(v, dtype=np.float32) for c, v in zip(missing, vectors)}
                 self.store.save_embeddings(self.key, fresh)
                 known.update(fresh)
+            scores = self._scores(new)
             for correction in rows:
                 if any(cause not in self._index for cause in correction.causes):
                     continue  # made for another label set (a model trained on other causes): no vote here
@@ -114,11 +137,44 @@ class CorrectionMemory:
                     self._position[correction.id] = len(self._vectors)
                     self._vectors.append(known[correction.id])
                     self._labels.append(labels)
+                    if scores is not None:
+                        self._model_causes.append(scores[correction.id])
             self._last_id = max(self._last_id, rows[-1].id)
             newest = max(c.updated_at for c in rows)
             self._seen_at = newest if self._seen_at is None else max(self._seen_at, newest)
             if self._vectors:
                 self._vote = NeighbourVote(np.stack(self._vectors), np.stack(self._labels), self.k, self.temperature)
+                self._calibration = self._fit_calibration()
+
+    def _scores(self, new: list) -> dict[int, np.ndarray] | None:
+        """The model's cause probabilities for new corrections: from the store, else computed and stored."""
+        if self.model_causes is None:
+            return None
+        key = self.key + CAUSES_SUFFIX
+        known = self.store.embeddings(key, [c.id for c in new])
+        missing = [c for c in new if c.id not in known]
+        if missing:
+            scores = np.asarray(self.model_causes([c.text for c in missing]), dtype=np.float32)
+            fresh = {c.id: s for c, s in zip(missing, scores)}
+            self.store.save_embeddings(key, fresh)
+            known.update(fresh)
+        return known
+
+    def _fit_calibration(self) -> CompanyCalibration | None:
+        if self.cause_cut is None or len(self._model_causes) < self.min_corrections:
+            return None
+        return CompanyCalibration.fit(
+            np.stack(self._vectors),
+            np.stack(self._model_causes),
+            np.stack(self._labels),
+            self.cause_cut,
+            self.calibration_floor,
+        )
+
+    @property
+    def calibration(self) -> CompanyCalibration | None:
+        """The company calibration fitted at the last sync (None below ``min_corrections`` or without scores)."""
+        return self._calibration
 
     def prime(self) -> None:
         """Embed what the store holds now, so a new model's first request does not wait for every correction."""
@@ -146,12 +202,15 @@ class CorrectionMemory:
                 self._warned = True
             return causes
         self._warned = False
-        vote = self._vote
+        vote, calibration = self._vote, self._calibration
         if vote is None:
             return causes
         queries = np.asarray(embeddings, dtype=np.float32)
+        if calibration is not None and self.cause_cut is not None:
+            causes = calibration.adjust(causes, queries, self.cause_cut)
         closest = np.einsum("qd,nd->qn", queries, vote.embeddings).max(axis=1)
         share = np.clip((closest - self.min_similarity) / (self.full_similarity - self.min_similarity), 0.0, 1.0)
         if not share.any():
             return causes
-        return mix_votes(causes, vote.cause_probabilities(queries), share[:, None])
+        mixed = mix_votes(causes, vote.cause_probabilities(queries), share[:, None])
+        return np.clip(mixed, 0.0, 1.0)  # float32 rounding of a mix of ones can pass 1 (1.0000001), not a score

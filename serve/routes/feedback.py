@@ -68,6 +68,7 @@ class FeedbackService:
             analyzer.config.causes,
             analyzer.embeddings,
             min_similarity=self.settings.feedback_memory_min_similarity,
+            **calibration_options(self.settings, analyzer),
         )
         analyzer.memory = self.memory  # type: ignore[assignment]  # pipeline/analyzer.py declares memory as None
         threading.Thread(target=self.memory.prime, name="quejas-feedback-memory", daemon=True).start()
@@ -78,6 +79,18 @@ class FeedbackService:
         if self.recorder is not None:
             self.recorder.close()
         self.store.close()
+
+
+def calibration_options(settings: Settings, analyzer: Analyzer) -> dict:
+    """What the memory needs to fit the company calibration (nothing when the setting turns it off)."""
+    if not settings.feedback_memory_calibrate:
+        return {}
+    return {
+        "model_causes": lambda texts: analyzer.probabilities(texts, memory=False).causes,
+        "cause_cut": analyzer.cause_cut,
+        "calibration_floor": settings.feedback_memory_calibration_floor,
+        "min_corrections": settings.feedback_memory_min_corrections,
+    }
 
 
 def attach_when_loaded(service: FeedbackService, state, loading: asyncio.Task) -> None:
