@@ -107,6 +107,30 @@ def before_event(
     return max(day, today)
 
 
+# An event this many days away or fewer (a bus on Sunday, read on a Friday) is acted on today, within hours.
+IMMINENT_DAYS = 3
+
+
+def follow_up(
+    days: int, today: dt.date, complaint: str | None, channel: str, policy: Policy
+) -> tuple[dt.date, str | None]:
+    """The follow-up day and how soon it is: "hours" (within hours, today), "today" (by today's closing), or None.
+
+    A chat customer is not told to wait for news days away: the follow-up comes in the same chat today.
+    An event the complaint is waiting for within ``IMMINENT_DAYS`` (the bus leaves on Sunday at 6:00)
+    gets its answer within hours: a date, even tomorrow, may come after the trip. Otherwise ``days``
+    business days, brought before any later event, said as "hoy" when that is today.
+    """
+    if channel == "chat":
+        return today, "hours"
+    event = upcoming_event(complaint or "", today)
+    if event is not None and (event - today).days <= IMMINENT_DAYS:
+        return today, "hours"
+    follow = add_business_days(today, days, policy.country, policy.subdivision)
+    follow = before_event(follow, today, complaint, policy.country, policy.subdivision)
+    return follow, "today" if follow == today else None
+
+
 def format_date_es(day: dt.date, today: dt.date | None = None) -> str:
     """ "jueves 14 de marzo" (with the year when it is not the current one)."""
     text = f"{WEEKDAY_NAMES[day.weekday()]} {day.day} de {MONTH_NAMES[day.month - 1]}"
@@ -175,6 +199,7 @@ class ReplyContext:
     chat_actions: str = ""
     remedy: str | None = None
     follow_date: str = ""
+    follow_soon: str | None = None  # "hours" or "today": the follow-up is today, said without a date (follow_up)
     follow_time: str | None = None
     ask: str | None = None
     kind: str = "complaint"
@@ -863,8 +888,9 @@ def _context(
             return context, today
         if context.live:
             return context, today  # answered in the same chat, not on a later day
-        follow = add_business_days(today, policy.non_complaint.follow_up_days, policy.country, policy.subdivision)
-        follow = before_event(follow, today, complaint_text, policy.country, policy.subdivision)
+        follow, context.follow_soon = follow_up(
+            policy.non_complaint.follow_up_days, today, complaint_text, channel, policy
+        )
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
@@ -945,9 +971,9 @@ def _context(
     if context.live or now is not None:
         context.live = context.live or now is not None
         return context, today
-    days = max(r.follow_up_days for r in all_rules)
-    follow = add_business_days(today, days, policy.country, policy.subdivision)
-    follow = before_event(follow, today, complaint_text, policy.country, policy.subdivision)
+    follow, context.follow_soon = follow_up(
+        max(r.follow_up_days for r in all_rules), today, complaint_text, channel, policy
+    )
     context.follow_date = format_date_es(follow, today)
     return context, follow
 
@@ -1077,12 +1103,14 @@ def chat_sentences(body: str) -> int:
 
 
 __all__ = [
+    "IMMINENT_DAYS",
     "add_business_days",
     "analysis_from_causes",
     "analysis_with_entities",
     "chat_sentences",
     "draft_reply",
     "evidence_ask",
+    "follow_up",
     "format_date_es",
     "join_es",
     "live_chat",

@@ -265,6 +265,44 @@ def test_the_follow_up_comes_before_the_event_the_customer_waits_for(text, event
     assert draft.follow_up_date is None or TODAY <= draft.follow_up_date < event, (draft.follow_up_date, draft.body)
 
 
+def test_a_chat_never_promises_news_days_away():
+    policy = load_policy(PRESETS_DIR / "delivery_apps.yaml")
+    text = "El repartidor me dejó el pedido abierto y la bebida llegó medio vacía."
+    draft = draft_reply(
+        analysis_from_causes(["product_defect"]), policy, channel="chat", today=TODAY, complaint_text=text
+    )
+    assert draft.follow_up_date == TODAY and "marzo" not in draft.body, draft.body
+    assert "le digo por aquí cómo va" in draft.body, draft.body
+
+
+def test_an_event_within_days_is_acted_on_within_hours_even_by_email():
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    text = (
+        "Nadie contesta el teléfono fuera de horario. Mi autobús sale el domingo a las 6 de la mañana y necesito "
+        "cambiar el asiento de mi madre, que va en silla de ruedas. ¿Con quién hablo un sábado?"
+    )
+    analysis = analysis_from_causes(["opening_hours"])
+    draft = draft_reply(analysis, policy, channel="email", today=TODAY, complaint_text=text)
+    assert draft.follow_up_date == TODAY, draft.body
+    assert "próximas horas" in draft.body and "marzo" not in draft.body, draft.body
+    assert "siguiente día laborable" not in draft.body, draft.body
+    assert review_draft(draft.body, analysis=analysis, channel="email", complaint=text).findings == []
+    later = "Nadie contesta el teléfono fuera de horario y quería cambiar un asiento. Llamé tres veces."
+    calm = draft_reply(analysis, policy, channel="email", today=TODAY, complaint_text=later)
+    assert calm.follow_up_date > TODAY and "próximas horas" not in calm.body, calm.body
+
+
+def test_a_follow_up_due_today_says_today_not_the_date():
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    causes = dict(policy.causes)
+    causes["delay"] = causes["delay"].model_copy(update={"follow_up_days": 0})
+    policy = policy.model_copy(update={"causes": causes})
+    text = "El autobús de las 8 salió con una hora de retraso y nadie avisó."
+    draft = draft_reply(analysis_from_causes(["delay"]), policy, channel="email", today=TODAY, complaint_text=text)
+    assert draft.follow_up_date == TODAY and "Hoy, antes de las" in draft.body, draft.body
+    assert "1 de marzo" not in draft.body
+
+
 def test_a_past_weekday_does_not_move_the_follow_up():
     policy = load_policy(PRESETS_DIR / "transport.yaml")
     text = "El domingo pasado el autobús salió con una hora de retraso y nadie avisó."
