@@ -61,6 +61,26 @@ def test_a_formal_letter_gets_a_formal_salutation_and_an_informal_message_keeps_
     assert "Estimad" not in informal.body
 
 
+@pytest.mark.parametrize(
+    "text, salutation",
+    [
+        (
+            "Señor Decano de la Facultad de Derecho\n\nEl certificado de notas llegó tres meses tarde y nadie "
+            "contestó mis correos.\n\nIgnacia Robles Paz",
+            "Estimada señora Robles:",
+        ),
+        (
+            "Señores:\n\nEl gerente, el señor Díaz, me dijo que el cobro era un error. Sigue en mi tarjeta.\n\n"
+            "Ana Lucía Paredes",
+            "Estimada señora Paredes:",
+        ),
+        ("A quien corresponda:\n\nEl tren llegó dos horas tarde.\n\nRenzo Gallo", "Estimado señor Gallo:"),
+    ],
+)
+def test_a_letter_to_a_title_is_formal_and_the_writers_gender_is_their_own(text, salutation):
+    assert reply(text, ["delay"], "education").body.splitlines()[0] == salutation
+
+
 def test_a_formal_letter_without_a_clear_gender_is_greeted_without_guessing_it():
     text = (
         "A quien corresponda:\n\nMe dirijo a ustedes porque el curso de inglés empezó tres semanas tarde.\n\n"
