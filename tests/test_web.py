@@ -182,6 +182,16 @@ def test_sector_and_done_actions_are_sent_with_the_complaint(page):
     assert review.value.post_data_json["done_actions"] == ["refund_issued"]
 
 
+def test_the_review_channel_is_sent_and_named_on_the_draft(page):
+    page.check("#channel-review", force=True)
+    page.fill("#complaint", COMPLAINT)
+    with page.expect_request("**/v1/analyze") as request:
+        page.click("#analyze")
+    assert request.value.post_data_json["channel"] == "review"
+    expect(page.locator("#draft-meta")).to_contain_text("Respuesta a una reseña")
+    expect(page.locator("#draft-body")).to_have_value(re.compile(r"\[CORREO:"))
+
+
 def test_errors_are_readable_spanish_messages(page):
     page.fill("#complaint", "   ")
     page.click("#analyze")
