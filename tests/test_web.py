@@ -169,7 +169,7 @@ def test_sector_and_done_actions_are_sent_with_the_complaint(page):
     expect(page.locator("#done-actions input[type=checkbox]")).to_have_count(len(DONE_ACTION_IDS))
     page.select_option("#sector", "banking")
     page.check("#done-actions input[value=refund_issued]")
-    page.check("#channel-public", force=True)
+    page.click("label[for=channel-public]")
     page.fill("#complaint", COMPLAINT)
     with page.expect_request("**/v1/analyze") as request:
         page.click("#analyze")
@@ -183,7 +183,7 @@ def test_sector_and_done_actions_are_sent_with_the_complaint(page):
 
 
 def test_the_review_channel_is_sent_and_named_on_the_draft(page):
-    page.check("#channel-review", force=True)
+    page.click("label[for=channel-review]")
     page.fill("#complaint", COMPLAINT)
     with page.expect_request("**/v1/analyze") as request:
         page.click("#analyze")
