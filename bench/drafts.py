@@ -7,7 +7,8 @@ bracketed placeholders for the agent per draft ("[ACCIÓN: ...]", "[RESPUESTA: .
 "[COMPENSACIÓN: ...]"), review findings per draft (the full review: sector, complaint, channel) and the
 share of drafts using a word of another sector (target 0).
 
-Channels follow the record: chat -> chat, social posts and reviews -> public, anything else -> e-mail.
+Channels follow the record (pipeline.channels): chat -> chat, social posts -> public, reviews -> review,
+anything else -> e-mail.
 
     python bench/drafts.py                      # the table
     python bench/drafts.py --sample 30 --seed 7 --out s.md      # also a stratified sample to read
@@ -31,6 +32,7 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from pipeline.channels import is_public, reply_channel_for  # noqa: E402
 from pipeline.corpus import CorpusRecord, load_records  # noqa: E402
 from pipeline.data import read_splits  # noqa: E402
 from pipeline.entities import analysis_with_entities  # noqa: E402
@@ -42,7 +44,6 @@ from pipeline.taxonomy import TAXONOMY  # noqa: E402
 from pipeline.wording import AGENT_PLACEHOLDER, word_count  # noqa: E402
 
 TODAY = dt.date(2024, 3, 1)
-CHANNELS = {"chat": "chat", "social_post": "public", "review": "public"}
 
 
 def gold_analysis(record: CorpusRecord) -> Analysis:
@@ -126,8 +127,14 @@ def main(
 
 
 def reply_channel(record: CorpusRecord) -> str:
-    """The channel a record is answered on (chat, public or email), from the record alone."""
-    return CHANNELS.get(record.channel, "email")
+    """The channel a record is answered on (chat, public, review or email), from the record alone."""
+    return reply_channel_for(getattr(record, "genre", None) or record.channel)
+
+
+def _stratum(record: CorpusRecord) -> str:
+    """Posts and reviews are one stratum (both answered in public), so a seed picks the records it always did."""
+    channel = reply_channel(record)
+    return "public" if is_public(channel) else channel
 
 
 def pick_sample(records: list[CorpusRecord], size: int, seed: int) -> list[CorpusRecord]:
@@ -145,7 +152,7 @@ def pick_sample(records: list[CorpusRecord], size: int, seed: int) -> list[Corpu
         items = by_sector[sector][:]
         rng.shuffle(items)
         first = items[0]
-        second = next((r for r in items[1:] if reply_channel(r) != reply_channel(first)), items[1])
+        second = next((r for r in items[1:] if _stratum(r) != _stratum(first)), items[1])
         chosen += [first, second]
     rest = [r for r in records if r not in chosen]
     rng.shuffle(rest)

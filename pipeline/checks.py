@@ -23,7 +23,12 @@ from pipeline.text import sentence_spans
 from pipeline.wording import AGENT_PLACEHOLDER, word_count
 
 # Length a reader accepts per channel: (max words, max sentences or None).
-CHANNEL_LIMITS: dict[str, tuple[int, int | None]] = {"email": (150, None), "chat": (45, 2), "public": (60, 3)}
+CHANNEL_LIMITS: dict[str, tuple[int, int | None]] = {
+    "email": (150, None),
+    "chat": (45, 2),
+    "public": (60, 3),
+    "review": (60, 3),
+}
 
 
 def _finding(kind: str, message: str, suggestion: str, start: int = 0, end: int = 0) -> ReviewFinding:
@@ -512,5 +517,30 @@ def too_long(text: str, channel: str) -> list[ReviewFinding]:
             "Quite lo que no resuelve nada al cliente: una frase de solución por causa y un solo compromiso.",
             0,
             len(text),
+        )
+    ]
+
+
+# A review site (Google, TripAdvisor, an app store) has no private messages and no thread to answer in.
+_PRIVATE_MESSAGE = re.compile(
+    r"\b(?:(?:por|un|al|en|su) )?(?:mensaje (?:privado|directo)|privado|dm|md|inbox)\b|"
+    r"\b(?:respond\w*|responda\w*) por aqui\b"
+)
+
+
+def private_message_on_review(text: str) -> list[ReviewFinding]:
+    """A reply to a review that sends the customer to a private message: there is none on a review site."""
+    folded = fold_mapped(text)
+    m = _PRIVATE_MESSAGE.search(folded.text)
+    if not m:
+        return []
+    start, end = folded.original(*m.span())
+    return [
+        _finding(
+            "private_message_on_review",
+            "En una reseña no hay mensajes privados ni conversación en la que responder.",
+            "Dé el correo y el teléfono de atención: «Escríbanos a [CORREO: ...] o llámenos al [TELÉFONO: ...]».",
+            start,
+            end,
         )
     ]

@@ -114,16 +114,42 @@ def is_formal(text: str | None) -> bool:
     return bool(text) and _search(frame_data().formal, fold(text or ""))
 
 
+# A line that addresses the reader ("Señor Rector", "Sra. Directora"): its title is the reader's, not the writer's.
+_ADDRESSEE_LINE = re.compile(
+    r"^\s*(?:senor(?:a|es|as)?|sr(?:a|es|as)?\.?|estimad[oa]s?|distinguid[oa]s?)\b.*$", re.MULTILINE
+)
+
+
 def _gender(text: str, name_words: list[str]) -> str | None:
-    folded = fold(text)
+    """The writer's gender: a known first name first (a title in the text may be someone else's: "el señor
+    Díaz no contesta"), then the text's cues, then the first name's ending."""
+    first = fold(name_words[0]) if name_words else ""
+    by_name = {g for g, names in frame_data().first_names.items() if first in names}
+    if len(by_name) == 1:
+        return by_name.pop()
+    folded = _ADDRESSEE_LINE.sub("", fold(text))
     found = {g for g, cues in frame_data().gender_cues.items() if _search(cues, folded)}
     if len(found) == 1:
         return found.pop()
-    if name_words:
-        first = fold(name_words[0])
-        by_name = {g for g, names in frame_data().first_names.items() if first in names}
-        if len(by_name) == 1:
-            return by_name.pop()
+    if first and not by_name and len(name_words) >= 2:
+        return _gender_by_ending(first)
+    return None
+
+
+# Spanish first names ending in -a are women's and in -o men's, but for these few (the lists above hold
+# Rocío, Rosario, Consuelo and the like, which they settle first).
+_MALE_IN_A = {"borja", "luca", "bautista", "nicola", "josema", "garcilaso"}
+_FEMALE_IN_O = {"rocio", "rosario", "consuelo", "amparo", "socorro", "sagrario"}
+
+
+def _gender_by_ending(first: str) -> str | None:
+    """ "Ignacia", "Mirta" -> female; "Renzo" -> male; a name ending otherwise ("Alex", "Katherin") -> None."""
+    if len(first) < 3:
+        return None
+    if first.endswith("a") and first not in _MALE_IN_A:
+        return "female"
+    if first.endswith("o") and first not in _FEMALE_IN_O:
+        return "male"
     return None
 
 

@@ -23,6 +23,7 @@ import holidays
 import jinja2
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
+from pipeline.channels import REPLY_CHANNELS, is_public
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.demands import Demand, customer_demands, demands_placeholder
 from pipeline.entities import MONTH_NAMES, WEEKDAY_NAMES, analysis_with_entities, mask_contacts
@@ -69,7 +70,7 @@ TEMPLATES_DIR = Path(__file__).with_name("templates")
 EMAIL_BUDGETS = {"issues": 22, "admitted": 24, "regrets": 14}
 CHAT_BUDGETS = {"issues": 10, "actions": 18}
 PUBLIC_BUDGETS = {"issues": 14}
-CHANNELS = ("email", "chat", "public")
+CHANNELS = REPLY_CHANNELS
 
 
 # --------------------------------------------------------------------------------------------
@@ -105,6 +106,30 @@ def before_event(
     while day > today and (day.weekday() >= 5 or day in calendar):
         day -= dt.timedelta(days=1)
     return max(day, today)
+
+
+# An event this many days away or fewer (a bus on Sunday, read on a Friday) is acted on today, within hours.
+IMMINENT_DAYS = 3
+
+
+def follow_up(
+    days: int, today: dt.date, complaint: str | None, channel: str, policy: Policy
+) -> tuple[dt.date, str | None]:
+    """The follow-up day and how soon it is: "hours" (within hours, today), "today" (by today's closing), or None.
+
+    A chat customer is not told to wait for news days away: the follow-up comes in the same chat today.
+    An event the complaint is waiting for within ``IMMINENT_DAYS`` (the bus leaves on Sunday at 6:00)
+    gets its answer within hours: a date, even tomorrow, may come after the trip. Otherwise ``days``
+    business days, brought before any later event, said as "hoy" when that is today.
+    """
+    if channel == "chat":
+        return today, "hours"
+    event = upcoming_event(complaint or "", today)
+    if event is not None and (event - today).days <= IMMINENT_DAYS:
+        return today, "hours"
+    follow = add_business_days(today, days, policy.country, policy.subdivision)
+    follow = before_event(follow, today, complaint, policy.country, policy.subdivision)
+    return follow, "today" if follow == today else None
 
 
 def format_date_es(day: dt.date, today: dt.date | None = None) -> str:
@@ -175,6 +200,7 @@ class ReplyContext:
     chat_actions: str = ""
     remedy: str | None = None
     follow_date: str = ""
+    follow_soon: str | None = None  # "hours" or "today": the follow-up is today, said without a date (follow_up)
     follow_time: str | None = None
     ask: str | None = None
     kind: str = "complaint"
@@ -856,11 +882,11 @@ class _Reading:
     urgency: Urgency | None
 
 
-def _read(analysis: Analysis, policy: Policy, text: str) -> _Reading:
+def _read(analysis: Analysis, policy: Policy, text: str, channel: str = "email") -> _Reading:
     formal = is_formal(text)
     tone = "usted" if formal else normalise_tone(policy.tone)  # a letter to a court is never answered with tú
     country = detect_country(text)
-    on_review_site = review_site(text)
+    on_review_site = channel == "review" or review_site(text)
     # A review is written after the fact, and a happy customer reports no emergency.
     recounted = analysis.sentiment.label == "positive" or on_review_site
     return _Reading(
@@ -885,7 +911,9 @@ def _context(
     level: int = 0,
 ) -> tuple[ReplyContext, dt.date]:
     """What the draft says. ``level`` > 0 asks for a shorter draft (fewer items, no remedy, no extra answer)."""
-    budgets = dict({"chat": CHAT_BUDGETS, "public": PUBLIC_BUDGETS}.get(channel, EMAIL_BUDGETS))
+    budgets = dict(
+        {"chat": CHAT_BUDGETS, "public": PUBLIC_BUDGETS, "review": PUBLIC_BUDGETS}.get(channel, EMAIL_BUDGETS)
+    )
     for key in budgets:
         budgets[key] = max(1, budgets[key] - 4 * level)
     text = complaint_text or ""
@@ -911,7 +939,7 @@ def _context(
         agent_first=greeting_name(policy.agent) or policy.agent,
         signature=policy.signature.format(agent=policy.agent, company=policy.company).strip(),
         ref_paren=""
-        if channel == "public"
+        if is_public(channel)
         else _reference_paren(entities.references, policy.reference_nouns, complaint_text),
         follow_time=policy.follow_up_time,
         legal=legal,
@@ -920,7 +948,7 @@ def _context(
         called=reading.called,
         angry=reading.angry,
     )
-    if channel == "public" and reading.review_site:
+    if channel == "review":  # no private message on a review site: the company's own e-mail and phone
         context.contact = f"{policy.contact_email} o {context.t('llámenos', 'llámanos')} al {policy.contact_phone}"
     known = known_info(entities, complaint_text)
     folded = fold(complaint_text or "")
@@ -937,8 +965,9 @@ def _context(
             return context, today
         if context.live:
             return context, today  # answered in the same chat, not on a later day
-        follow = add_business_days(today, policy.non_complaint.follow_up_days, policy.country, policy.subdivision)
-        follow = before_event(follow, today, complaint_text, policy.country, policy.subdivision)
+        follow, context.follow_soon = follow_up(
+            policy.non_complaint.follow_up_days, today, complaint_text, channel, policy
+        )
         context.follow_date = format_date_es(follow, today)
         return context, follow
 
@@ -1010,7 +1039,7 @@ def _context(
                 actions.append(clause)
         context.chat_actions = "; ".join(actions)
         context.live = context.live or bool(re.search(r"\bahora\b", context.chat_actions))
-    if channel != "public" and level < 3:
+    if not is_public(channel) and level < 3:
         # The customer's own questions that no step or answer already covers, for the agent to answer now.
         answered = {kind for rule in rules for kind in rule.covers}
         if plan.answer:
@@ -1028,7 +1057,7 @@ def _context(
             context.chat_actions = f"{now.act} [ACCIÓN: {now.confirm}]"
             context.live = True
     need_reference = any(r.needs_reference for r in rules) and not over  # no record left to look up
-    if channel == "public":  # a public answer asks for the reference only when the post is about the thing
+    if is_public(channel):  # a public answer asks for the reference only when the post is about the thing
         need_reference = need_reference and _mentions_item(policy, folded)
     context.ask = _ask(
         policy,
@@ -1043,9 +1072,9 @@ def _context(
     if context.live or now is not None:
         context.live = context.live or now is not None
         return context, today
-    days = max(r.follow_up_days for r in all_rules)
-    follow = add_business_days(today, days, policy.country, policy.subdivision)
-    follow = before_event(follow, today, complaint_text, policy.country, policy.subdivision)
+    follow, context.follow_soon = follow_up(
+        max(r.follow_up_days for r in all_rules), today, complaint_text, channel, policy
+    )
     context.follow_date = format_date_es(follow, today)
     return context, follow
 
@@ -1053,7 +1082,7 @@ def _context(
 def _render(context: ReplyContext, channel: str) -> tuple[str, dict[str, str]]:
     complaint = context.kind == "complaint"
     if complaint:
-        template = {"chat": "chat_steps.j2", "public": "public_steps.j2"}.get(channel, "email_steps.j2")
+        template = "public_steps.j2" if is_public(channel) else {"chat": "chat_steps.j2"}.get(channel, "email_steps.j2")
         macros = _macros(template)
         steps = [s for s in REPLY_STEPS if hasattr(macros, s)]
     else:
@@ -1106,11 +1135,13 @@ def draft_reply(
     complaint_text: str | None = None,
     done_actions: list[str] | tuple[str, ...] = (),
 ) -> Draft:
-    """A reply draft for ``analysis`` following ``policy``; ``channel`` is "email", "chat" or "public".
+    """A reply draft for ``analysis`` following ``policy``; ``channel`` is "email", "chat", "public" or "review".
 
     ``done_actions`` are what the agent confirms as already done (pipeline.actions): only those are
     said in the past tense. An e-mail answering a public post (an @account, a review with stars) whose
-    analysis flags public exposure becomes a short public answer that moves to a private channel.
+    analysis flags public exposure becomes a short public answer that moves to a private channel; a
+    public answer to a review (stars, "reseña", no @account) becomes a "review" answer, which gives the
+    company's e-mail and phone instead, since a review site has no private messages.
     When ``complaint_text`` is given and the analysis carries no entities yet, they are extracted
     from the text, so the draft can greet by name, cite references and quote the amount.
     """
@@ -1125,7 +1156,9 @@ def draft_reply(
         analysis = analysis_with_entities(analysis, complaint_text, reference_date=today)
     if channel == "email" and analysis.risk.public and looks_public(complaint_text):
         channel = "public"
-    reading = _read(analysis, policy, complaint_text or "")
+    if channel == "public" and review_site(complaint_text):
+        channel = "review"  # stars or "reseña" and no @account: a review, with no private message to move to
+    reading = _read(analysis, policy, complaint_text or "", channel)
     for level in range(7):
         context, follow = _context(analysis, reading, channel, today, complaint_text, done, level)
         body, parts = _render(context, channel)
@@ -1171,12 +1204,14 @@ def chat_sentences(body: str) -> int:
 
 
 __all__ = [
+    "IMMINENT_DAYS",
     "add_business_days",
     "analysis_from_causes",
     "analysis_with_entities",
     "chat_sentences",
     "draft_reply",
     "evidence_ask",
+    "follow_up",
     "format_date_es",
     "join_es",
     "live_chat",

@@ -40,6 +40,7 @@ PENALTIES = {
     "asks_known_info": 10,
     "fault_under_legal": 20,
     "too_long": 10,
+    "private_message_on_review": 10,
 }
 
 # The name an agent sees for each kind of finding (the triage page, GET /v1/labels); one per kind in PENALTIES.
@@ -60,6 +61,7 @@ FINDING_NAMES = {
     "asks_known_info": "Pide un dato ya dado",
     "fault_under_legal": "Admite culpa con riesgo legal",
     "too_long": "Demasiado largo",
+    "private_message_on_review": "Mensaje privado en una reseña",
 }
 
 
@@ -226,6 +228,8 @@ def review_draft(
     if legal:
         findings += checks.fault_admissions(text)
     findings += checks.too_long(text, channel)
+    if channel == "review":
+        findings += checks.private_message_on_review(text)
     findings.sort(key=lambda f: (f.start, f.end, f.kind))
     score = max(0.0, 100.0 - sum(PENALTIES.get(f.kind, 5) for f in findings))
     return Review(score=score, findings=findings)

@@ -14,7 +14,9 @@ from pydantic import BaseModel, Field, model_validator
 from pipeline.priority import priority_of
 from pipeline.taxonomy import TAXONOMY, CauseGroup, ComplaintGroup, PriorityLevel, ScoreKind, SentimentLabel
 
-ReplyChannel = Literal["email", "chat", "public"]
+# "public": a post on a network (the reply may move to a private message); "review": a review site or app store,
+# where no private message exists and the reply gives the company's own e-mail and phone.
+ReplyChannel = Literal["email", "chat", "public", "review"]
 ReplyStep = Literal["greeting", "purpose", "apology", "resolution", "benefit", "follow_up", "call_to_action"]
 REPLY_STEPS: tuple[str, ...] = (
     "greeting",

@@ -120,7 +120,11 @@ class ReplyRequest(RequestModel):
     )
 
     text: str = Field(max_length=TEXT_CHARS_CEILING, description="The customer's complaint.")
-    channel: ReplyChannel = Field(default="email", description="email (full letter) or chat (three sentences at most).")
+    channel: ReplyChannel = Field(
+        default="email",
+        description="email (full letter), chat (two sentences), public (a post on a network: moves to a "
+        "private message) or review (a review site or app store: gives the contact e-mail and phone).",
+    )
     tone: Tone | None = Field(default=None, description="Overrides the policy's tone.")
     analysis: Analysis | None = Field(
         default=None, description="An analysis from /v1/classify; when given the model is not called again."
@@ -168,7 +172,7 @@ class ReviewRequest(RequestModel):
         description="The complaint it answers (enables cause-aware checks).",
     )
     customer_name: str | None = Field(default=None, max_length=NAME_CHARS, description="The customer's name, if known.")
-    channel: ReplyChannel | None = Field(default=None, description="email, chat or public (length limits).")
+    channel: ReplyChannel | None = Field(default=None, description="email, chat, public or review (length limits).")
     sector: str | None = Field(
         default=None, max_length=SECTOR_CHARS, description="The company's sector: words of other sectors are flagged."
     )

@@ -96,7 +96,9 @@ def test_chat_for_each_cause(cause, tone):
     assert len(sentences(body)) <= 2 and len(body.split()) <= 45
     assert say(POLICY.causes[cause].chat, tone).lower() in body.lower()
     assert body.startswith("Hola, Ana:")
-    assert format_date_es(expected_follow_up([cause]), TODAY) in body
+    # A chat never promises news days away: the follow-up is today, in the same chat.
+    assert result.follow_up_date == TODAY and re.search(r"(?:le|te) digo por aquí cómo va", body), body
+    assert format_date_es(expected_follow_up([cause]), TODAY) not in body
     # A call to action only with something to ask; in a live chat "reply if something is off" is filler.
     assert not re.search(r"no (?:le|te) cuadra", body)
     assert_passes_review(analysis, result)
@@ -125,8 +127,11 @@ MIXES = [
 def test_mixed_causes_make_one_coherent_reply(causes, channel):
     analysis, result = draft(causes, channel=channel)
     body = result.body
-    assert result.follow_up_date == expected_follow_up(causes)
-    assert format_date_es(result.follow_up_date, TODAY) in body
+    if channel == "chat":  # news later today, in the chat, never a date days away
+        assert result.follow_up_date == TODAY and "de marzo" not in body, body
+    else:
+        assert result.follow_up_date == expected_follow_up(causes)
+        assert format_date_es(result.follow_up_date, TODAY) in body
     # One letter: one greeting, at most one admission, one call to action, one signature; no block per cause.
     assert body.count("Ana") == 1
     assert body.count("razón") <= 1
@@ -392,8 +397,9 @@ def test_any_combination_gives_a_well_formed_draft(
         assert steps <= set(result.steps_covered)
         follow = result.follow_up_date
         calendar = holidays.country_holidays(POLICY.country, years=range(today.year, today.year + 2))
-        if channel == "chat" and "en menos de una hora" in body.lower():  # a live chat: the follow-up is today, here
-            assert live_chat(text) or "ahora" in body
+        if channel == "chat":  # a chat never promises news days away: today, in the same chat
+            if "en menos de una hora" in body.lower():  # a live chat: within the hour
+                assert live_chat(text) or "ahora" in body
             assert follow == today
         else:
             assert follow == expected_follow_up(causes, today=today)
@@ -496,11 +502,12 @@ def test_a_question_in_chat_is_answered_in_the_chat():
     assert review_draft(result.body, analysis=analysis, channel="chat").findings == []
 
 
-def test_a_chat_about_a_past_charge_keeps_its_follow_up_date():
+def test_a_chat_about_a_past_charge_is_followed_up_today_not_days_away():
     result = reply_to(
         "Me cobraron 30 € de más en la factura de enero.", ["billing_error"], sector="telecom", channel="chat"
     )
-    assert format_date_es(add_business_days(TODAY, 3, "ES"), TODAY) in result.body
+    assert format_date_es(add_business_days(TODAY, 3, "ES"), TODAY) not in result.body
+    assert result.follow_up_date == TODAY and "por aquí cómo va" in result.body
 
 
 def test_no_reference_is_asked_for_rude_staff_or_opening_hours():

@@ -265,6 +265,44 @@ def test_the_follow_up_comes_before_the_event_the_customer_waits_for(text, event
     assert draft.follow_up_date is None or TODAY <= draft.follow_up_date < event, (draft.follow_up_date, draft.body)
 
 
+def test_a_chat_never_promises_news_days_away():
+    policy = load_policy(PRESETS_DIR / "delivery_apps.yaml")
+    text = "El repartidor me dejó el pedido abierto y la bebida llegó medio vacía."
+    draft = draft_reply(
+        analysis_from_causes(["product_defect"]), policy, channel="chat", today=TODAY, complaint_text=text
+    )
+    assert draft.follow_up_date == TODAY and "marzo" not in draft.body, draft.body
+    assert "le digo por aquí cómo va" in draft.body, draft.body
+
+
+def test_an_event_within_days_is_acted_on_within_hours_even_by_email():
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    text = (
+        "Nadie contesta el teléfono fuera de horario. Mi autobús sale el domingo a las 6 de la mañana y necesito "
+        "cambiar el asiento de mi madre, que va en silla de ruedas. ¿Con quién hablo un sábado?"
+    )
+    analysis = analysis_from_causes(["opening_hours"])
+    draft = draft_reply(analysis, policy, channel="email", today=TODAY, complaint_text=text)
+    assert draft.follow_up_date == TODAY, draft.body
+    assert "próximas horas" in draft.body and "marzo" not in draft.body, draft.body
+    assert "siguiente día laborable" not in draft.body, draft.body
+    assert review_draft(draft.body, analysis=analysis, channel="email", complaint=text).findings == []
+    later = "Nadie contesta el teléfono fuera de horario y quería cambiar un asiento. Llamé tres veces."
+    calm = draft_reply(analysis, policy, channel="email", today=TODAY, complaint_text=later)
+    assert calm.follow_up_date > TODAY and "próximas horas" not in calm.body, calm.body
+
+
+def test_a_follow_up_due_today_says_today_not_the_date():
+    policy = load_policy(PRESETS_DIR / "transport.yaml")
+    causes = dict(policy.causes)
+    causes["delay"] = causes["delay"].model_copy(update={"follow_up_days": 0})
+    policy = policy.model_copy(update={"causes": causes})
+    text = "El autobús de las 8 salió con una hora de retraso y nadie avisó."
+    draft = draft_reply(analysis_from_causes(["delay"]), policy, channel="email", today=TODAY, complaint_text=text)
+    assert draft.follow_up_date == TODAY and "Hoy, antes de las" in draft.body, draft.body
+    assert "1 de marzo" not in draft.body
+
+
 def test_a_past_weekday_does_not_move_the_follow_up():
     policy = load_policy(PRESETS_DIR / "transport.yaml")
     text = "El domingo pasado el autobús salió con una hora de retraso y nadie avisó."
@@ -299,3 +337,55 @@ def test_a_day_in_a_past_or_quoted_clause_is_no_event():
     ):
         draft = draft_reply(analysis_from_causes(["delay"]), policy, channel="email", today=TODAY, complaint_text=text)
         assert draft.follow_up_date is not None and draft.follow_up_date > TODAY, (text, draft.body)
+
+
+# --- 11. cases that read as another business: each with its cue, a neutral step without one --------
+
+
+def test_a_membership_cancellation_is_processed_not_an_article_exchanged():
+    text = (
+        "Llevo dos meses intentando cancelar mi membresía del gimnasio: en recepción me mandan a la web y la web "
+        "me manda a recepción. Las duchas del vestuario siguen rotas y me siguen cobrando la cuota."
+    )
+    body = reply("retail", ["transfer_runaround", "product_defect"], text)
+    assert "artículo" not in body and "tienda" not in body, body
+    assert "tramito yo la baja" in body and "[ACCIÓN: confirme la fecha de la baja" in body, body
+    plain = reply("retail", ["transfer_runaround"], "Me pasaron de caja a atención al cliente y de vuelta a caja.")
+    assert "baja" not in plain and "Me quedo con su caso" in plain, plain
+
+
+def test_a_policy_missold_without_a_claim_names_no_claim():
+    text = (
+        "En 2018 el agente nos vendió un seguro de vida como un plan de ahorro con primas fijas. Ahora nos dicen que "
+        "la prima sube cada año. Pedimos que se revise la venta."
+    )
+    body = reply("insurance", ["not_as_advertised"], text)
+    assert "al siniestro" not in body and "sin penalización" not in body and "captura" not in body, body
+    assert "cómo se le vendió la póliza" in body, body
+    claim = "Tuve un choque y me dicen que la grúa no entra en la cobertura, cuando me la vendieron como incluida."
+    assert "al siniestro" in reply("insurance", ["not_as_advertised"], claim)
+
+
+def test_a_pin_sent_to_a_stranger_is_a_card_matter_not_a_transfer():
+    text = "Me llegó la tarjeta nueva, pero el sobre del PIN es de otra persona, con su nombre. Quiero que lo anulen."
+    body = reply("banking", ["order_error"], text)
+    assert "fecha valor" not in body and "operación" not in body, body
+    assert "PIN" in body and "[ACCIÓN: confirme que el PIN anterior ya no sirve" in body, body
+    transfer = reply("banking", ["order_error"], "Hice una transferencia de 500 € y la enviaron a otra cuenta.")
+    assert "fecha valor" in transfer
+
+
+def test_an_error_in_a_diploma_is_corrected_in_the_diploma_not_the_enrolment():
+    text = "Me entregaron el diploma con mi apellido mal escrito: pone 'Gonzales' en lugar de 'González'."
+    body = reply("education", ["order_error"], text)
+    assert "reviso la matrícula" not in body and "error en el diploma" in body, body
+    enrolment = reply("education", ["order_error"], "Me matricularon en el turno de tarde y pedí el de mañana.")
+    assert "reviso la matrícula" in enrolment
+
+
+def test_a_parcel_sent_that_arrived_broken_is_not_a_website_failure():
+    text = "Mandé una caja con platos a mi madre y llegó con tres rotos. En la oficina de correos dicen que no pagan."
+    body = reply("public_services", ["product_defect"], text)
+    assert "sede electrónica" not in body and "daño" in body, body
+    other = "El validador del metro no lee mi tarjeta desde ayer."
+    assert "daño" not in reply("public_services", ["product_defect"], other)

@@ -61,6 +61,26 @@ def test_a_formal_letter_gets_a_formal_salutation_and_an_informal_message_keeps_
     assert "Estimad" not in informal.body
 
 
+@pytest.mark.parametrize(
+    "text, salutation",
+    [
+        (
+            "Señor Decano de la Facultad de Derecho\n\nEl certificado de notas llegó tres meses tarde y nadie "
+            "contestó mis correos.\n\nIgnacia Robles Paz",
+            "Estimada señora Robles:",
+        ),
+        (
+            "Señores:\n\nEl gerente, el señor Díaz, me dijo que el cobro era un error. Sigue en mi tarjeta.\n\n"
+            "Ana Lucía Paredes",
+            "Estimada señora Paredes:",
+        ),
+        ("A quien corresponda:\n\nEl tren llegó dos horas tarde.\n\nRenzo Gallo", "Estimado señor Gallo:"),
+    ],
+)
+def test_a_letter_to_a_title_is_formal_and_the_writers_gender_is_their_own(text, salutation):
+    assert reply(text, ["delay"], "education").body.splitlines()[0] == salutation
+
+
 def test_a_formal_letter_without_a_clear_gender_is_greeted_without_guessing_it():
     text = (
         "A quien corresponda:\n\nMe dirijo a ustedes porque el curso de inglés empezó tres semanas tarde.\n\n"
@@ -192,6 +212,63 @@ def test_a_review_gets_the_companys_contact_not_a_private_message_and_a_post_kee
         channel="public",
     )
     assert "mensaje privado" in post.body and "[CORREO:" not in post.body
+
+
+def test_the_review_channel_gives_the_contact_without_any_cue_in_the_text():
+    """A star rating left without stars in its text (the site shows them apart) is still a review."""
+    text = "Fuimos a cenar el sábado, la comida llegó fría y el camarero ni se disculpó."
+    result = reply(text, ["product_defect", "bad_attitude"], "hotels", channel="review", public=True)
+    assert result.channel == "review"
+    assert "[CORREO:" in result.body and "[TELÉFONO:" in result.body
+    assert "mensaje privado" not in result.body and "por aquí" not in result.body
+    post = reply(text, ["product_defect", "bad_attitude"], "hotels", channel="public", public=True)
+    assert post.channel == "public" and "mensaje privado" in post.body
+
+
+def test_a_public_answer_to_a_star_review_is_named_a_review():
+    text = "★★☆☆☆ El técnico no vino el martes y nadie avisó."
+    assert reply(text, ["broken_promise"], "telecom", channel="public", public=True).channel == "review"
+    assert (
+        reply(text, ["broken_promise"], "telecom", public=True).channel == "review"
+    )  # an e-mail to a review, by default
+    assert reply("@AuroraTel " + text, ["broken_promise"], "telecom", public=True).channel == "public"
+
+
+def test_thanks_on_a_review_are_not_answered_here():
+    text = "Cinco estrellas: el repartidor fue muy amable y llegó antes de tiempo."
+    result = reply(text, [], "delivery_apps", channel="review", sentiment="positive")
+    assert "por aquí" not in result.body and "[CORREO:" in result.body
+
+
+@pytest.mark.parametrize(
+    "source, channel",
+    [
+        ("review", "review"),
+        ("Reseña", "review"),
+        ("Google Play", "review"),
+        ("app_store", "review"),
+        ("TripAdvisor", "review"),
+        ("social_post", "public"),
+        ("Twitter", "public"),
+        ("forum", "public"),
+        ("chat", "chat"),
+        ("WhatsApp", "chat"),
+        ("letter", "email"),
+        ("phone_transcript", "email"),
+        (None, "email"),
+    ],
+)
+def test_the_reply_channel_follows_where_the_message_came_from(source, channel):
+    from pipeline.channels import reply_channel_for
+
+    assert reply_channel_for(source) == channel
+
+
+def test_the_review_flags_a_private_message_on_a_review():
+    body = "Hola: siento lo ocurrido con el retraso. Escríbanos por mensaje privado y lo reviso hoy."
+    kinds = [f.kind for f in review_draft(body, channel="review").findings]
+    assert "private_message_on_review" in kinds
+    assert "private_message_on_review" not in [f.kind for f in review_draft(body, channel="public").findings]
 
 
 def test_a_review_reply_shows_the_companys_real_contact_unmasked():

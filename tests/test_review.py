@@ -255,3 +255,12 @@ def test_cli_reply_with_an_analyzer(monkeypatch):
     assert result.exit_code == 0, result.output
     assert "Marta" in result.output and "PED-48213" in result.output
     assert "Retrasos" in result.output  # the analysis table
+
+
+def test_cli_reply_on_a_review_gives_the_contact(tiny_model):
+    text = "Dos estrellas. La lavadora llegó con el tambor roto y nadie responde."
+    result = runner.invoke(app, ["reply", text, "--model", str(tiny_model), "--channel", "review"])
+    assert result.exit_code == 0, result.output
+    assert "review" in result.output and "[CORREO:" in result.output and "mensaje privado" not in result.output
+    bad = runner.invoke(app, ["reply", text, "--model", str(tiny_model), "--channel", "resena"])
+    assert bad.exit_code == 1 and "review" in bad.output

@@ -115,6 +115,24 @@ def test_reply_sector_and_done_actions(client):
     assert error_code(client.post("/v1/reply", json={**body, "done_actions": ["refunded"]})) == "unknown_done_action"
 
 
+def test_a_review_channel_gives_the_contact_on_reply_and_analyze(client):
+    """A review site has no private message: /v1/reply and /v1/analyze answer with the company's e-mail and phone."""
+    from pipeline.reply import analysis_from_causes
+
+    text = "Pedí una lavadora y llegó con el tambor roto. No vuelvo a comprar aquí."
+    analysis = analysis_from_causes(["product_defect"]).model_dump(mode="json")
+    for route, body in (
+        ("/v1/reply", {"text": text, "analysis": analysis, "channel": "review"}),
+        ("/v1/analyze", {"text": text, "channel": "review"}),
+    ):
+        response = client.post(route, json=body)
+        assert response.status_code == 200, response.text
+        draft = response.json()["draft"]
+        assert draft["channel"] == "review", route
+        assert "[CORREO:" in draft["body"] and "mensaje privado" not in draft["body"], route
+    assert client.post("/v1/reply", json={"text": text, "channel": "resena"}).status_code == 422
+
+
 def test_policy_lists_sectors_and_done_actions_and_review_uses_them(client):
     policy = client.get("/v1/policy").json()
     assert policy["sector"] == "ecommerce" and "banking" in policy["sectors"] and len(policy["sectors"]) >= 15

@@ -169,7 +169,7 @@ def test_sector_and_done_actions_are_sent_with_the_complaint(page):
     expect(page.locator("#done-actions input[type=checkbox]")).to_have_count(len(DONE_ACTION_IDS))
     page.select_option("#sector", "banking")
     page.check("#done-actions input[value=refund_issued]")
-    page.check("#channel-public", force=True)
+    page.click("label[for=channel-public]")
     page.fill("#complaint", COMPLAINT)
     with page.expect_request("**/v1/analyze") as request:
         page.click("#analyze")
@@ -180,6 +180,16 @@ def test_sector_and_done_actions_are_sent_with_the_complaint(page):
         page.click("#review")
     assert review.value.post_data_json["sector"] == "banking"
     assert review.value.post_data_json["done_actions"] == ["refund_issued"]
+
+
+def test_the_review_channel_is_sent_and_named_on_the_draft(page):
+    page.click("label[for=channel-review]")
+    page.fill("#complaint", COMPLAINT)
+    with page.expect_request("**/v1/analyze") as request:
+        page.click("#analyze")
+    assert request.value.post_data_json["channel"] == "review"
+    expect(page.locator("#draft-meta")).to_contain_text("Respuesta a una reseña")
+    expect(page.locator("#draft-body")).to_have_value(re.compile(r"\[CORREO:"))
 
 
 def test_errors_are_readable_spanish_messages(page):

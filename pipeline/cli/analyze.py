@@ -62,7 +62,11 @@ def analyze_command(
 def reply_command(
     text: str = typer.Argument(..., help="The customer's complaint."),
     channel: str = typer.Option(
-        "email", "--channel", "-c", help="email (letter), chat (two sentences) or public (answer to a post or review)."
+        "email",
+        "--channel",
+        "-c",
+        help="email (letter), chat (two sentences), public (answer to a post on a network) or review "
+        "(answer to a review on Google, TripAdvisor or an app store: gives the contact e-mail and phone).",
     ),
     model: Path = model_option(),
     policy: Path = typer.Option(None, "--policy", "-p", help="Reply policy YAML (default: pipeline/policy.yaml)."),
@@ -106,7 +110,7 @@ def review_command(
     sector: str = typer.Option(
         None, "--sector", "-s", help="The company's sector: words of other sectors are flagged."
     ),
-    channel: str = typer.Option(None, "--channel", "-c", help="email, chat or public (default: guessed)."),
+    channel: str = typer.Option(None, "--channel", "-c", help="email, chat, public or review (default: guessed)."),
     done: list[str] = typer.Option(
         [], "--done", "-d", help="An action already done (repeat); see `quejas reply --help`."
     ),

@@ -16,7 +16,7 @@ export const STEPS = {
   follow_up: "seguimiento", call_to_action: "siguiente paso",
 };
 
-export const CHANNELS = { email: "Correo", chat: "Chat", public: "Respuesta pública" };
+export const CHANNELS = { email: "Correo", chat: "Chat", public: "Respuesta pública", review: "Respuesta a una reseña" };
 
 export const SECTORS = {
   airlines: "Aerolínea", appliances: "Electrodomésticos", banking: "Banca", car_repair: "Taller", clinics: "Clínica",
