@@ -679,8 +679,9 @@ def _mends(rule) -> bool:
     return bool(set(rule.covers) & _MENDING or set(rule.resolved_by) & _MENDED_BY)
 
 
+# Said as an agent would: what is over is acknowledged, and the sentence moves on to what we can still do.
 GOODWILL_STEP = (
-    "Como lo ocurrido ya no tiene arreglo, hablo hoy con mi responsable de lo que podemos ofrecer{le}: "
+    "Sé que ya no podemos cambiar lo ocurrido, pero hoy hablo con mi responsable de lo que podemos ofrecer{le}: "
     "[ACCIÓN: el gesto que ofrecemos por lo ocurrido, si procede]."
 )
 

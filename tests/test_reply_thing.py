@@ -66,3 +66,14 @@ def test_the_customers_own_noun_replaces_the_sectors_generic_one(sector, cause, 
 def test_without_a_named_thing_the_generic_noun_stays():
     body = _draft("appliances", ["product_defect"], "El técnico vino y lo dejó peor que antes.", "public")
     assert "su aparato" in body, body
+
+
+def test_an_event_that_is_over_is_acknowledged_without_fatalism():
+    over = "Escribí tres correos pidiendo el repuesto y nadie contestó. Ya lo conseguí en un almacén del centro."
+    body = _draft("car_repair", ["unanswered_contact"], over)
+    assert "Sé que ya no podemos cambiar lo ocurrido, pero" in body, body
+    assert "no tiene arreglo" not in body
+    ongoing = _draft(
+        "car_repair", ["unanswered_contact"], "Escribí tres correos pidiendo el repuesto y nadie contestó."
+    )
+    assert "ya no podemos cambiar lo ocurrido" not in ongoing
