@@ -23,7 +23,8 @@ _THINGS = {
 }  # fmt: skip
 _THING = rf"(?P<thing>{'|'.join(_THINGS)})(?:e?s)?"
 _CANCELLED = re.compile(
-    r"\b(?:cancelaron|(?:me|nos|le|les|lo|la|los|las|se) (?:han |habian |ha )?cancel\w*|"
+    r"\b(?:cancelaron|(?:me|nos|le|les|lo|la|los|las) (?:han |habian |ha )?cancel(?:aron|ado|ada|ados|adas)\b|"
+    r"se (?:han |habia |ha )?cancel\w*|"
     r"cancelo (?:el|la|los|las|mi|mis|nuestro|nuestra|su|sus)\b|"
     r"(?:fue|fueron|ha sido|han sido|esta|estaba|estan|quedo|salio|aparece|aparecia|figura) cancelad\w*|"
     rf"{_THING} (?:\w+ ){{0,3}}cancelad\w*|cancelad\w* (?:\w+ ){{0,2}}{_THING.replace('thing', 'thing2')}|"

@@ -40,6 +40,8 @@ def test_a_delay_that_is_a_cancellation_is_called_a_cancellation(sector: str, te
 def test_a_customer_who_asks_to_cancel_is_still_writing_about_a_delay():
     assert not cancelled("El pedido no llega desde hace tres semanas; quiero la cancelación de mi pedido.")
     assert not cancelled("Si mañana no llega, cancelo el pedido.")
+    assert not cancelled("El repartidor me dijo: si no llega en 20 minutos, yo mismo le cancelo y le devuelvo todo.")
+    assert cancelled("Un cartel en la puerta decía que la salida de las 10 se cancela por falta de unidad.")
     assert "retraso" in _draft("ecommerce", ["delay"], "El pedido lleva tres semanas de retraso y nadie contesta.")
 
 
