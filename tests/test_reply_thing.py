@@ -42,6 +42,7 @@ def test_a_customer_who_asks_to_cancel_is_still_writing_about_a_delay():
     assert not cancelled("Si mañana no llega, cancelo el pedido.")
     assert not cancelled("El repartidor me dijo: si no llega en 20 minutos, yo mismo le cancelo y le devuelvo todo.")
     assert cancelled("Un cartel en la puerta decía que la salida de las 10 se cancela por falta de unidad.")
+    assert cancelled("Me llegó un mail avisando que el servicio quedaba cancelado por razones operativas.")
     assert "retraso" in _draft("ecommerce", ["delay"], "El pedido lleva tres semanas de retraso y nadie contesta.")
 
 
