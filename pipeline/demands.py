@@ -106,10 +106,13 @@ _MORE_KINDS = {
         r"no (?:se )?(?:me |nos )?(?:cobren|carguen|debiten|facturen))\b"
     ),
 }
-# Words that say nothing about what is asked: a request made only of them ("que lo revisen", "el reembolso")
-# is already answered by the cause's step.
+# Words that say nothing about what is asked: a request made only of them ("que lo revisen", "el reembolso",
+# "que me digan qué pasa", "que me contacten") is already answered by the cause's step and the draft's
+# promise to write back by a date; quoting it would only repeat that promise.
 _EMPTY = re.compile(
-    r"^(?:que|no|y|o|a|al|de|del|el|la|los|las|lo|le|les|me|nos|se|te|un|una|unos|unas|mi|mis|su|sus|este|esta|"
+    r"^(?:digan|diga|dijeran|informen|avisen|expliquen|contacten|contacte|comuniquen|escriban|llamen|resuelvan|"
+    r"algun|alguna|alguien|noticia|noticias|novedad|novedades|"
+    r"que|no|y|o|a|al|de|del|el|la|los|las|lo|le|les|me|nos|se|te|un|una|unos|unas|mi|mis|su|sus|este|esta|"
     r"esto|eso|ello|algo|todo|caso|tema|problema|asunto|favor|ya|mas|pronto|rapido|solucion|solucionen|respuesta|"
     r"reembolso|devolucion|dinero|plata|reintegro|explicacion|revisen|revision|arreglen|solucionen|atiendan|"
     r"respondan|contesten|hagan|algo|cuanto|antes|posible|urgente|urgencia|inmediato|inmediatamente|"

@@ -242,6 +242,11 @@ class Policy(BaseModel):
     follow_up_time: str | None = Field(default=None, description="HH:MM by which the follow-up happens.")
     discount_percent: int = Field(default=10, ge=1, le=100)
     item: str = Field(min_length=1, description='The customer\'s thing in this sector: "{su} pedido", "{su} póliza".')
+    item_nouns: list[str] = Field(
+        default_factory=list,
+        description='Specific names of the sector\'s thing ("nevera", "router"): the first one the complaint uses '
+        'replaces the generic noun of `item` ("su nevera", not "su aparato").',
+    )
     refund_default: str = Field(min_length=1, description="{importe} when no amount is known.")
     ask_reference: str = Field(min_length=1, description="What we ask for when the complaint cites no reference.")
     complaint_route: str = Field(
@@ -269,6 +274,22 @@ class Policy(BaseModel):
     @classmethod
     def _tone(cls, value: str) -> str:
         return normalise_tone(value)
+
+    def item_for(self, complaint: str | None, tone: str) -> str:
+        """The customer's thing as they name it: "su nevera" reads as read, "su aparato" as a form letter.
+
+        The earliest of ``item_nouns`` in the complaint (plural too) wins; none found, the generic ``item``.
+        """
+        generic = fill(self.item, tone)
+        folded = fold_mapped(complaint or "").text
+        found = [
+            (m.start(), noun)
+            for noun in self.item_nouns
+            if (m := re.search(rf"\b{re.escape(fold_mapped(noun).text)}(?:e?s)?\b", folded))
+        ]
+        if not found:
+            return generic
+        return f"{generic.split()[0]} {min(found)[1]}"
 
     def rule_for(self, cause_id: str, display: str) -> CausePolicy:
         """The policy's rule for a cause, or a placeholder step when it has none (`placeholder_rule`)."""

@@ -20,9 +20,16 @@ from pipeline.text import sentence_spans
 MAX_QUESTIONS = 3
 MAX_QUESTION_WORDS = 20
 
-# Questions that ask nothing: indignation, or the speaker's own exclamation.
+# Questions that ask nothing: indignation, a call into the void ("¿hay alguien ahí?"), disbelief ("¿es una
+# broma?", "¿me están tomando el pelo?"), or the speaker's own exclamation. Checked after the greeting is
+# cut, so "hola, ¿hay alguien?" is rhetoric while "hola, ¿a qué hora es el check-in?" is asked.
 _RHETORICAL = re.compile(
-    r"^(?:y\s+)?(?:es en serio|en serio|neta|de verdad|como es posible|como puede ser|les parece|te parece|le parece|"
+    r"^(?:y\s+)?(?:(?:hay|habra|queda) (?:alguien|alguno|nadie)|alguien (?:me )?(?:lee|escucha|contesta|responde)|"
+    r"(?:esto )?es (?:una )?(?:broma|chiste|joda|burla|cachondeo)|(?:es|esto es) (?:normal|serio|legal)|"
+    r"(?:me|nos) (?:estan|estais|esta|andan|van a seguir) (?:tomando el pelo|vacilando|jodiendo|viendo la cara|"
+    r"bromeando|cargando)|(?:me|nos) (?:toman|ven|creen|tienen) (?:el pelo|la cara|por|de)|"
+    r"(?:que|en que) (?:pais|mundo) vivimos|que verguenza|"
+    r"es en serio|en serio|neta|de verdad|como es posible|como puede ser|les parece|te parece|le parece|"
     r"os parece|que clase|que tipo de|hasta cuando|es normal|es logico|es justo|a quien|que les pasa|nadie|alguien|"
     r"me explico|entienden|se dan cuenta|para que|acaso|que mas|cuantas veces|es mucho pedir|"
     r"tan dificil|tanto cuesta|es broma|no les da verguenza|donde esta la|que hago|hola|aja|ok|si|no|otra vez|"

@@ -23,6 +23,7 @@ import holidays
 import jinja2
 
 from pipeline.actions import DONE_ACTION_IDS, REQUEST_PATTERNS, customer_requests, unknown_actions
+from pipeline.cancelled import as_cancellation, cancellation_wording
 from pipeline.channels import REPLY_CHANNELS, is_public
 from pipeline.checks import asks_known, commitment_keys, fold, known_info
 from pipeline.demands import Demand, customer_demands, demands_placeholder
@@ -678,8 +679,9 @@ def _mends(rule) -> bool:
     return bool(set(rule.covers) & _MENDING or set(rule.resolved_by) & _MENDED_BY)
 
 
+# Said as an agent would: what is over is acknowledged, and the sentence moves on to what we can still do.
 GOODWILL_STEP = (
-    "Como lo ocurrido ya no tiene arreglo, hablo hoy con mi responsable de lo que podemos ofrecer{le}: "
+    "Sé que ya no podemos cambiar lo ocurrido, pero hoy hablo con mi responsable de lo que podemos ofrecer{le}: "
     "[ACCIÓN: el gesto que ofrecemos por lo ocurrido, si procede]."
 )
 
@@ -830,7 +832,7 @@ def _plan(
     if not legal:
         candidates = []
         for rid in [r for rule in rules for r in rule.remedies]:
-            text = say(policy.remedies[rid])
+            text = cancellation_wording(say(policy.remedies[rid]), complaint)
             if churn and _FUTURE_REMEDY.search(text):
                 continue
             if not commitment_keys(text) & keys:
@@ -923,7 +925,7 @@ def _context(
     values = {
         "importe": amount or policy.refund_default,
         "percent": str(policy.discount_percent),
-        "item": fill(policy.item, tone),
+        "item": policy.item_for(complaint_text, tone),
     }
 
     def say(text: str, **override: str) -> str:
@@ -972,7 +974,11 @@ def _context(
         return context, follow
 
     all_rules = [
-        as_shown(policy.rule_for(c.id, c.display).for_complaint(complaint_text or ""), complaint_text, legal)
+        as_shown(
+            as_cancellation(policy.rule_for(c.id, c.display).for_complaint(complaint_text or ""), c.id, complaint_text),
+            complaint_text,
+            legal,
+        )
         for c in analysis.causes
     ]
     rules = all_rules[:2] if level >= 4 else all_rules
@@ -1114,13 +1120,15 @@ def _mask_customer_contacts(body: str, policy: Policy) -> str:
     return body
 
 
-def _subject(context: ReplyContext, analysis: Analysis, policy: Policy, amount: str | None) -> str:
+def _subject(
+    context: ReplyContext, analysis: Analysis, policy: Policy, amount: str | None, complaint_text: str | None
+) -> str:
     if context.kind != "complaint":
         topic = {"thanks": "mensaje", "question": "consulta", "request": "solicitud"}[context.kind]
         return f"{context.Su} {topic}{context.ref_paren}"
     causes = analysis.causes
-    item = fill(policy.item, context.tone)
-    rule = policy.rule_for(causes[0].id, causes[0].display)
+    item = policy.item_for(complaint_text, context.tone)
+    rule = as_cancellation(policy.rule_for(causes[0].id, causes[0].display), causes[0].id, complaint_text)
     text = rule.issue_fact if rule.issue_fact and amount else rule.issue
     issue = fill(text, context.tone, item=item, importe=amount or "", percent="")
     more = " y otros puntos" if len(causes) > 1 else ""
@@ -1166,7 +1174,7 @@ def draft_reply(
         review = review_draft(body, analysis=analysis, channel=channel, done_actions=done, legal=analysis.risk.legal)
         if not any(f.kind in ("long_sentence", "too_long") for f in review.findings):
             break  # otherwise say less and try again
-    subject = mask_contacts(_subject(context, analysis, policy, _amount(analysis, complaint_text)))
+    subject = mask_contacts(_subject(context, analysis, policy, _amount(analysis, complaint_text), complaint_text))
     covered = [step for step in REPLY_STEPS if parts.get(step)]
     return Draft(
         subject=subject,

@@ -199,3 +199,11 @@ def test_a_charge_to_cancel_is_answered_by_the_charge_step():
     text = "Me cobraron 40 € de recargo por pagar un día tarde, y pagué a tiempo. Pido que se anulen los recargos."
     body = reply(text, ["billing_error"], "utilities")
     assert "ACCIÓN" not in body and "devuelvo 40 €" in body
+
+
+def test_a_request_to_be_told_or_contacted_is_left_to_the_drafts_own_promise():
+    for ask in ("que me digan qué pasa", "que me contacten", "que me den alguna respuesta", "que me informen"):
+        text = f"Hice el pedido hace tres semanas y no llega. Exijo {ask}."
+        assert customer_demands(text) == [], ask
+    kept = customer_demands("Hace tres semanas que espero. Exijo que me digan qué pasa con la reparación.")
+    assert [d.quote for d in kept] == ["que me digan qué pasa con la reparación"]

@@ -32,3 +32,19 @@ def test_the_chat_placeholder_quotes_both_questions_of_a_greeting_message():
     )
     assert "¿a qué hora es la entrada?" in draft.body
     assert "¿llegamos como a las 10, nos pueden guardar el equipaje?" in draft.body
+
+
+def test_rhetorical_questions_after_a_greeting_or_a_story_are_not_quoted():
+    for text in (
+        "mandé dos correos y nada. hola?? hay alguien ahí??",
+        "Hola, ¿hay alguien al otro lado?",
+        "Tres semanas esperando el reembolso, ¿es una broma?",
+        "buenas, me están tomando el pelo? llevo un mes igual",
+        "¿Esto es normal? Me cobraron dos veces",
+        "Oigan, ¿para qué publican un teléfono si nadie lo coge?",
+        "¿Cómo es posible que nadie conteste?",
+        "y encima me cortan la luz, ¿es en serio?",
+    ):
+        assert customer_questions(text) == [], text
+    assert customer_questions("hola, hay wifi en las habitaciones?") == ["¿hay wifi en las habitaciones?"]
+    assert customer_questions("hola, a qué hora es el check-in?") == ["¿a qué hora es el check-in?"]
