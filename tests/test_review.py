@@ -264,3 +264,15 @@ def test_cli_reply_on_a_review_gives_the_contact(tiny_model):
     assert "review" in result.output and "[CORREO:" in result.output and "mensaje privado" not in result.output
     bad = runner.invoke(app, ["reply", text, "--model", str(tiny_model), "--channel", "resena"])
     assert bad.exit_code == 1 and "review" in bad.output
+
+
+def test_cli_reply_and_analyze_read_the_complaint_from_standard_input(tiny_model):
+    """ "-" takes a pasted letter whole, line breaks and signature included, instead of analysing a dash."""
+    letter = "Buenos días:\nEl pedido PED-48213 no ha llegado y nadie contesta.\nUn saludo,\nMarta López\n"
+    result = runner.invoke(app, ["reply", "-", "--model", str(tiny_model)], input=letter)
+    assert result.exit_code == 0, result.output
+    assert "Marta" in result.output and "PED-48213" in result.output
+    analysed = runner.invoke(app, ["analyze", "-", "--model", str(tiny_model)], input=letter)
+    assert analysed.exit_code == 0, analysed.output
+    empty = runner.invoke(app, ["reply", "-", "--model", str(tiny_model)], input="  \n")
+    assert empty.exit_code == 1 and "empty" in empty.output

@@ -17,6 +17,20 @@ from pipeline.schema import ReplyChannel
 CHANNELS: tuple[str, ...] = get_args(ReplyChannel)
 
 
+def complaint_text(text: str | None) -> str | None:
+    """The text argument, or standard input when it is "-": pasted e-mails and piped files keep their line breaks
+    and quotes, which a shell argument mangles."""
+    if text != "-":
+        return text
+    import sys
+
+    if sys.stdin.isatty():
+        raise QuejasError(
+            '"-" reads the complaint from standard input; pipe or redirect it, e.g. quejas reply - < queja.txt'
+        )
+    return sys.stdin.read()
+
+
 def check_channel_and_done(channel: str | None, done: list[str]) -> None:
     if channel is not None and channel not in CHANNELS:
         raise QuejasError(f"--channel must be {', '.join(CHANNELS[:-1])} or {CHANNELS[-1]}, not {channel!r}")
@@ -27,7 +41,9 @@ def check_channel_and_done(channel: str | None, done: list[str]) -> None:
 
 @app.command("analyze", rich_help_panel="Analyse and reply")
 def analyze_command(
-    text: str = typer.Argument(None, help="A complaint to analyse (or use --input)."),
+    text: str = typer.Argument(
+        None, help='A complaint to analyse, "-" to read it from standard input (or use --input).'
+    ),
     input: Path = typer.Option(None, "--input", "-i", help="JSONL file with one object per line."),
     output: Path = typer.Option(None, "--output", "-o", help="JSONL file to write, one Analysis per input line."),
     text_field: str = typer.Option("text", "--text-field", help="Field holding the text in each input line."),
@@ -41,6 +57,7 @@ def analyze_command(
 
     if (text is None) == (input is None):
         raise QuejasError("give either a text or --input FILE (not both)")
+    text = complaint_text(text)
     if input is not None and output is None:
         raise QuejasError("--input needs --output FILE")
     if input is not None and not input.exists():
@@ -60,7 +77,7 @@ def analyze_command(
 
 @app.command("reply", rich_help_panel="Analyse and reply")
 def reply_command(
-    text: str = typer.Argument(..., help="The customer's complaint."),
+    text: str = typer.Argument(..., help='The customer\'s complaint, or "-" to read it from standard input.'),
     channel: str = typer.Option(
         "email",
         "--channel",
@@ -92,6 +109,7 @@ def reply_command(
     from pipeline.reply import draft_reply
 
     check_channel_and_done(channel, done)
+    text = complaint_text(text) or ""
     if not text.strip():
         raise QuejasError("the text is empty; nothing to answer")
     reply_policy = load_policy(policy, sector=sector)
