@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.errors import ConfigurationError
 from pipeline.frame import (
+    customer_blamed,
     customer_called,
     detect_country,
     formal_salutation,
@@ -119,3 +120,20 @@ def test_hazards_of_every_kind_get_the_advice_that_fits_them(text: str, cue: str
 )
 def test_words_that_only_look_like_a_hazard_get_no_urgency(text: str):
     assert urgency(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "blamed"),
+    [
+        ("En la sucursal me dijeron que la culpa era mía por no leer el contrato", True),
+        ("La cajera me acusó de haber cambiado la etiqueta", True),
+        ("Según ellos yo lo rompí al abrir la caja", True),
+        ("Me contestó que seguramente usted dio mal el número de cuenta", True),
+        ("Agente: si no sabe usar la app, no es problema nuestro", True),
+        ("Reconozco que fue mi culpa olvidar la fecha, pero el recargo es excesivo", False),
+        ("Me dijeron que la culpa era del transportista", False),
+        ("No sé usar bien la app, ¿me pueden ayudar?", False),
+    ],
+)
+def test_staff_blaming_the_customer_is_told_from_the_customer_owning_up(text: str, blamed: bool):
+    assert customer_blamed(text) is blamed

@@ -211,6 +211,20 @@ def test_a_sparking_appliance_an_open_hole_or_a_night_on_the_road_gets_advice_an
         assert result.follow_up_date == TODAY
 
 
+BLAMED = "Llevé la cafetera que dejó de calentar y el técnico me dijo que era mi culpa por usarla mal. Es nueva."
+
+
+def test_staff_who_blamed_the_customer_get_a_plain_not_your_fault_not_a_vague_regret():
+    email = reply(BLAMED, ["bad_attitude", "product_defect"], "appliances")
+    assert "No fue culpa suya, y no debimos decírselo." in email.body
+    chat = reply(BLAMED, ["bad_attitude"], "appliances", channel="chat")
+    assert chat.body.startswith("Hola: no fue culpa suya")
+    legal = reply(BLAMED + " Mi abogado ya prepara la demanda.", ["bad_attitude"], "appliances", legal=True)
+    assert "culpa" not in legal.body  # a legal threat: nothing admitted
+    calm = reply("El técnico fue muy seco al teléfono y no me explicó nada.", ["bad_attitude"], "appliances")
+    assert "culpa" not in calm.body
+
+
 # --- 5. review sites -----------------------------------------------------------------------------
 
 
