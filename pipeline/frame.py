@@ -77,11 +77,12 @@ class Frame(BaseModel):
     terms: dict[str, dict[str, dict[str, str]]]
     urgent: list[UrgentCue]
     called: str
+    blamed: str
     angry: str
     review_site: str
     social_post: str
 
-    @field_validator("formal", "called", "angry", "review_site", "social_post")
+    @field_validator("formal", "called", "blamed", "angry", "review_site", "social_post")
     @classmethod
     def _patterns(cls, value: str | list[str]) -> str | list[str]:
         if isinstance(value, list):
@@ -275,6 +276,11 @@ def customer_called(text: str | None) -> bool:
     return bool(text) and bool(re.search(frame_data().called, fold(text or ""), re.MULTILINE))
 
 
+def customer_blamed(text: str | None) -> bool:
+    """Our staff told the customer it was their fault: "siento lo ocurrido" then reads as agreeing with them."""
+    return bool(text) and bool(re.search(frame_data().blamed, fold(text or ""), re.MULTILINE))
+
+
 # An intensity at or below this reads as angry (the corpus labels an angry complaint near -0.8, a grumble near -0.4).
 ANGRY_INTENSITY = -0.7
 
@@ -303,6 +309,7 @@ __all__ = [
     "Urgency",
     "angry",
     "complaint_route",
+    "customer_blamed",
     "customer_called",
     "detect_country",
     "formal_salutation",

@@ -35,6 +35,7 @@ from pipeline.frame import (
     Urgency,
     angry,
     complaint_route,
+    customer_blamed,
     customer_called,
     detect_country,
     formal_salutation,
@@ -215,6 +216,7 @@ class ReplyContext:
     answers: str = ""  # [RESPUESTA: ...] quoting the customer's questions for the agent to answer
     situation: str | None = None  # what the customer says about someone of theirs ("su hijo es diabético")
     contact: str | None = None  # under a review (no private message there): the policy's e-mail and phone
+    blamed: bool = False  # our staff blamed the customer: the apology says it was not their fault
 
     def pick(self, step: str, options: int) -> int:
         digest = hashlib.sha256(f"{self.seed}|{step}".encode()).hexdigest()
@@ -725,6 +727,10 @@ _ANSWERED_BY_STEP = frozenset({"refund", "status", "callback"})
 _GENERIC_COVERS = frozenset({"fix", "status", "explanation"})
 
 
+# Causes where staff blaming the customer is the wrong done: the apology then says it was not their fault.
+_BLAME_CAUSES = frozenset({"bad_attitude", "no_admission"})
+
+
 def _open_demands(rules: list, demands: list[Demand]) -> tuple[list[Demand], frozenset[int]]:
     """The requests the draft quotes for the agent, and the causes (indexes) whose step they replace.
 
@@ -982,6 +988,9 @@ def _context(
         for c in analysis.causes
     ]
     rules = all_rules[:2] if level >= 4 else all_rules
+    context.blamed = (
+        not legal and any(c.id in _BLAME_CAUSES for c in analysis.causes) and customer_blamed(complaint_text)
+    )
     rest = "lo demás" if channel == "email" else None
     if channel != "email" and level >= 1:
         context.ref_paren = ""

@@ -67,7 +67,8 @@ FINDING_NAMES = {
 
 _APOLOGY = re.compile(
     r"\bqu[eé]\s+pena\b|\b(?:lo\s+)?sient[oe]\b|\bsentimos\b|\bdisculp\w*|\bperd[oó]n\w*|\blament(?:o|amos)\b|\bnos\s+equivocamos\b|"
-    r"\b(?:tiene|tienes)\s+(?:toda\s+la\s+)?raz[oó]n\b|\berror\s+(?:fue\s+)?nuestro\b|\bme\s+equivoqu[eé]\b",
+    r"\b(?:tiene|tienes)\s+(?:toda\s+la\s+)?raz[oó]n\b|\berror\s+(?:fue\s+)?nuestro\b|\bme\s+equivoqu[eé]\b|"
+    r"\bno\s+fue\s+culpa\s+(?:suya|tuya)\b",
     re.IGNORECASE,
 )
 _PURPOSE = re.compile(

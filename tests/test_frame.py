@@ -8,6 +8,7 @@ import pytest
 
 from pipeline.errors import ConfigurationError
 from pipeline.frame import (
+    customer_blamed,
     customer_called,
     detect_country,
     formal_salutation,
@@ -82,3 +83,57 @@ def test_a_broken_frame_file_is_a_clear_error(tmp_path: Path):
     broken.write_text("formal: ['(']\n", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="_frame.yaml"):
         frame_data(broken)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "advice"),
+    [
+        ("El microondas hace chispas por dentro y me da miedo usarlo", "sparks", "desconéctelo"),
+        ("Desde ayer sale humo del enchufe de la cocina", "sparks", "desconéctelo"),
+        ("La secadora nueva huele a quemado cada vez que la pongo", "sparks", "desconéctelo"),
+        ("La plancha echa humo apenas la enchufo", "sparks", "desconéctelo"),
+        ("Hay un socavón en la avenida desde hace una semana y anoche se cayó un motociclista", "road_hole", "avise"),
+        ("Dejaron la zanja abierta frente a la escuela, sin señalizar", "road_hole", "avise"),
+        ("Mi vecina se cayó en un pozo que dejó la cuadrilla en la vereda", "road_hole", "avise"),
+        ("Hay un cable del teléfono colgando en la calle y una señora se tropezó", "road_hole", "avise"),
+        ("Estamos varados en la carretera, son las 2 de la mañana y nadie contesta", "stranded", "fuera de la calzada"),
+        ("Llevamos dos horas varados con los niños en el auto", "stranded", "fuera de la calzada"),
+    ],
+)
+def test_hazards_of_every_kind_get_the_advice_that_fits_them(text: str, cue: str, advice: str):
+    found = urgency(text)
+    assert found is not None and found.id == cue
+    assert found.safety is not None and advice in found.safety
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mi hermana tiene mucha chispa, pero el dependiente le contestó fatal",
+        "Me caí de la silla de risa cuando vi la factura",
+        "El jefe de tienda echaba chispas y nos gritó a todos",
+        "El mes pasado el registro seguía abierto y nadie me dio el certificado",
+        "Ya reparamos el bache de la entrada del garaje, pero me cobraron el doble",
+        "Estamos parados esperando que nos devuelvan el dinero",
+        "Nos quedamos sin conexión el fin de semana y la factura llegó igual",
+    ],
+)
+def test_words_that_only_look_like_a_hazard_get_no_urgency(text: str):
+    assert urgency(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "blamed"),
+    [
+        ("En la sucursal me dijeron que la culpa era mía por no leer el contrato", True),
+        ("La cajera me acusó de haber cambiado la etiqueta", True),
+        ("Según ellos yo lo rompí al abrir la caja", True),
+        ("Me contestó que seguramente usted dio mal el número de cuenta", True),
+        ("Agente: si no sabe usar la app, no es problema nuestro", True),
+        ("Reconozco que fue mi culpa olvidar la fecha, pero el recargo es excesivo", False),
+        ("Me dijeron que la culpa era del transportista", False),
+        ("No sé usar bien la app, ¿me pueden ayudar?", False),
+    ],
+)
+def test_staff_blaming_the_customer_is_told_from_the_customer_owning_up(text: str, blamed: bool):
+    assert customer_blamed(text) is blamed

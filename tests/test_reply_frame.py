@@ -192,6 +192,39 @@ def test_a_person_waiting_now_gets_an_immediate_step_not_a_date_next_week():
     assert past.follow_up_date != TODAY and "[ACCIÓN:" not in past.body
 
 
+@pytest.mark.parametrize(
+    ("text", "sector", "advice"),
+    [
+        ("La tostadora nueva echa chispas y sale humo del enchufe.", "appliances", "desconéctelo"),
+        ("Hay una zanja abierta en mi calle y ayer se cayó un ciclista; nadie la tapa.", "public_services", "avise"),
+        (
+            "Estamos varados en la ruta con los chicos, son las 2 de la mañana y nadie atiende.",
+            "insurance",
+            "fuera de la calzada",
+        ),
+    ],
+)
+def test_a_sparking_appliance_an_open_hole_or_a_night_on_the_road_gets_advice_and_a_step_today(text, sector, advice):
+    for channel in ("email", "chat"):
+        result = reply(text, ["no_follow_up"], sector, channel=channel)
+        assert advice in result.body and "[ACCIÓN: confirme" in result.body
+        assert result.follow_up_date == TODAY
+
+
+BLAMED = "Llevé la cafetera que dejó de calentar y el técnico me dijo que era mi culpa por usarla mal. Es nueva."
+
+
+def test_staff_who_blamed_the_customer_get_a_plain_not_your_fault_not_a_vague_regret():
+    email = reply(BLAMED, ["bad_attitude", "product_defect"], "appliances")
+    assert "No fue culpa suya, y no debimos decírselo." in email.body
+    chat = reply(BLAMED, ["bad_attitude"], "appliances", channel="chat")
+    assert chat.body.startswith("Hola: no fue culpa suya")
+    legal = reply(BLAMED + " Mi abogado ya prepara la demanda.", ["bad_attitude"], "appliances", legal=True)
+    assert "culpa" not in legal.body  # a legal threat: nothing admitted
+    calm = reply("El técnico fue muy seco al teléfono y no me explicó nada.", ["bad_attitude"], "appliances")
+    assert "culpa" not in calm.body
+
+
 # --- 5. review sites -----------------------------------------------------------------------------
 
 

@@ -57,16 +57,16 @@ def analyze_command(
 
     if (text is None) == (input is None):
         raise QuejasError("give either a text or --input FILE (not both)")
-    text = complaint_text(text)
+    complaint = complaint_text(text)
     if input is not None and output is None:
         raise QuejasError("--input needs --output FILE")
     if input is not None and not input.exists():
         raise QuejasError(f"input file {input} does not exist")
-    if text is not None and not text.strip():
+    if complaint is not None and not complaint.strip():
         raise QuejasError("the text is empty; nothing to analyse")
     analyzer = Analyzer.load(model, device=device)
-    if text is not None:
-        console.print(analysis_table(analyzer.analyze([text])[0], analyzer.taxonomy))
+    if complaint is not None:
+        console.print(analysis_table(analyzer.analyze([complaint])[0], analyzer.taxonomy))
         return
     analyses = analyzer.analyze(read_texts(input, text_field), batch_size=batch_size)
     with open(output, "w", encoding="utf-8") as fh:
