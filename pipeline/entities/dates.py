@@ -1,4 +1,4 @@
-"""Date mentions and the Spanish month and weekday names (the one list of them; reply.py writes dates with it).
+"""Date mentions and the Spanish month and weekday names (the one list of them; pipeline/reply writes dates with it).
 
 Absolute dates ("3 de marzo de 2024", "03/03/2024", "2024-03-03") carry their own date; relative
 and year-less ones ("ayer", "el lunes pasado", "el 3 de marzo", "el día 12") are resolved against a
