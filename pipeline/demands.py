@@ -113,9 +113,9 @@ _EMPTY = re.compile(
     r"^(?:digan|diga|dijeran|informen|avisen|expliquen|contacten|contacte|comuniquen|escriban|llamen|resuelvan|"
     r"algun|alguna|alguien|noticia|noticias|novedad|novedades|"
     r"que|no|y|o|a|al|de|del|el|la|los|las|lo|le|les|me|nos|se|te|un|una|unos|unas|mi|mis|su|sus|este|esta|"
-    r"esto|eso|ello|algo|todo|caso|tema|problema|asunto|favor|ya|mas|pronto|rapido|solucion|solucionen|respuesta|"
+    r"esto|eso|ello|algo|todo|caso|tema|problema|asunto|favor|ya|mas|pronto|rapido|solucion|respuesta|"
     r"reembolso|devolucion|dinero|plata|reintegro|explicacion|revisen|revision|arreglen|solucionen|atiendan|"
-    r"respondan|contesten|hagan|algo|cuanto|antes|posible|urgente|urgencia|inmediato|inmediatamente|"
+    r"respondan|contesten|hagan|cuanto|antes|posible|urgente|urgencia|inmediato|inmediatamente|"
     r"ahora|hoy|mismo|bien|por|para|con|en|ustedes|usted)$"
 )
 # A speaker's label in a transcript ("Atención a clientes: ..."): only the customer's lines ask for anything.

@@ -114,16 +114,10 @@ class CorrectionMemory:
             if not rows:
                 return
             new = [c for c in rows if c.id not in self._position]
-            known = self.store.embeddings(self.key, [c.id for c in new])
-            missing = [c for c in new if c.id not in known]
-            if missing:
-                vectors = self.embed([c.text for c in missing])
-                if vectors is None:
-                    raise RuntimeError("the model gives no pooled embedding, so corrections cannot be remembered")
-                fresh = {c.id: np.asarray(v, dtype=np.float32) for c, v in zip(missing, vectors)}
-                self.store.save_embeddings(self.key, fresh)
-                known.update(fresh)
-            scores = self._scores(new)
+            known = self._stored(self.key, new, self._embed_or_fail)
+            scores = (
+                None if self.model_causes is None else self._stored(self.key + CAUSES_SUFFIX, new, self.model_causes)
+            )
             for correction in rows:
                 if any(cause not in self._index for cause in correction.causes):
                     continue  # made for another label set (a model trained on other causes): no vote here
@@ -146,19 +140,23 @@ class CorrectionMemory:
                 self._vote = NeighbourVote(np.stack(self._vectors), np.stack(self._labels), self.k, self.temperature)
                 self._calibration = self._fit_calibration()
 
-    def _scores(self, new: list) -> dict[int, np.ndarray] | None:
-        """The model's cause probabilities for new corrections: from the store, else computed and stored."""
-        if self.model_causes is None:
-            return None
-        key = self.key + CAUSES_SUFFIX
+    def _stored(self, key: str, new: list, compute: Callable[[list[str]], np.ndarray]) -> dict[int, np.ndarray]:
+        """An array per new correction under ``key`` (its vector, or the model's probabilities for it): read from
+        the store, else computed for the missing ones and stored, so no worker computes one twice."""
         known = self.store.embeddings(key, [c.id for c in new])
         missing = [c for c in new if c.id not in known]
         if missing:
-            scores = np.asarray(self.model_causes([c.text for c in missing]), dtype=np.float32)
-            fresh = {c.id: s for c, s in zip(missing, scores)}
+            values = compute([c.text for c in missing])
+            fresh = {c.id: np.asarray(v, dtype=np.float32) for c, v in zip(missing, values)}
             self.store.save_embeddings(key, fresh)
             known.update(fresh)
         return known
+
+    def _embed_or_fail(self, texts: list[str]) -> np.ndarray:
+        vectors = self.embed(texts)
+        if vectors is None:
+            raise RuntimeError("the model gives no pooled embedding, so corrections cannot be remembered")
+        return vectors
 
     def _fit_calibration(self) -> CompanyCalibration | None:
         if self.cause_cut is None or len(self._model_causes) < self.min_corrections:

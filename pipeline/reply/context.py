@@ -178,9 +178,7 @@ def _context(
     level: int = 0,
 ) -> tuple[ReplyContext, dt.date]:
     """What the draft says. ``level`` > 0 asks for a shorter draft (fewer items, no remedy, no extra answer)."""
-    budgets = dict(
-        {"chat": CHAT_BUDGETS, "public": PUBLIC_BUDGETS, "review": PUBLIC_BUDGETS}.get(channel, EMAIL_BUDGETS)
-    )
+    budgets = dict(CHAT_BUDGETS if channel == "chat" else PUBLIC_BUDGETS if is_public(channel) else EMAIL_BUDGETS)
     for key in budgets:
         budgets[key] = max(1, budgets[key] - 4 * level)
     text = complaint_text or ""
